@@ -1,0 +1,1 @@
+"""Newsdesk engine: articles in, cited answers out."""

@@ -1,0 +1,41 @@
+"""Typed errors the engine raises; each face translates them for its users."""
+
+
+class NewsdeskError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class InvalidArticle(NewsdeskError):
+    """The input cannot become an article (empty, binary, undecodable, no body...)."""
+
+
+class ArticleTooLarge(InvalidArticle):
+    """The input is over the configured size limit."""
+
+
+class UnsupportedFormat(InvalidArticle):
+    """The input's type is not one the engine can read."""
+
+
+class FetchError(NewsdeskError):
+    """A URL could not be fetched (timeout, HTTP error, wrong content type)."""
+
+
+class BlockedURL(FetchError):
+    """A URL points at a private, loopback or link-local address, or uses a refused scheme."""
+
+
+class ArticleNotFound(NewsdeskError):
+    """No article has that id."""
+
+
+class StoreError(NewsdeskError):
+    """The vector store or article database failed."""
+
+
+class RebuildInProgress(NewsdeskError):
+    """A rebuild is already running."""
+
+
+class ModelError(NewsdeskError):
+    """The embedding model could not be loaded or failed its integrity check."""
