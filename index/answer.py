@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Protocol, Sequence
 
-from .results import Answer, Passage, Turn
+import numpy as np
+import Stemmer
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
+
+from .results import Answer, Citation, Passage, Sentence, Turn
 
 TextCallback = Callable[[str], None]
 
@@ -26,3 +33,138 @@ class Answerer(Protocol):
     ) -> Answer:
         """Answer from the passages only; on_text receives the text so far while it is being written."""
         ...
+
+
+_STOP = frozenset(
+    "a an the of in on and or to for by with at from as is are was were be been being this that these those "
+    "it its it's into about over after before than then there their they them he she his her who whom whose "
+    "which what when where why how did do does done has have had will would could should can may might "
+    "not no yes so if but also just recently week this year month according said says say new latest".split()
+)
+_WORD = re.compile(r"[\w’'-]+")
+
+# Weights of the sentence score; the parts are each in 0..1.
+W_DENSE, W_LEXICAL, W_PASSAGE, W_TYPE = 0.45, 0.3, 0.15, 0.1
+MAX_SENTENCES = 3
+MAX_ANSWER_CHARS = 450
+CLOSE_TO_BEST = 0.75      # further sentences must score at least this share of the best one
+MIN_DENSE_COVERED = 0.35  # below this question-sentence similarity...
+MIN_LEXICAL_COVERED = 0.5  # ...and this share of the question's words, the articles don't cover it
+SENTENCE_PASSAGES = 4     # sentences are drawn from this many top passages
+
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def content_terms(text: str) -> list[str]:
+    """Lower-cased, Snowball-stemmed content words of a text."""
+    words = [w.strip("'-") for w in _WORD.findall(text.lower().replace("’", "'"))]
+    return _STEMMER.stemWords([w.removesuffix("'s") for w in words if w not in _STOP and len(w) > 1])
+
+
+_ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I)
+_WANTS_ENTITY = re.compile(r"^\s*(which|who|whom|whose|where|what (?:country|city|company|state|team|name))\b|\b(which|who)\b", re.I)
+_WANTS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|big|high)\b|\bwhat (percentage|number|amount)\b", re.I)
+_WANTS_DATE = re.compile(r"^\s*when\b|\bwhat (day|date|year|month)\b", re.I)
+
+
+def answer_type_fit(question: str, sentence: str) -> float:
+    """1.0 when the sentence holds the kind of thing the question asks for (a name, a number, a date)."""
+    if _WANTS_NUMBER.search(question) or _WANTS_DATE.search(question):
+        found = [m for m in _NUMBER.findall(sentence) if m not in question]
+        return 1.0 if found else 0.0
+    if _WANTS_ENTITY.search(question):
+        asked = {w.lower() for w in _WORD.findall(question)}
+        new = [e for e in _ENTITY.findall(sentence) if e.split()[0].lower() not in asked]
+        return min(1.0, len(new) / 2)
+    return 0.5
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    text: str
+    passage_index: int
+    order: int
+    score: float
+    dense: float
+    lexical: float
+
+
+class ExtractiveAnswerer:
+    """Picks the few sentences of the retrieved passages that best answer the question, each cited."""
+
+    name = "extractive"
+
+    def __init__(self, embed_model: BaseEmbedding) -> None:
+        self._embed = embed_model
+        self._split = split_by_sentence_tokenizer()
+
+    def answer(self, question: str, passages: Sequence[Passage], *, as_of: date,
+               history: Sequence[Turn] = (), on_text: TextCallback | None = None) -> Answer:
+        """The best sentences with citation numbers, then the sources they cite."""
+        candidates = self._candidates(question, list(passages)[:SENTENCE_PASSAGES])
+        if not candidates or not _covered(candidates[0]):
+            return Answer(question=question, sentences=(), citations=(), as_of=as_of, covered=False)
+        chosen = [candidates[0]]
+        for cand in candidates[1:]:
+            if len(chosen) >= MAX_SENTENCES or cand.score < CLOSE_TO_BEST * chosen[0].score:
+                break
+            if sum(len(c.text) for c in chosen) + len(cand.text) > MAX_ANSWER_CHARS:
+                continue
+            if not _redundant(cand, chosen):
+                chosen.append(cand)
+        numbers: dict[int, int] = {}
+        for cand in chosen:
+            numbers.setdefault(cand.passage_index, len(numbers) + 1)
+        sentences = tuple(Sentence(c.text, (numbers[c.passage_index],)) for c in chosen)
+        citations = tuple(Citation(n, passages[i]) for i, n in sorted(numbers.items(), key=lambda kv: kv[1]))
+        return Answer(question=question, sentences=sentences, citations=citations, as_of=as_of)
+
+    def _candidates(self, question: str, passages: list[Passage]) -> list[_Candidate]:
+        raw: list[tuple[str, int, int]] = []
+        seen: set[str] = set()  # overlapping chunks repeat sentences: keep the first, best-ranked one
+        for index, passage in enumerate(passages):
+            for order, sentence in enumerate(_sentences(self._split, passage.text)):
+                if sentence not in seen:
+                    seen.add(sentence)
+                    raw.append((sentence, index, order))
+        if not raw:
+            return []
+        vectors = np.asarray(self._embed.get_text_embedding_batch([question] + [s for s, _, _ in raw]))
+        vectors = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        dense = vectors[1:] @ vectors[0]
+        q_terms = set(content_terms(question))
+        top_score = max(p.score for p in passages) or 1.0
+        out = []
+        for (sentence, index, order), sim in zip(raw, dense):
+            terms = set(content_terms(sentence))
+            lexical = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
+            prior = passages[index].score / top_score
+            fit = answer_type_fit(question, sentence)
+            score = W_DENSE * float(sim) + W_LEXICAL * lexical + W_PASSAGE * prior + W_TYPE * fit
+            out.append(_Candidate(sentence, index, order, score, float(sim), lexical))
+        return sorted(out, key=lambda c: c.score, reverse=True)
+
+
+def _covered(best: _Candidate) -> bool:
+    return best.dense >= MIN_DENSE_COVERED or best.lexical >= MIN_LEXICAL_COVERED
+
+
+def _redundant(cand: _Candidate, chosen: list[_Candidate]) -> bool:
+    terms = set(content_terms(cand.text))
+    for other in chosen:
+        other_terms = set(content_terms(other.text))
+        if terms and len(terms & other_terms) / len(terms) > 0.6:
+            return True
+    return False
+
+
+def _sentences(split: Callable[[str], list[str]], text: str) -> list[str]:
+    out = []
+    for paragraph in text.split("\n"):
+        for sentence in split(paragraph):
+            sentence = " ".join(sentence.split())
+            if len(sentence) >= 20 and any(ch.isalpha() for ch in sentence):
+                out.append(sentence)
+    return out

@@ -2,75 +2,280 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import threading
+import time
 from datetime import date
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
-from .answer import TextCallback
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from . import articles as readers
+from .answer import Answerer, ExtractiveAnswerer, TextCallback
 from .articles import Article
+from .catalog import Catalog
+from .chunking import ChunkedArticle, chunk_article, embed_chunks, make_splitter
+from .embedding import load_embed_model, model_id
+from .errors import ArticleNotFound, InvalidArticle, RebuildInProgress
 from .results import AddResult, Answer, ArticleInfo, RebuildReport, Status, Turn
+from .retrieve import HybridRetriever, KeywordIndex
 from .settings import Settings
+from .store import VectorStore, collection_names, drop_collection, make_chroma_client
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
+REBUILD_BATCH = 64   # articles embedded and written per step of a rebuild
+HISTORY_TURNS = 3
 
 
 class Engine:
     """Articles in, cited answers out. Thread-safe; every method blocks (call it off the event loop)."""
 
-    def __init__(self, settings: Settings) -> None:
-        raise NotImplementedError
+    def __init__(self, settings: Settings, *, embed_model: BaseEmbedding | None = None,
+                 chroma_client: Any = None, answerer: Answerer | None = None) -> None:
+        self.settings = settings
+        data_dir = Path(settings.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._embed = embed_model or load_embed_model(settings.embed_model, settings.embed_batch_size)
+        self._model_key = model_id(self._embed)
+        self._catalog = Catalog(data_dir / "newsdesk.sqlite3")
+        self._client = chroma_client or make_chroma_client(settings)
+        self._splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+        self._write_lock = threading.RLock()
+        self._rebuild_lock = threading.Lock()
+        self._keywords = KeywordIndex(self._catalog, data_dir / "bm25")
+        self._vectors = self._open_active_collection()
+        self._retriever = HybridRetriever(self._catalog, self._vectors, self._keywords, self._embed)
+        self._answerer = answerer or build_answerer(settings, self._embed)
 
+    # adding ---------------------------------------------------------------------------------------
     def ensure_seeded(self, progress: Progress | None = None) -> int:
-        """On first use (empty index), add every article in settings.seeds_dir; returns how many were added."""
-        raise NotImplementedError
+        """On first use (no articles yet), add every article in settings.seeds_dir; returns how many were added."""
+        if self._catalog.counts()[0] or self._catalog.get_state("seeded"):
+            return 0
+        paths = readers.iter_seed_paths(Path(self.settings.seeds_dir))
+        added = 0
+        for done, path in enumerate(paths, 1):
+            try:
+                added += self.add_path(path).status != "unchanged"
+            except InvalidArticle as exc:
+                log.warning("Skipping seed %s: %s", path, exc)
+            if progress:
+                progress(done, len(paths))
+        self._catalog.set_state("seeded", "1")
+        return added
 
     def add_article(self, article: Article) -> AddResult:
         """Add or replace one article; 'unchanged' when the same content is already there."""
-        raise NotImplementedError
+        if not article.body.strip():
+            raise InvalidArticle("The article text is empty.")
+        if self._catalog.content_hash(article.id) == article.content_hash:
+            return AddResult("unchanged", self._info(article.id))
+        chunked = chunk_article(article, self._splitter, self._model_key)
+        embed_chunks([chunked], self._embed, self._catalog)
+        with self._write_lock:
+            previous = self._catalog.content_hash(article.id)
+            if previous == article.content_hash:
+                return AddResult("unchanged", self._info(article.id))
+            self._write(article, chunked)
+        return AddResult("replaced" if previous else "added", self._info(article.id))
+
+    def _write(self, article: Article, chunked: ChunkedArticle) -> None:
+        # New chunk ids carry the content hash, so the new version is written beside the old one,
+        # recorded in the catalog in one transaction, and only then the old vectors are dropped.
+        new_ids = [n.node_id for n in chunked.nodes]
+        self._vectors.add(chunked.nodes)
+        try:
+            replaced = self._catalog.save(article, chunked.rows)
+        except Exception:
+            self._vectors.delete_ids(new_ids, quiet=True)
+            raise
+        self._vectors.delete_ids(replaced, quiet=True)
+        self._keywords.invalidate()
 
     def add_text(self, title: str, body: str, *, outlet: str | None = None,
                  published: date | None = None, url: str | None = None) -> AddResult:
         """Add pasted text with a title."""
-        raise NotImplementedError
+        return self.add_article(readers.article_from_text(
+            body, title=title, outlet=outlet, published=published, url=url,
+            max_bytes=self.settings.max_article_bytes))
 
     def add_bytes(self, data: bytes, *, filename: str | None = None,
                   content_type: str | None = None, url: str | None = None) -> AddResult:
         """Add an uploaded file (text, Markdown, HTML, PDF)."""
-        raise NotImplementedError
+        return self.add_article(readers.article_from_bytes(
+            data, filename=filename, content_type=content_type, url=url,
+            max_bytes=self.settings.max_article_bytes))
 
     def add_path(self, path: Path) -> AddResult:
         """Add a file from disk (with its .meta.toml sidecar when there is one)."""
-        raise NotImplementedError
+        return self.add_article(readers.read_path(Path(path), max_bytes=self.settings.max_article_bytes))
 
     def add_url(self, url: str) -> AddResult:
         """Fetch a URL safely and add the article it holds."""
-        raise NotImplementedError
+        from .fetch import fetch_url
 
+        s = self.settings
+        page = fetch_url(url, timeout=s.fetch_timeout, max_bytes=s.fetch_max_bytes,
+                         allow_private=s.fetch_allow_private, user_agent=s.user_agent)
+        article = readers.article_from_bytes(page.data, content_type=page.content_type, url=page.url,
+                                             max_bytes=s.max_article_bytes)
+        return self.add_article(article.with_defaults(url=page.url))
+
+    # managing -------------------------------------------------------------------------------------
     def remove(self, article_id: str) -> ArticleInfo:
         """Remove an article and all its chunks; raises ArticleNotFound."""
-        raise NotImplementedError
+        with self._write_lock:
+            info = self._info(article_id)
+            removed = self._catalog.delete(article_id)
+            self._vectors.delete_ids(removed, quiet=True)
+            self._keywords.invalidate()
+        return info
 
     def list_articles(self, query: str | None = None, limit: int | None = None) -> list[ArticleInfo]:
-        """Articles, newest first; with a query, those whose title/outlet/id contain it."""
-        raise NotImplementedError
+        """Articles, newest first; with a query, those whose title/outlet/id/url contain it."""
+        return self._catalog.infos(query, limit)
 
     def get_article(self, article_id: str) -> Article:
         """The stored article; raises ArticleNotFound."""
-        raise NotImplementedError
+        article = self._catalog.article(article_id)
+        if article is None:
+            raise ArticleNotFound(f"No article has the id {article_id!r}.")
+        return article
 
+    def _info(self, article_id: str) -> ArticleInfo:
+        info = self._catalog.info(article_id)
+        if info is None:
+            raise ArticleNotFound(f"No article has the id {article_id!r}.")
+        return info
+
+    # asking ---------------------------------------------------------------------------------------
     def ask(self, question: str, *, as_of: date | None = None, history: Sequence[Turn] = (),
             on_text: TextCallback | None = None) -> Answer:
         """Answer a question from the articles, as of a date (default today)."""
-        raise NotImplementedError
+        question = " ".join(question.split())
+        if not question:
+            raise InvalidArticle("The question is empty.")
+        as_of = as_of or date.today()
+        recent = list(history)[-HISTORY_TURNS:]
+        query = " ".join([t.question for t in recent[-1:]] + [question])
+        retrieval = self._retriever.retrieve(query, as_of=as_of, top_k=self.settings.top_k, date_query=question)
+        return self._answerer.answer(question, retrieval.passages, as_of=as_of, history=recent, on_text=on_text)
 
+    def retrieve(self, question: str, *, as_of: date | None = None, top_k: int | None = None):
+        """The fused, date-weighted passages for a question (no answer)."""
+        return self._retriever.retrieve(question, as_of=as_of or date.today(), top_k=top_k or self.settings.top_k)
+
+    # rebuilding -----------------------------------------------------------------------------------
     def rebuild(self, progress: Progress | None = None) -> RebuildReport:
         """Re-index every stored article into a new collection; switch over only when complete."""
-        raise NotImplementedError
+        if not self._rebuild_lock.acquire(blocking=False):
+            raise RebuildInProgress("A rebuild is already running.")
+        started = time.monotonic()
+        name = self._next_collection_name()
+        try:
+            target = VectorStore(self._client, name)
+            embedded, cached, done = self._fill(target, progress)
+            with self._write_lock:  # articles added or removed meanwhile are brought in, then the switch
+                extra_embedded, extra_cached, _ = self._sync(target)
+                self._switch_to(target)
+            articles, chunks = self._catalog.counts()
+            return RebuildReport(articles=articles, chunks=chunks, embedded=embedded + extra_embedded,
+                                 cached=cached + extra_cached, seconds=time.monotonic() - started, collection=name)
+        except BaseException:
+            drop_collection(self._client, name)
+            raise
+        finally:
+            self._rebuild_lock.release()
 
+    @property
+    def rebuilding(self) -> bool:
+        """True while a rebuild runs."""
+        return self._rebuild_lock.locked()
+
+    def _fill(self, target: VectorStore, progress: Progress | None) -> tuple[int, int, int]:
+        ids = [info.id for info in self._catalog.infos()]
+        total, embedded, cached = len(ids), 0, 0
+        if progress:
+            progress(0, total)
+        for start in range(0, total, REBUILD_BATCH):
+            batch = [a for a in (self._catalog.article(i) for i in ids[start : start + REBUILD_BATCH]) if a]
+            chunked = [chunk_article(a, self._splitter, self._model_key) for a in batch]
+            e, c = embed_chunks(chunked, self._embed, self._catalog)
+            embedded, cached = embedded + e, cached + c
+            target.add([n for ch in chunked for n in ch.nodes])
+            if progress:
+                progress(min(start + REBUILD_BATCH, total), total)
+        return embedded, cached, total
+
+    def _sync(self, target: VectorStore) -> tuple[int, int, int]:
+        wanted = self._catalog.chunk_ids()
+        present = target.ids()
+        target.delete_ids(sorted(present - wanted))
+        missing_articles = {r.article_id for r in self._catalog.chunk_rows(sorted(wanted - present))}
+        chunked = [chunk_article(a, self._splitter, self._model_key)
+                   for a in (self._catalog.article(i) for i in sorted(missing_articles)) if a]
+        e, c = embed_chunks(chunked, self._embed, self._catalog)
+        target.add([n for ch in chunked for n in ch.nodes if n.node_id not in present])
+        return e, c, len(chunked)
+
+    def _switch_to(self, target: VectorStore) -> None:
+        old = self._vectors.name
+        self._catalog.set_state("collection", target.name)
+        self._vectors = target
+        self._retriever.vectors = target
+        drop_collection(self._client, old)
+
+    def _collection_prefix(self) -> str:
+        return f"{self.settings.collection_prefix}-{_slug(self._model_key)}"
+
+    def _next_collection_name(self) -> str:
+        generation = int(self._catalog.get_state("generation", "0") or 0) + 1
+        self._catalog.set_state("generation", str(generation))
+        return f"{self._collection_prefix()}-g{generation}"
+
+    def _open_active_collection(self) -> VectorStore:
+        name = self._catalog.get_state("collection")
+        if not name or not name.startswith(self._collection_prefix()):
+            name = self._next_collection_name()  # first run, or another embedding model: a fresh collection
+            self._catalog.set_state("collection", name)
+            self._catalog.set_state("needs_rebuild", "1" if self._catalog.counts()[0] else "")
+        for stale in collection_names(self._client, self.settings.collection_prefix):
+            if stale != name:  # left behind by an interrupted rebuild
+                drop_collection(self._client, stale)
+        return VectorStore(self._client, name)
+
+    def needs_rebuild(self) -> bool:
+        """True when stored articles are missing from the active collection (e.g. after a model change)."""
+        return bool(self._catalog.get_state("needs_rebuild")) or (
+            self._vectors.count() != self._catalog.counts()[1])
+
+    # status ---------------------------------------------------------------------------------------
     def status(self) -> Status:
         """Counts and configuration."""
-        raise NotImplementedError
+        articles, chunks = self._catalog.counts()
+        s = self.settings
+        store = f"chroma server {s.chroma_host}:{s.chroma_port}" if s.chroma_is_server else "embedded chroma"
+        return Status(articles=articles, chunks=chunks, store=store, collection=self._vectors.name,
+                      embed_model=self._model_key, data_dir=str(s.data_dir), answerer=self._answerer.name,
+                      rebuilding=self.rebuilding, extra={"vectors": self._vectors.count()})
 
     def close(self) -> None:
-        """Release the store and database."""
-        raise NotImplementedError
+        """Release the database."""
+        self._catalog.close()
+
+
+def build_answerer(settings: Settings, embed_model: BaseEmbedding) -> Answerer:
+    """The extractive answerer, or an LLM answerer over it when an endpoint is configured."""
+    extractive = ExtractiveAnswerer(embed_model)
+    if not settings.llm_enabled:
+        return extractive
+    from .llm_answer import LLMAnswerer, build_llm
+
+    return LLMAnswerer(llm=build_llm(settings), fallback=extractive, embed_model=embed_model)
+
+
+def _slug(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]

@@ -1,0 +1,87 @@
+"""Chunking articles into sentence-whole passages that carry the article's title, outlet and date."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from llama_index.core import Document
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.schema import MetadataMode, TextNode
+
+from .articles import Article
+from .catalog import Catalog, ChunkRow
+
+# Shown to the embedder with every chunk; the rest of the metadata is for citations only.
+_EMBED_KEYS = ("title",)
+
+
+def make_splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
+    """LlamaIndex's sentence splitter: chunks end at sentence boundaries where possible."""
+    return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, paragraph_separator="\n\n")
+
+
+def article_metadata(article: Article) -> dict:
+    """Metadata every chunk of an article carries (flat, for Chroma)."""
+    return {
+        "article_id": article.id,
+        "title": article.title,
+        "outlet": article.outlet or "",
+        "published": article.published.isoformat() if article.published else "",
+        "url": article.url or "",
+    }
+
+
+@dataclass
+class ChunkedArticle:
+    """An article's chunks as LlamaIndex nodes (with embeddings) and as catalog rows."""
+
+    nodes: list[TextNode]
+    rows: list[ChunkRow]
+
+
+def chunk_article(article: Article, splitter: SentenceSplitter, model_key: str) -> ChunkedArticle:
+    """Split an article into nodes with stable ids and the text each is embedded as."""
+    metadata = article_metadata(article)
+    excluded = [k for k in metadata if k not in _EMBED_KEYS]
+    document = Document(
+        id_=article.id, text=article.body, metadata=metadata,
+        excluded_embed_metadata_keys=excluded, excluded_llm_metadata_keys=["article_id"],
+    )
+    nodes = splitter.get_nodes_from_documents([document])
+    version = article.content_hash[:8]
+    rows = []
+    for ordinal, node in enumerate(nodes):
+        node.id_ = f"{article.id}-{version}-{ordinal:04d}"
+        embed_text = node.get_content(metadata_mode=MetadataMode.EMBED)
+        key = hashlib.sha256(f"{model_key}\x1f{embed_text}".encode()).hexdigest()
+        rows.append(ChunkRow(id=node.id_, article_id=article.id, ordinal=ordinal, text=node.text, embed_key=key))
+    return ChunkedArticle(nodes=nodes, rows=rows)
+
+
+def embed_chunks(chunked: list[ChunkedArticle], embed_model: BaseEmbedding, catalog: Catalog) -> tuple[int, int]:
+    """Give every node its embedding, from the cache where possible; returns (embedded, cached)."""
+    pairs = [(node, row) for c in chunked for node, row in zip(c.nodes, c.rows)]
+    cached = catalog.cached_vectors(sorted({row.embed_key for _, row in pairs}))
+    missing: dict[str, str] = {}
+    for node, row in pairs:
+        if row.embed_key not in cached:
+            missing[row.embed_key] = node.get_content(metadata_mode=MetadataMode.EMBED)
+    if missing:
+        keys = list(missing)
+        vectors = _embed_texts(embed_model, [missing[k] for k in keys])
+        fresh = dict(zip(keys, vectors))
+        catalog.cache_vectors(fresh)
+        cached.update(fresh)
+    for node, row in pairs:
+        node.embedding = np.asarray(cached[row.embed_key], dtype=np.float32).tolist()
+    return len(missing), len(pairs) - len(missing)
+
+
+def _embed_texts(embed_model: BaseEmbedding, texts: list[str]) -> list[np.ndarray]:
+    embed = getattr(embed_model, "embed", None)
+    if callable(embed):
+        return list(embed(texts))
+    return [np.asarray(v, dtype=np.float32) for v in embed_model.get_text_embedding_batch(texts)]

@@ -1,0 +1,103 @@
+"""Reading the time a question is about: 'this week', 'yesterday', 'on October 24', 'in 2023'."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august",
+     "september", "october", "november", "december"])}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+_RELATIVE = [
+    (re.compile(r"\b(today|tonight|this morning|this evening)\b", re.I), 0, 1),
+    (re.compile(r"\byesterday\b", re.I), 1, 2),
+    (re.compile(r"\b(this|past) weekend\b", re.I), 0, 4),
+    (re.compile(r"\b(this|past|the last) week\b|\bthis past week\b", re.I), 0, 8),
+    (re.compile(r"\blast week\b", re.I), 0, 14),
+    (re.compile(r"\b(this|past|the last) month\b", re.I), 0, 31),
+    (re.compile(r"\blast month\b", re.I), 0, 62),
+    (re.compile(r"\b(recently|lately|just|newly|latest|new|current(ly)?)\b", re.I), 0, 14),
+]
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """The publication dates a question prefers, inclusive, and whether the question said so."""
+
+    start: date
+    end: date
+    explicit: bool
+
+    def distance(self, day: date) -> int:
+        """Days outside the window (0 inside)."""
+        if day < self.start:
+            return (self.start - day).days
+        if day > self.end:
+            return (day - self.end).days
+        return 0
+
+
+def question_window(question: str, as_of: date, default_days: int = 30) -> TimeWindow:
+    """The window of publication dates the question is most likely about, as of a date."""
+    explicit = _explicit_date(question, as_of)
+    if explicit is not None:
+        return explicit
+    for pattern, end_back, span in _RELATIVE:
+        if pattern.search(question):
+            end = as_of - timedelta(days=end_back)
+            return TimeWindow(end - timedelta(days=span), end + timedelta(days=1), True)
+    return TimeWindow(as_of - timedelta(days=default_days), as_of + timedelta(days=1), False)
+
+
+def _explicit_date(question: str, as_of: date) -> TimeWindow | None:
+    iso = re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", question)
+    if iso:
+        day = _safe_date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if day:
+            return TimeWindow(day - timedelta(days=1), day + timedelta(days=3), True)
+    md = re.search(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", question, re.I)
+    dm = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b(?:,?\s+(\d{{4}}))?", question, re.I)
+    if md or dm:
+        month, day_num, year = (md[1], md[2], md[3]) if md else (dm[2], dm[1], dm[3])
+        day = _resolve(int(year) if year else None, _MONTHS[month.lower()], int(day_num), as_of)
+        if day:
+            return TimeWindow(day - timedelta(days=1), day + timedelta(days=3), True)
+    my = re.search(rf"\b(?:in|during|since)\s+({_MONTH_RE})\b(?:\s+(\d{{4}}))?", question, re.I)
+    if my:
+        month = _MONTHS[my[1].lower()]
+        year = int(my[2]) if my[2] else (as_of.year if month <= as_of.month else as_of.year - 1)
+        start = _safe_date(year, month, 1)
+        if start:
+            end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+            return TimeWindow(start, end + timedelta(days=2), True)
+    year = re.search(r"\b(?:in|during|of)\s+((?:19|20)\d{2})\b", question)
+    if year:
+        y = int(year[1])
+        return TimeWindow(date(y, 1, 1), date(y, 12, 31) + timedelta(days=7), True)
+    return None
+
+
+def _resolve(year: int | None, month: int, day: int, as_of: date) -> date | None:
+    if year is not None:
+        return _safe_date(year, month, day)
+    candidate = _safe_date(as_of.year, month, day)
+    if candidate and candidate > as_of + timedelta(days=1):
+        candidate = _safe_date(as_of.year - 1, month, day)
+    return candidate
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_as_of(text: str) -> date:
+    """Parse a YYYY-MM-DD as-of date."""
+    return date.fromisoformat(text.strip())
