@@ -224,6 +224,7 @@ class Engine:
     def _switch_to(self, target: VectorStore) -> None:
         old = self._vectors.name
         self._catalog.set_state("collection", target.name)
+        self._catalog.set_state("needs_rebuild", "")
         self._vectors = target
         self._retriever.vectors = target
         drop_collection(self._client, old)
@@ -248,9 +249,8 @@ class Engine:
         return VectorStore(self._client, name)
 
     def needs_rebuild(self) -> bool:
-        """True when stored articles are missing from the active collection (e.g. after a model change)."""
-        return bool(self._catalog.get_state("needs_rebuild")) or (
-            self._vectors.count() != self._catalog.counts()[1])
+        """True when stored articles are not in the active collection (the embedding model changed)."""
+        return bool(self._catalog.get_state("needs_rebuild"))
 
     # status ---------------------------------------------------------------------------------------
     def status(self) -> Status:

@@ -1,0 +1,184 @@
+"""The engine end to end: real embedding model, real Chroma in tmp_path."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from index.articles import Article
+from index.errors import ArticleNotFound, InvalidArticle, StoreError
+from index.results import NOT_COVERED, Turn
+
+
+def _article(title: str, body: str, **kw) -> Article:
+    return Article(title=title, body=body, **kw)
+
+
+FLOOD_1 = _article(
+    "River floods the old town",
+    "Heavy rain made the Elbe river burst its banks in Dresden. Firefighters evacuated 300 residents "
+    "from the old town and the bridges were closed to traffic.",
+    outlet="Daily Test", published=date(2024, 3, 2), url="https://news.example/flood-2024",
+)
+FLOOD_2 = _article(
+    "River floods the old town again",
+    "Heavy rain made the Elbe river burst its banks in Dresden once more. Firefighters evacuated 120 "
+    "residents from the old town; the main bridge stayed open.",
+    outlet="Daily Test", published=date(2025, 9, 14), url="https://news.example/flood-2025",
+)
+
+
+def test_seed_question_names_the_cities_and_cites_the_seed(seeded):
+    answer = seeded.ask("Which cities were hit?")
+    assert answer.covered
+    for city in ("Kyiv", "Kharkiv", "Zaporizhzhia"):
+        assert city in answer.text
+    first = answer.citations[0].passage
+    assert first.title.startswith("Russia escalates drone and missile strikes")
+    assert first.published is None  # the text names no date: it stays unknown
+    assert "Kyiv" in first.text
+    for sentence in answer.sentences:  # every cited sentence stands in the passage it cites
+        for n in sentence.citations:
+            assert sentence.text in answer.citations[n - 1].passage.text
+
+
+def test_seeding_happens_once(seeded):
+    assert seeded.status().articles == 2
+    assert seeded.ensure_seeded() == 0
+    dated = [i for i in seeded.list_articles() if i.published]
+    assert [i.published for i in dated] == [date(2023, 10, 24)]
+
+
+def test_not_covered_answer_cites_nothing(seeded):
+    answer = seeded.ask("What is the best recipe for banana bread?")
+    assert not answer.covered
+    assert answer.text == NOT_COVERED
+    assert answer.citations == ()
+
+
+def test_empty_question_is_refused(seeded):
+    with pytest.raises(InvalidArticle):
+        seeded.ask("   ")
+
+
+def test_adding_twice_changes_nothing(engine):
+    first = engine.add_article(FLOOD_1)
+    again = engine.add_article(FLOOD_1)
+    assert (first.status, again.status) == ("added", "unchanged")
+    assert engine.status().chunks == first.article.chunks
+    assert engine.status().extra["vectors"] == first.article.chunks
+
+
+def test_changed_version_replaces_old_chunks(engine):
+    engine.add_article(FLOOD_1)
+    changed = Article(title=FLOOD_1.title, body=FLOOD_1.body.replace("300 residents", "450 residents"),
+                      outlet=FLOOD_1.outlet, published=FLOOD_1.published, url=FLOOD_1.url + "/?utm_source=x")
+    assert changed.id == FLOOD_1.id
+    result = engine.add_article(changed)
+    assert result.status == "replaced"
+    assert engine.status().articles == 1
+    assert engine.status().extra["vectors"] == result.article.chunks
+    passages = engine.retrieve("How many residents were evacuated?", as_of=date(2024, 3, 3)).passages
+    assert all("300 residents" not in p.text for p in passages)
+    assert any("450 residents" in p.text for p in passages)
+
+
+def test_remove_takes_every_chunk_and_is_idempotent_in_effect(engine):
+    engine.add_article(FLOOD_1)
+    engine.add_article(FLOOD_2)
+    removed = engine.remove(FLOOD_1.id)
+    assert removed.title == FLOOD_1.title
+    assert engine.status().articles == 1
+    assert engine.status().extra["vectors"] == engine.status().chunks
+    assert all(p.article_id == FLOOD_2.id for p in engine.retrieve("Elbe flood Dresden").passages)
+    with pytest.raises(ArticleNotFound):
+        engine.remove(FLOOD_1.id)
+
+
+def test_failed_write_leaves_nothing_half_added(engine, monkeypatch):
+    engine.add_article(FLOOD_1)
+    before = engine.status()
+
+    def broken_save(*args, **kwargs):
+        raise StoreError("disk full")
+
+    monkeypatch.setattr(engine._catalog, "save", broken_save)
+    with pytest.raises(StoreError):
+        engine.add_article(FLOOD_2)
+    monkeypatch.undo()
+    after = engine.status()
+    assert (after.articles, after.chunks, after.extra) == (before.articles, before.chunks, before.extra)
+    assert all(p.article_id == FLOOD_1.id for p in engine.retrieve("Elbe flood").passages)
+
+
+def test_as_of_date_changes_which_article_ranks_first(engine):
+    engine.add_article(FLOOD_1)
+    engine.add_article(FLOOD_2)
+    question = "How many residents were evacuated from the old town this week?"
+    early = engine.retrieve(question, as_of=date(2024, 3, 5)).passages
+    late = engine.retrieve(question, as_of=date(2025, 9, 16)).passages
+    assert early[0].article_id == FLOOD_1.id
+    assert late[0].article_id == FLOOD_2.id
+    assert "300" in engine.ask(question, as_of=date(2024, 3, 5)).text
+    assert "120" in engine.ask(question, as_of=date(2025, 9, 16)).text
+
+
+def test_follow_up_uses_the_conversation(engine):
+    engine.add_article(FLOOD_1)
+    engine.add_article(_article("Markets rally", "Stocks in Frankfurt rose 2 percent on Friday after strong earnings.",
+                                published=date(2024, 3, 1)))
+    history = [Turn("Which river flooded Dresden?", "The Elbe river burst its banks in Dresden. [1]")]
+    answer = engine.ask("How many people were evacuated?", as_of=date(2024, 3, 3), history=history)
+    assert "300" in answer.text
+
+
+def test_rebuild_switches_over_and_reuses_embeddings(seeded):
+    old = seeded.status()
+    seen = []
+    report = seeded.rebuild(lambda done, total: seen.append((done, total)))
+    new = seeded.status()
+    assert new.collection != old.collection
+    assert (new.articles, new.chunks, new.extra["vectors"]) == (old.articles, old.chunks, old.chunks)
+    assert report.embedded == 0 and report.cached == old.chunks
+    assert seen[-1] == (2, 2)
+    assert "Kyiv" in seeded.ask("Which cities were hit?").text
+
+
+def test_interrupted_rebuild_keeps_the_old_index_answering(seeded):
+    old = seeded.status()
+
+    def interrupt(done, total):
+        if done > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        seeded.rebuild(interrupt)
+    assert seeded.status().collection == old.collection
+    assert not seeded.rebuilding
+    assert "Kyiv" in seeded.ask("Which cities were hit?").text
+    names = [c.name for c in seeded._client.list_collections()]
+    assert names == [old.collection]
+
+
+def test_article_added_during_rebuild_is_in_the_new_index(seeded):
+    def add_midway(done, total):
+        if done == 0:
+            seeded.add_article(FLOOD_1)
+
+    seeded.rebuild(add_midway)
+    status = seeded.status()
+    assert status.articles == 3 and status.extra["vectors"] == status.chunks
+    assert seeded.retrieve("Elbe flood Dresden", as_of=date(2024, 3, 3)).passages[0].article_id == FLOOD_1.id
+
+
+def test_reopened_engine_keeps_everything(settings, embed_model, seeded):
+    from index.engine import Engine
+
+    before = seeded.status()
+    seeded.close()
+    reopened = Engine(settings, embed_model=embed_model)
+    after = reopened.status()
+    assert (after.articles, after.chunks, after.collection) == (before.articles, before.chunks, before.collection)
+    assert "Kyiv" in reopened.ask("Which cities were hit?").text
+    reopened.close()
