@@ -61,12 +61,11 @@ def render_answer(answer: "Answer", width: int = 100) -> str:
     return "\n".join(lines)
 
 
-def _open_engine(settings: Settings, *, seed: bool = True) -> "Engine":
+def _open_engine(settings: Settings) -> "Engine":
     from .engine import Engine
 
     engine = Engine(settings)
-    if seed:
-        engine.ensure_seeded(ProgressBar("Indexing seed articles"))
+    engine.ensure_seeded(ProgressBar("Indexing seed articles"))
     if engine.needs_rebuild():
         print("The embedding model changed since the index was built; rebuilding.", file=sys.stderr)
         engine.rebuild(ProgressBar("Rebuilding"))
@@ -152,7 +151,7 @@ def _expand(sources: Sequence[str]) -> list[str]:
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _open_engine(settings, seed=False)
+    engine = _open_engine(settings)
     info = engine.remove(args.id)
     print(f"Removed {info.id} {info.title!r} ({info.chunks} chunks)")
     return 0
@@ -172,7 +171,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _open_engine(settings, seed=False)
+    engine = _open_engine(settings)
     report = engine.rebuild(ProgressBar("Rebuilding"))
     print(f"Rebuilt {report.articles} articles / {report.chunks} chunks into {report.collection} in "
           f"{report.seconds:.1f} s ({report.embedded} embedded, {report.cached} from cache)")
@@ -180,7 +179,7 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _open_engine(settings, seed=False)
+    engine = _open_engine(settings)
     status = engine.status()
     if args.json:
         print(json.dumps(status.to_dict(), indent=2))

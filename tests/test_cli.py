@@ -1,0 +1,99 @@
+"""The `newsdesk` command: output and exit codes, on a data directory in tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index import cli
+
+from .conftest import SEEDS
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, embed_model):
+    """Point the CLI at a fresh data directory and reuse the loaded embedding model."""
+    import index.engine
+
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSDESK_SEEDS_DIR", str(SEEDS))
+    monkeypatch.setattr(index.engine, "load_embed_model", lambda spec, batch_size=32: embed_model)
+    return tmp_path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(["--env-file", "/nonexistent", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ask_answers_from_the_seeds_with_sources(env, capsys):
+    code, out, _ = run(capsys, "ask", "Which cities were hit?")
+    assert code == 0
+    for city in ("Kyiv", "Kharkiv", "Zaporizhzhia"):
+        assert city in out
+    assert "Sources:" in out and "[1] Russia escalates drone and missile strikes" in out
+    assert "date unknown" in out
+
+
+def test_ask_json_is_plain_data(env, capsys):
+    code, out, _ = run(capsys, "ask", "What happened on October 24, 2023?", "--json", "--as-of", "2023-10-26")
+    data = json.loads(out)
+    assert code == 0 and data["covered"] and data["as_of"] == "2023-10-26"
+    assert data["citations"][0]["passage"]["published"] == "2023-10-24"
+
+
+def test_bad_as_of_is_a_usage_error(env, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["ask", "x", "--as-of", "yesterday"])
+    assert exc.value.code == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_add_list_remove(env, capsys, tmp_path):
+    article = tmp_path / "bridge.md"
+    article.write_text("---\ntitle: Bridge reopens\noutlet: Test Wire\npublished: 2024-05-06\n---\n"
+                       "The Golden Gate Bridge reopened on Monday after repairs to its cables.\n")
+    code, out, _ = run(capsys, "add", str(article))
+    assert code == 0 and out.startswith("Added ") and "'Bridge reopens'" in out and "2024-05-06" in out
+    code, out, _ = run(capsys, "add", str(article))
+    assert code == 0 and out.startswith("Already there:")
+    code, out, _ = run(capsys, "list", "--json")
+    listed = {a["title"]: a for a in json.loads(out)}
+    assert set(listed) == {"Bridge reopens", "Russia and Ukraine trade strikes a day before peace talks",
+                           "Russia escalates drone and missile strikes on Kyiv, Kharkiv and Zaporizhzhia"}
+    code, out, _ = run(capsys, "remove", listed["Bridge reopens"]["id"])
+    assert code == 0 and out.startswith("Removed")
+    code, _, err = run(capsys, "remove", listed["Bridge reopens"]["id"])
+    assert code == 1 and "No article has the id" in err
+
+
+def test_bad_input_exits_1_with_a_message_and_stores_nothing(env, capsys, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n")
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    code, out, err = run(capsys, "add", str(empty), str(binary), str(tmp_path / "missing.txt"),
+                         "http://127.0.0.1:9/article")
+    assert code == 1 and out == ""
+    assert err.count("error:") == 4
+    code, out, _ = run(capsys, "status", "--json")
+    assert json.loads(out)["articles"] == 2
+
+
+def test_rebuild_and_status(env, capsys):
+    code, out, _ = run(capsys, "rebuild")
+    assert code == 0 and "0 embedded" in out
+    code, out, _ = run(capsys, "status")
+    assert code == 0 and "articles: 2" in out and "embedded chroma" in out
+
+
+def test_chat_keeps_the_conversation(env, capsys):
+    from index.settings import Settings
+
+    questions = iter(["Which cities were hit?", "", "What happened on October 24, 2023?", "quit"])
+    code = cli.cmd_chat(cli.build_parser().parse_args(["chat"]), Settings.from_env(), lambda prompt: next(questions))
+    out = capsys.readouterr().out
+    assert code == 0 and "Kyiv" in out and "October 24, 2023" in out
