@@ -1,0 +1,129 @@
+"""The Discord bot: start-up, command sync, engine calls off the event loop, and the one fallback error handler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from typing import Any, Callable, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index.engine import Engine
+from index.errors import NewsdeskError
+from index.settings import Settings
+
+from .checks import Refused
+from .ratelimit import SlidingWindowLimiter
+from .respond import NO_PINGS, tell
+
+log = logging.getLogger("newsdesk.bot")
+T = TypeVar("T")
+GENERIC_ERROR = "Something went wrong on my side. It has been logged; please try again later."
+
+
+class NewsdeskBot(commands.Bot):
+    """Slash commands and mentions in front of the engine; every engine call runs in a worker thread."""
+
+    def __init__(self, settings: Settings, engine: Engine, **options: Any) -> None:
+        intents = discord.Intents.default()  # no privileged intents: mentions carry their content anyway
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
+                         allowed_mentions=NO_PINGS, **options)
+        self.settings, self.engine = settings, engine
+        self.ask_limiter = SlidingWindowLimiter(settings.discord_ask_per_minute)
+        self.add_limiter = SlidingWindowLimiter(settings.discord_add_per_minute)
+        self._heavy = asyncio.Semaphore(max(2, os.cpu_count() or 2))
+        self.tree.on_error = self.on_app_command_error
+
+    async def setup_hook(self) -> None:
+        """Load the cogs and sync the slash commands (to DISCORD_GUILD_ID at once, else globally)."""
+        from .cogs.admin import Admin
+        from .cogs.articles import Articles
+        from .cogs.ask import Ask
+
+        for cog in (Ask(self), Articles(self), Admin(self)):
+            await self.add_cog(cog)
+        if self.settings.discord_guild_id:
+            guild = discord.Object(self.settings.discord_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("Synced %d commands to server %s", len(synced), guild.id)
+        else:
+            synced = await self.tree.sync()
+            log.info("Synced %d commands globally (Discord may take up to an hour to show changes)", len(synced))
+
+    async def on_ready(self) -> None:
+        """Log one clear line when connected."""
+        user = self.user
+        log.info("Newsdesk bot ready: logged in as %s (id %s) in %d server(s)", user, user and user.id,
+                 len(self.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: the Ask cog listens for mentions."""
+
+    async def run_engine(self, func: Callable[..., T], *args: Any, heavy: bool = True, **kwargs: Any) -> T:
+        """Call a blocking engine method in a worker thread; heavy calls (ask, add) are bounded to a few at once."""
+        if not heavy:
+            return await asyncio.to_thread(func, *args, **kwargs)
+        async with self._heavy:
+            return await asyncio.to_thread(func, *args, **kwargs)
+
+    async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Slash commands and modals report here."""
+        name = interaction.command.qualified_name if interaction.command else "interaction"
+        await self.report(error, interaction=interaction, where=f"/{name}")
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """Event listeners (mentions) report here."""
+        error = sys.exc_info()[1]
+        message = next((a for a in args if isinstance(a, discord.Message)), None)
+        await self.report(error or RuntimeError(event_method), message=message, where=event_method)
+
+    async def report(self, error: BaseException, *, interaction: discord.Interaction | None = None,
+                     message: discord.Message | None = None, where: str = "") -> None:
+        """The one fallback error handler: a short message to the user, the full traceback to the log."""
+        error = unwrap(error)
+        text = user_text(error)
+        if text is None:
+            log.error("Unexpected error in %s", where, exc_info=(type(error), error, error.__traceback__))
+            text = GENERIC_ERROR
+        else:
+            log.info("%s refused: %s", where, text)
+        try:
+            if interaction is not None:
+                await tell(interaction, text)
+            elif message is not None:
+                await message.reply(text, mention_author=False, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            log.warning("could not tell the user about an error in %s: %s", where, exc)
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """The exception a command raised, without discord.py's wrappers."""
+    while isinstance(error, (app_commands.CommandInvokeError, commands.CommandInvokeError)):
+        error = error.original
+    return error
+
+
+def user_text(error: BaseException) -> str | None:
+    """What to tell the user about an expected error; None for a bug."""
+    if isinstance(error, NewsdeskError):
+        return clip_error(str(error) or type(error).__name__)
+    if isinstance(error, Refused):
+        return str(error)
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works in a server only."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    if isinstance(error, app_commands.TransformerError):
+        return f"I couldn't understand {error.value!r} for that option."
+    return None
+
+
+def clip_error(text: str) -> str:
+    """Engine error text, short enough for a message."""
+    text = discord.utils.escape_mentions(text)
+    return text if len(text) <= 1800 else text[:1797] + "…"

@@ -1,0 +1,93 @@
+"""Moderator commands: /rebuild-index with live progress, /remove-article, /index-status."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index.errors import ArticleNotFound
+
+from ..checks import Refused, moderator_only
+from ..render import escape
+from ..respond import defer, edit_original, original_editor
+from .articles import article_choices, describe
+
+if TYPE_CHECKING:
+    from ..app import NewsdeskBot
+
+PROGRESS_INTERVAL = 1.5  # seconds between progress edits (Discord rate-limits edits of one message)
+
+
+def progress_line(done: int, total: int) -> str:
+    """Rebuilding the index… ▰▰▰▱▱▱▱▱▱▱ 12/40 articles (30%)"""
+    share = done / total if total else 1.0
+    bar = "▰" * round(share * 10) + "▱" * (10 - round(share * 10))
+    return f"Rebuilding the index… {bar} {done}/{total} articles ({share:.0%})"
+
+
+class Admin(commands.Cog):
+    """Index maintenance for moderators (checked in code; default_permissions is only a hint)."""
+
+    def __init__(self, bot: "NewsdeskBot") -> None:
+        self.bot = bot
+
+    @app_commands.command(name="rebuild-index", description="Re-embed every article into a fresh index (moderators)")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @moderator_only()
+    async def rebuild_index(self, interaction: discord.Interaction) -> None:
+        """Rebuild, editing the reply with progress at most every PROGRESS_INTERVAL seconds."""
+        await defer(interaction)
+        editor = original_editor(interaction, PROGRESS_INTERVAL)
+
+        def progress(done: int, total: int) -> None:
+            editor.update_threadsafe(content=progress_line(done, total))
+
+        report = await self.bot.run_engine(self.bot.engine.rebuild, progress=progress, heavy=False)
+        await editor.final(content=(
+            f"Index rebuilt: {report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s "
+            f"({report.embedded} embedded, {report.cached} from cache); now serving `{report.collection}`."))
+
+    @app_commands.command(name="remove-article", description="Remove an article and its passages (moderators)")
+    @app_commands.describe(article="Start typing a title, then pick the article")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @moderator_only()
+    async def remove_article(self, interaction: discord.Interaction, article: str) -> None:
+        """Remove the chosen article (an id from autocomplete, or a title that matches exactly one)."""
+        await defer(interaction)
+        article_id = await self._resolve(article)
+        info = await self.bot.run_engine(self.bot.engine.remove, article_id)
+        await edit_original(interaction, content=f"Removed {describe(info)} ({info.chunks} chunks).")
+
+    @remove_article.autocomplete("article")
+    async def _remove_complete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await article_choices(self.bot, current)
+
+    async def _resolve(self, text: str) -> str:
+        found = await self.bot.run_engine(self.bot.engine.list_articles, text.strip(), 2, heavy=False)
+        if any(a.id == text.strip() for a in found):
+            return text.strip()
+        if len(found) == 1:
+            return found[0].id
+        if not found:
+            raise ArticleNotFound(f"No article matches {escape(text)!s}.")
+        raise Refused("Several articles match that; pick one from the suggestions.")
+
+    @app_commands.command(name="index-status", description="What the index holds and how it is set up (moderators)")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @moderator_only()
+    async def index_status(self, interaction: discord.Interaction) -> None:
+        """Counts and configuration, shown to the moderator only."""
+        await defer(interaction, ephemeral=True)
+        status = await self.bot.run_engine(self.bot.engine.status, heavy=False)
+        embed = discord.Embed(title="Newsdesk index")
+        for name, value in (("Articles", status.articles), ("Chunks", status.chunks), ("Store", status.store),
+                            ("Collection", status.collection), ("Embedding model", status.embed_model),
+                            ("Answerer", status.answerer), ("Rebuilding", "yes" if status.rebuilding else "no")):
+            embed.add_field(name=name, value=escape(str(value))[:1024] or "—")
+        await edit_original(interaction, embed=embed)

@@ -1,0 +1,144 @@
+"""/add-article (URL, file, or pasted text in a modal) and /sources (list or search, with title autocomplete)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index.results import AddResult, ArticleInfo
+
+from ..checks import Refused, adders_only
+from ..render import DESCRIPTION_MAX, clip, escape
+from ..respond import NO_PINGS, defer, edit_original
+
+if TYPE_CHECKING:
+    from ..app import NewsdeskBot
+
+LIST_LIMIT = 15
+
+
+def describe(info: ArticleInfo) -> str:
+    """**Title** (Outlet, 2023-10-24) as one escaped line, linked when it has a URL."""
+    title = f"**{escape(clip(info.title or 'Untitled', 200))}**"
+    if info.url and info.url.startswith(("http://", "https://")):
+        title = f"[{title}](<{info.url}>)"
+    when = info.published.isoformat() if info.published else "date unknown"
+    return f"{title} ({escape(info.outlet or 'unknown outlet')}, {when})"
+
+
+def describe_add(result: AddResult) -> str:
+    """What adding did, in one sentence."""
+    info = result.article
+    if result.status == "unchanged":
+        return f"Already there: {describe(info)}. Nothing changed."
+    verb = "Updated" if result.status == "replaced" else "Added"
+    return f"{verb} {describe(info)}: {info.chunks} chunk{'s' * (info.chunks != 1)}, id `{info.id}`."
+
+
+async def article_choices(bot: "NewsdeskBot", current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete: up to 25 articles whose title, outlet or id contains what was typed (value = id)."""
+    found = await bot.run_engine(bot.engine.list_articles, current.strip() or None, 25, heavy=False)
+    return [app_commands.Choice(name=clip(f"{a.title or a.id}", 100, "…"), value=a.id) for a in found]
+
+
+class AddTextModal(discord.ui.Modal, title="Add an article"):
+    """Pasted text: title, body and optional outlet, date and link."""
+
+    article_title = discord.ui.TextInput(label="Title", custom_id="title", max_length=300)
+    body = discord.ui.TextInput(label="Article text (up to 4,000 characters)", custom_id="body",
+                                style=discord.TextStyle.paragraph, min_length=20, max_length=4000)
+    outlet = discord.ui.TextInput(label="Outlet (optional)", custom_id="outlet", required=False, max_length=100)
+    published = discord.ui.TextInput(label="Published (YYYY-MM-DD, optional)", custom_id="published",
+                                     required=False, max_length=10)
+    link = discord.ui.TextInput(label="Link (optional)", custom_id="url", required=False, max_length=500)
+
+    def __init__(self, cog: "Articles") -> None:
+        super().__init__()
+        self.cog = cog
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Add the pasted text."""
+        bot = self.cog.bot
+        bot.add_limiter.hit(interaction.user.id, "adding articles")
+        published = _parse_date(self.published.value)
+        await defer(interaction)
+        result = await bot.run_engine(bot.engine.add_text, self.article_title.value, self.body.value,
+                                      outlet=self.outlet.value.strip() or None, published=published,
+                                      url=self.link.value.strip() or None)
+        await edit_original(interaction, content=describe_add(result))
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        """Errors go to the bot's one handler."""
+        await self.cog.bot.report(error, interaction=interaction, where="add-article modal")
+
+
+def _parse_date(text: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Refused(f"{escape(text)!s} is not a date; use YYYY-MM-DD, e.g. 2023-10-24.") from None
+
+
+class Articles(commands.Cog):
+    """Adding and listing articles."""
+
+    def __init__(self, bot: "NewsdeskBot") -> None:
+        self.bot = bot
+
+    @app_commands.command(name="add-article", description="Add a news article by link or file; with neither, paste it")
+    @app_commands.describe(url="Link to the article", file="The article as a text, Markdown, HTML or PDF file")
+    @app_commands.guild_only()
+    @adders_only()
+    async def add_article(self, interaction: discord.Interaction, url: str | None = None,
+                          file: discord.Attachment | None = None) -> None:
+        """Add from a URL or an attachment, or open the paste-text modal."""
+        if url and file:
+            raise Refused("Give a link or a file, not both.")
+        if not url and not file:
+            await interaction.response.send_modal(AddTextModal(self))
+            return
+        self.bot.add_limiter.hit(interaction.user.id, "adding articles")
+        if file is not None and file.size > self.bot.settings.max_article_bytes:
+            raise Refused(f"{escape(file.filename)} is {file.size:,} bytes; the limit is "
+                          f"{self.bot.settings.max_article_bytes:,}.")
+        await defer(interaction)
+        engine = self.bot.engine
+        if file is not None:
+            data = await file.read()
+            result = await self.bot.run_engine(engine.add_bytes, data, filename=file.filename,
+                                               content_type=file.content_type)
+        else:
+            result = await self.bot.run_engine(engine.add_url, (url or "").strip())
+        await edit_original(interaction, content=describe_add(result))
+
+    @app_commands.command(name="sources", description="List or search the articles I can cite")
+    @app_commands.describe(search="Part of a title, an outlet, or an article id")
+    async def sources(self, interaction: discord.Interaction, search: str | None = None) -> None:
+        """Show matching articles (newest first) to the user who asked."""
+        await defer(interaction, ephemeral=True)
+        found = await self.bot.run_engine(self.bot.engine.list_articles, search, LIST_LIMIT + 1, heavy=False)
+        if not found:
+            await edit_original(interaction, content="No article matches that." if search else "No articles yet.")
+            return
+        shown: list[str] = []
+        for a in found[:LIST_LIMIT]:
+            line = f"{describe(a)} · `{a.id}`"
+            if sum(len(x) + 1 for x in shown) + len(line) > DESCRIPTION_MAX - 60:
+                break
+            shown.append(line)
+        if len(shown) < len(found):
+            shown.append("-# …and more; narrow it down with `search`.")
+        text = "\n".join(shown)
+        heading = f"Articles matching “{clip(search, 200)}”" if search else "Articles, newest first"
+        await edit_original(interaction, embed=discord.Embed(title=escape(heading), description=text.strip()))
+
+    @sources.autocomplete("search")
+    async def _sources_complete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await article_choices(self.bot, current)

@@ -1,0 +1,137 @@
+"""/ask and @mentions: cited answers; a mention opens a thread, and questions in it are follow-ups."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Sequence
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index.results import Answer, Turn
+
+from ..render import SHORTENED, clip, render_answer, render_partial
+from ..respond import NO_PINGS, defer, original_editor
+from ..stream import ThrottledEditor
+
+if TYPE_CHECKING:
+    from ..app import NewsdeskBot
+
+log = logging.getLogger(__name__)
+STREAM_INTERVAL = 1.25  # seconds between edits while an answer streams in
+MAX_TURNS = 3  # earlier question/answer pairs passed to a follow-up
+THINKING = "Looking through the articles…"
+HINT = "Ask me a question about the news, e.g. `@Newsdesk which cities were hit?` or `/ask`."
+_UNESCAPE = re.compile(r"\\([\\*_~|>`\[\]#:-])")
+
+
+def strip_mentions(text: str, user_id: int) -> str:
+    """The question without the bot's mention(s)."""
+    return re.sub(rf"<@!?{user_id}>", " ", text).strip()
+
+
+def plain_answer(content: str) -> str:
+    """An answer message's text as the engine wrote it (no notes, no markdown escapes)."""
+    body = content.split(f"\n{SHORTENED}")[0].split("\n-# ")[0]
+    return _UNESCAPE.sub(r"\1", body).strip()
+
+
+class Ask(commands.Cog):
+    """Questions by slash command or mention."""
+
+    def __init__(self, bot: "NewsdeskBot") -> None:
+        self.bot = bot
+
+    @app_commands.command(name="ask", description="Ask a question; the answer cites the news articles it comes from")
+    @app_commands.describe(question="What do you want to know?")
+    async def ask(self, interaction: discord.Interaction,
+                  question: app_commands.Range[str, 2, 500]) -> None:
+        """Answer in the channel, editing the deferred reply as the answer arrives."""
+        self.bot.ask_limiter.hit(interaction.user.id, "asking")
+        await defer(interaction)
+        editor = original_editor(interaction, STREAM_INTERVAL)
+        answer = await self.answer(question, (), editor)
+        await editor.final(**render_answer(answer).kwargs())
+
+    async def answer(self, question: str, history: Sequence[Turn], editor: ThrottledEditor) -> Answer:
+        """Ask the engine in a worker thread; streamed text goes to the editor."""
+        def on_text(text: str) -> None:
+            editor.update_threadsafe(content=render_partial(text))
+        return await self.bot.run_engine(self.bot.engine.ask, question, history=list(history), on_text=on_text)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A mention (or a reply to the bot) is a question; inside a thread, a follow-up."""
+        me = self.bot.user
+        if message.author.bot or me is None or me not in message.mentions:
+            return
+        question = strip_mentions(message.content, me.id)
+        if not question:
+            await message.reply(HINT, mention_author=False, allowed_mentions=NO_PINGS)
+            return
+        self.bot.ask_limiter.hit(message.author.id, "asking")
+        history: list[Turn] = []
+        if isinstance(message.channel, discord.Thread):
+            target: discord.abc.Messageable = message.channel
+            history = await self.recent_turns(message.channel, before=message)
+        else:
+            target = await self.open_thread(message, question)
+        if target is message.channel and not isinstance(target, discord.Thread):
+            reply = await message.reply(THINKING, mention_author=False, allowed_mentions=NO_PINGS)
+        else:
+            reply = await target.send(THINKING, allowed_mentions=NO_PINGS)
+        editor = ThrottledEditor(lambda **kw: reply.edit(allowed_mentions=NO_PINGS, **kw), STREAM_INTERVAL)
+        try:
+            answer = await self.answer(question, history, editor)
+            await editor.final(**render_answer(answer).kwargs())
+        except BaseException:
+            await _quietly_delete(reply)
+            raise
+
+    async def open_thread(self, message: discord.Message, question: str) -> discord.abc.Messageable:
+        """A thread on the question's message, or the channel itself where threads are not possible."""
+        if not isinstance(message.channel, discord.TextChannel):
+            return message.channel
+        try:
+            return await message.create_thread(name=clip(" ".join(question.split()), 100, "…"),
+                                               auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            log.info("could not open a thread (%s); answering in the channel", exc)
+            return message.channel
+
+    async def recent_turns(self, thread: discord.Thread, before: discord.Message) -> list[Turn]:
+        """The last few question/answer pairs in a thread (oldest first), read from Discord itself."""
+        me = self.bot.user
+        turns: list[Turn] = []
+        limit, seen = 2 * MAX_TURNS + 2, 0
+        async for msg in thread.history(limit=limit, before=before, oldest_first=False):
+            seen += 1
+            if msg.author.id == getattr(me, "id", None):
+                if msg.content and msg.content != THINKING:
+                    turns.append(Turn(question="", answer=plain_answer(msg.content)))
+            elif turns and not turns[-1].question and me in msg.mentions:
+                turns[-1] = Turn(strip_mentions(msg.content, me.id), turns[-1].answer)  # type: ignore[union-attr]
+        if turns and not turns[-1].question and seen < limit:  # reached the thread's start
+            turns[-1] = Turn(await self._starter_question(thread), turns[-1].answer)
+        return [t for t in reversed(turns) if t.question][-MAX_TURNS:]
+
+    async def _starter_question(self, thread: discord.Thread) -> str:
+        """The question that opened the thread (the thread's starter message), else the thread's name."""
+        me = self.bot.user
+        try:
+            parent = thread.parent
+            if parent is not None and me is not None:
+                starter = thread.starter_message or await parent.fetch_message(thread.id)  # type: ignore[union-attr]
+                return strip_mentions(starter.content, me.id) or thread.name
+        except discord.HTTPException:
+            pass
+        return thread.name
+
+
+async def _quietly_delete(message: discord.Message) -> None:
+    try:
+        await message.delete()
+    except discord.HTTPException:
+        pass

@@ -1,0 +1,46 @@
+"""Per-user sliding-window rate limits with a friendly "try again in N s"."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict, deque
+from typing import Callable, Hashable
+
+from .checks import Refused
+
+
+class RateLimited(Refused):
+    """The user asked too often; carries how long to wait."""
+
+    def __init__(self, what: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"You're {what} too quickly; try again in {max(1, math.ceil(retry_after))} s.")
+
+
+class SlidingWindowLimiter:
+    """At most `limit` hits per `window` seconds for each key (limit ≤ 0 means unlimited)."""
+
+    def __init__(self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._hits: dict[Hashable, deque[float]] = defaultdict(deque)
+
+    def retry_after(self, key: Hashable) -> float:
+        """Seconds until `key` may hit again (0 when it may now); does not record a hit."""
+        if self.limit <= 0:
+            return 0.0
+        now, hits = self.clock(), self._hits[key]
+        while hits and now - hits[0] >= self.window:
+            hits.popleft()
+        if not hits:
+            del self._hits[key]
+            return 0.0
+        return 0.0 if len(hits) < self.limit else hits[0] + self.window - now
+
+    def hit(self, key: Hashable, what: str = "going") -> None:
+        """Record a hit for `key`, or raise RateLimited if it is over its limit."""
+        wait = self.retry_after(key)
+        if wait > 0:
+            raise RateLimited(what, wait)
+        if self.limit > 0:
+            self._hits[key].append(self.clock())
