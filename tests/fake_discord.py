@@ -77,6 +77,7 @@ class FakeDiscord:
         self.app_id, self.guild_id = snowflake(), snowflake()
         self.bot_user = FakeUser(snowflake(), "Newsdesk", bot=True)
         self.mod_role = role(snowflake(), "Moderators", MANAGE_GUILD, 2)
+        self.plain_role = role(snowflake(), "Night Desk", 0, 1)  # a role with no special permission
         self.owner = self.member("owner")
         self.channel_id = snowflake()
         self.channels: dict[str, dict] = {self.channel_id: channel(self.channel_id, self.guild_id, "news")}
@@ -157,8 +158,9 @@ class FakeDiscord:
 
     def attachment(self, filename: str, data: bytes, content_type: str | None = "text/plain") -> FakeFile:
         """A file the fake serves, to pass as an attachment option."""
-        self.files[(f := FakeFile(filename, data, content_type)).id] = f
-        return f
+        file = FakeFile(filename, data, content_type)
+        self.files[file.id] = file
+        return file
 
     async def slash(self, name: str, user: FakeUser, channel_id: str | None = None, **options: Any) -> FakeInteraction:
         """Send an application command (type 2) with the given options."""
@@ -303,9 +305,9 @@ class FakeDiscord:
                     "v": 10, "user": self.bot_user.user(), "guilds": [{"id": self.guild_id, "unavailable": True}],
                     "session_id": "fake-session", "resume_gateway_url": f"ws://127.0.0.1:{self.port}/",
                     "application": {"id": self.app_id, "flags": 0}, "private_channels": [], "relationships": []})
-                everyone = role(self.guild_id, "@everyone", self.owner.permissions, 0)
-                await self.dispatch("GUILD_CREATE", guild(self.guild_id, self.owner, [everyone, self.mod_role],
-                                                          list(self.channels.values()), [self.owner, self.bot_user]))
+                roles = [role(self.guild_id, "@everyone", self.owner.permissions, 0), self.mod_role, self.plain_role]
+                await self.dispatch("GUILD_CREATE", guild(self.guild_id, self.owner, roles, list(self.channels.values()),
+                                                          [self.owner, self.bot_user]))
                 self.ready.set()
         self._ws = None
         return ws
@@ -479,7 +481,7 @@ class FakeDiscord:
         if ix is None or msg is None:
             return error_response(404, 10008, "Unknown Message")
         if msg is ix.original:
-            ix.deleted = True
+            ix.deleted, ix.placeholder = True, False
         else:
             ix.followups.remove(msg)
         return web.Response(status=204)

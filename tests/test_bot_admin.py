@@ -1,0 +1,56 @@
+"""End to end: moderator commands (checked in code) — /rebuild-index with progress, /remove-article, /index-status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conftest_bot import Harness, bot_engine, connected, discord_env  # noqa: F401
+from .test_bot_articles import done
+
+
+def edits(env: Harness, token: str) -> list[str]:
+    """Contents of the edits made to an interaction's original response, in order."""
+    return [b.get("content") or "" for m, p, b in env.requests if m == "PATCH" and token in p and "@original" in p]
+
+
+async def test_rebuild_by_a_moderator_shows_progress(discord_env: Harness) -> None:
+    env = discord_env
+    collection = env.bot.engine.status().collection
+    ix = await done(env, await env.slash("rebuild-index", env.member("mod", moderator=True)))
+    await env.wait_for(lambda: "Index rebuilt" in ix.text, 60)
+    steps = edits(env, ix.token)
+    assert any(s.startswith("Rebuilding the index… ") and "articles (" in s for s in steps[:-1])
+    assert steps[-1].startswith("Index rebuilt: ") and not ix.ephemeral()
+    assert env.bot.engine.status().collection != collection
+    assert int(env.commands["rebuild-index"]["default_member_permissions"]) == 1 << 5  # a hint only...
+
+
+async def test_moderator_commands_are_refused_for_members(discord_env: Harness) -> None:
+    env, member = discord_env, discord_env.member("reader")  # ...the check in code is what counts
+    collection, articles = env.bot.engine.status().collection, env.bot.engine.list_articles()
+    for name, options in (("rebuild-index", {}), ("remove-article", {"article": articles[0].id}),
+                          ("index-status", {})):
+        ix = await done(env, await env.slash(name, member, **options))
+        assert ix.ephemeral() and "Only moderators" in ix.text, name
+    assert env.bot.engine.status().collection == collection and env.bot.engine.list_articles() == articles
+
+
+async def test_moderator_role_setting(bot_engine: Any) -> None:
+    async with connected(bot_engine, discord_moderator_role="Night Desk") as env:
+        member = env.member("desk", roles=(env.plain_role["id"],))
+        ix = await done(env, await env.slash("index-status", member))
+        fields = {f["name"]: f["value"] for f in ix.original["embeds"][0]["fields"]}
+        assert ix.ephemeral() and int(fields["Articles"]) >= 2 and fields["Rebuilding"] == "no"
+
+
+async def test_remove_article_with_autocomplete(discord_env: Harness) -> None:
+    env, mod = discord_env, discord_env.member("mod", moderator=True)
+    await env.bot.run_engine(env.bot.engine.add_text, "Ferry strike ends in Helsinki",
+                             "Ferry crews in Helsinki ended their strike after a pay deal on Tuesday. " * 3)
+    choices = await env.autocomplete("remove-article", mod, "article", "ferry strike")
+    assert [c["name"] for c in choices] == ["Ferry strike ends in Helsinki"]
+    ix = await done(env, await env.slash("remove-article", mod, article=choices[0]["value"]))
+    assert ix.text.startswith("Removed **Ferry strike ends in Helsinki**")
+    assert env.bot.engine.list_articles("Ferry") == []
+    again = await done(env, await env.slash("remove-article", mod, article=choices[0]["value"]))
+    assert again.ephemeral() and "No article" in again.text
