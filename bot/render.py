@@ -13,6 +13,7 @@ from index.results import NOT_COVERED, Answer, Citation, Sentence
 CONTENT_MAX, DESCRIPTION_MAX, EMBEDS_TOTAL_MAX, EMBEDS_MAX, TITLE_MAX = 2000, 4096, 6000, 10, 256
 SHORTENED = "-# (shortened)"
 QUOTE_MIN = 120  # below this a quote says too little: drop sentences (and their sources) instead
+_BRACKET = re.compile(r"(?<!\\)([\[\]])")  # masked links: [text](url)
 _LINE_START = re.compile(r"^(\s*)(#{1,3} |-# |[-*+] |\d+\. )", re.M)
 
 
@@ -31,7 +32,7 @@ class Rendered:
 def escape(text: str) -> str:
     """Show article text as data: no markdown, headings, masked links or mentions."""
     text = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-    text = text.replace("[", "\\[").replace("]", "\\]")
+    text = _BRACKET.sub(r"\\\1", text)
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 

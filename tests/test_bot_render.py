@@ -1,0 +1,105 @@
+"""Unit tests of the pieces without a connection: rendering within Discord's limits, rate limits, throttled edits."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date
+
+import pytest
+
+from bot.ratelimit import RateLimited, SlidingWindowLimiter
+from bot.render import SHORTENED, escape, render_answer, render_partial
+from bot.stream import ThrottledEditor
+from index.results import Answer, Citation, Passage, Sentence
+from tests.fake_discord_payloads import message_errors
+
+
+def passage(n: int, text: str, title: str = "", url: str | None = "https://news.example/a") -> Passage:
+    return Passage(chunk_id=f"c{n}", article_id=f"a{n}", text=text, title=title or f"Article {n}",
+                   outlet="Outlet", published=date(2024, 1, n % 28 + 1), url=url)
+
+
+def huge_answer(sentences: int = 60, sources: int = 14) -> Answer:
+    cites = tuple(Citation(n, passage(n, f"Passage {n} sentence. " * 400, "T" * 300)) for n in range(1, sources + 1))
+    said = tuple(Sentence(f"Claim number {i} " + "word " * 40 + "ends here.", ((i % sources) + 1, ((i + 3) % sources) + 1))
+                 for i in range(sentences))
+    return Answer(question="q", sentences=said, citations=cites, as_of=date(2024, 6, 1))
+
+
+def payload(rendered) -> dict:
+    return {"content": rendered.content, "embeds": [e.to_dict() for e in rendered.embeds]}
+
+
+def test_huge_answer_fits_discord_limits_without_cutting_citations() -> None:
+    answer = huge_answer()
+    rendered = render_answer(answer)
+    assert message_errors(payload(rendered), creating=True) == {}
+    assert len(rendered.content) <= 2000 and 1 <= len(rendered.embeds) <= 10
+    assert rendered.content.endswith(SHORTENED)
+    body = rendered.content.removesuffix("\n" + SHORTENED)
+    shown = {int(n) for n in re.findall(r"\[(\d+)\]", body)}
+    titled = {int(re.match(r"\[(\d+)\]", e.title).group(1)) for e in rendered.embeds}
+    assert shown == titled  # every marker has its source, no source without a marker
+    kept = [s.render() for s in answer.sentences[: body.count("ends here.")]]
+    assert body == " ".join(kept)  # whole sentences only, in order, markers intact
+    assert all(e.description.startswith("> ") and len(e.description) <= 4096 for e in rendered.embeds)
+    assert all(e.url == "https://news.example/a" and "Outlet · 2024-01-" in e.footer.text for e in rendered.embeds)
+
+
+def test_one_enormous_sentence_keeps_its_markers() -> None:
+    answer = Answer("q", (Sentence("word " * 1000, (1, 2)),), (Citation(1, passage(1, "a")), Citation(2, passage(2, "b"))),
+                    date(2024, 1, 1))
+    rendered = render_answer(answer)
+    assert len(rendered.content) <= 2000 and "… [1][2]" in rendered.content and len(rendered.embeds) == 2
+
+
+def test_small_answer_is_untouched() -> None:
+    answer = Answer("q", (Sentence("Kyiv was hit.", (1,)),), (Citation(1, passage(1, "Kyiv was hit.", url=None)),),
+                    date(2024, 1, 1), notes=("Answered from 1 article.",))
+    rendered = render_answer(answer)
+    assert rendered.content == "Kyiv was hit. [1]\n-# Answered from 1 article."
+    assert rendered.embeds[0].description == "> Kyiv was hit." and rendered.embeds[0].url is None
+
+
+def test_not_covered() -> None:
+    rendered = render_answer(Answer("q", (), (), date(2024, 1, 1), covered=False))
+    assert rendered.content == "The articles I have don't cover that." and rendered.embeds == []
+
+
+def test_article_text_is_escaped() -> None:
+    text = escape("@everyone see [this](https://evil.example) **now**\n# Heading\n> quote <@&123456789012345678>")
+    assert "@everyone" not in text and not re.search(r"(?<!\\)[\[\]]", text) and "**" not in text
+    assert "\n\\# Heading" in text and "\n\\> quote" in text
+    assert render_partial("x" * 5000).endswith("…") and len(render_partial("x " * 5000)) <= 2000
+
+
+def test_sliding_window_limiter() -> None:
+    now = [0.0]
+    limiter = SlidingWindowLimiter(2, 60, clock=lambda: now[0])
+    limiter.hit("u")
+    now[0] = 10
+    limiter.hit("u")
+    limiter.hit("other")
+    with pytest.raises(RateLimited, match=r"try again in 50 s"):
+        limiter.hit("u", "asking")
+    now[0] = 60
+    limiter.hit("u")  # the first hit has left the window
+    assert SlidingWindowLimiter(0).retry_after("u") == 0
+
+
+async def test_throttled_editor_coalesces_and_spaces_edits() -> None:
+    sent: list[tuple[float, str]] = []
+    loop = asyncio.get_running_loop()
+
+    async def edit(content: str) -> None:
+        sent.append((loop.time(), content))
+
+    editor = ThrottledEditor(edit, 0.2)
+    for i in range(30):
+        await asyncio.to_thread(editor.update_threadsafe, content=str(i))
+        await asyncio.sleep(0.01)
+    await editor.final(content="final")
+    assert sent[0][1] == "0" and sent[-1][1] == "final" and 3 <= len(sent) <= 5
+    gaps = [b[0] - a[0] for a, b in zip(sent, sent[1:])]
+    assert min(gaps) >= 0.19
