@@ -55,10 +55,14 @@ def chunk_article(article: Article, splitter: SentenceSplitter, model_key: str) 
     rows = []
     for ordinal, node in enumerate(nodes):
         node.id_ = f"{article.id}-{version}-{ordinal:04d}"
-        embed_text = node.get_content(metadata_mode=MetadataMode.EMBED)
-        key = hashlib.sha256(f"{model_key}\x1f{embed_text}".encode()).hexdigest()
+        key = hashlib.sha256(f"{model_key}\x1f{embed_text(node)}".encode()).hexdigest()
         rows.append(ChunkRow(id=node.id_, article_id=article.id, ordinal=ordinal, text=node.text, embed_key=key))
     return ChunkedArticle(nodes=nodes, rows=rows)
+
+
+def embed_text(node: TextNode) -> str:
+    """The text a chunk is embedded as (the title, then the chunk)."""
+    return node.get_content(metadata_mode=MetadataMode.EMBED)
 
 
 def embed_chunks(chunked: list[ChunkedArticle], embed_model: BaseEmbedding, catalog: Catalog) -> tuple[int, int]:
@@ -68,7 +72,7 @@ def embed_chunks(chunked: list[ChunkedArticle], embed_model: BaseEmbedding, cata
     missing: dict[str, str] = {}
     for node, row in pairs:
         if row.embed_key not in cached:
-            missing[row.embed_key] = node.get_content(metadata_mode=MetadataMode.EMBED)
+            missing[row.embed_key] = embed_text(node)
     if missing:
         keys = list(missing)
         vectors = _embed_texts(embed_model, [missing[k] for k in keys])

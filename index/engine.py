@@ -82,6 +82,74 @@ class Engine:
             self._write(article, chunked)
         return AddResult("replaced" if previous else "added", self._info(article.id))
 
+    def add_articles(self, articles: Sequence[Article], progress: Progress | None = None,
+                     batch_chunks: int = 1024) -> list[AddResult]:
+        """Add or replace many articles, embedding in large batches; each article is still all-or-nothing.
+
+        Results are in input order. An article whose content is already stored is 'unchanged' and costs
+        nothing; chunks whose text was embedded before (same model, same text) come from the cache.
+        """
+        for article in articles:
+            if not article.body.strip():
+                raise InvalidArticle(f"The article text is empty: {article.title or article.url or article.id!r}.")
+        results: list[AddResult | None] = [None] * len(articles)
+        pending: list[tuple[int, Article, ChunkedArticle]] = []
+        pending_chunks = 0
+
+        def flush() -> None:
+            nonlocal pending, pending_chunks
+            if not pending:
+                return
+            embed_chunks([c for _, _, c in pending], self._embed, self._catalog)
+            with self._write_lock:
+                fresh = []
+                for index, article, chunked in pending:
+                    previous = self._catalog.content_hash(article.id)
+                    if previous == article.content_hash:
+                        results[index] = AddResult("unchanged", self._info(article.id))
+                    else:
+                        fresh.append((index, article, chunked, previous))
+                self._write_many([(a, c) for _, a, c, _ in fresh])
+            for index, article, _, previous in fresh:
+                results[index] = AddResult("replaced" if previous else "added", self._info(article.id))
+            pending, pending_chunks = [], 0
+
+        for done, (index, article) in enumerate(enumerate(articles), 1):
+            if any(a.id == article.id for _, a, _ in pending):
+                flush()  # two versions of one article in one call: written in order, the later one wins
+            if self._catalog.content_hash(article.id) == article.content_hash:
+                results[index] = AddResult("unchanged", self._info(article.id))
+            else:
+                chunked = chunk_article(article, self._splitter, self._model_key)
+                pending.append((index, article, chunked))
+                pending_chunks += len(chunked.nodes)
+                if pending_chunks >= batch_chunks:
+                    flush()
+            if progress:
+                progress(done, len(articles))
+        flush()
+        if progress:
+            progress(len(articles), len(articles))
+        return [r for r in results if r is not None]
+
+    def _write_many(self, items: list[tuple[Article, ChunkedArticle]]) -> None:
+        # As _write, for many articles with one vector-store call: vectors first, then each article's
+        # catalog transaction; an article whose transaction fails has its new vectors removed again.
+        if not items:
+            return
+        self._vectors.add([n for _, c in items for n in c.nodes])
+        replaced: list[str] = []
+        try:
+            for saved, (article, chunked) in enumerate(items):
+                replaced += self._catalog.save(article, chunked.rows)
+        except Exception:
+            self._vectors.delete_ids([n.node_id for _, c in items[saved:] for n in c.nodes], quiet=True)
+            self._vectors.delete_ids(replaced, quiet=True)
+            self._keywords.invalidate()
+            raise
+        self._vectors.delete_ids(replaced, quiet=True)
+        self._keywords.invalidate()
+
     def _write(self, article: Article, chunked: ChunkedArticle) -> None:
         # New chunk ids carry the content hash, so the new version is written beside the old one,
         # recorded in the catalog in one transaction, and only then the old vectors are dropped.

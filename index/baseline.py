@@ -1,0 +1,152 @@
+"""The reference pipeline a newcomer builds from LlamaIndex's starter tutorial, for side-by-side figures.
+
+VectorStoreIndex over Chroma, the default SentenceSplitter (1024 tokens, 200 overlap), the same embedding
+model as Newsdesk, top-k similarity; no keyword search, no dates. Its answer is the first 1,000 characters
+of the top chunk. The only addition is an embedding cache (same key scheme as the engine's) so that
+re-running the harness does not embed the same chunks again; it does not change any vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+TOP_K = 20
+COLLECTION = "starter-baseline"
+
+
+class CachedEmbedding(BaseEmbedding):
+    """Wraps an embedding model with the catalog's embedding cache (sha256 of model id and text)."""
+
+    model_name: str = "cached"
+    _inner: Any = PrivateAttr()
+    _catalog: Any = PrivateAttr()
+    _key_prefix: str = PrivateAttr()
+    embedded: int = 0
+    cached: int = 0
+
+    def __init__(self, inner: BaseEmbedding, catalog: Any, **kwargs: Any) -> None:
+        from .embedding import model_id
+
+        super().__init__(model_name=inner.model_name, embed_batch_size=max(inner.embed_batch_size, 256), **kwargs)
+        self._inner = inner
+        self._catalog = catalog
+        self._key_prefix = model_id(inner)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "CachedEmbedding"
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self._key_prefix}\x1f{text}".encode()).hexdigest()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        keys = [self._key(t) for t in texts]
+        found = self._catalog.cached_vectors(sorted(set(keys)))
+        missing = {k: t for k, t in zip(keys, texts) if k not in found}
+        if missing:
+            embed = getattr(self._inner, "embed", None)
+            vectors = embed(list(missing.values())) if callable(embed) else np.asarray(
+                self._inner.get_text_embedding_batch(list(missing.values())), dtype=np.float32)
+            fresh = dict(zip(missing, vectors))
+            self._catalog.cache_vectors(fresh)
+            found.update(fresh)
+        self.embedded += len(missing)
+        self.cached += len(texts) - len(missing)
+        return [np.asarray(found[k], dtype=np.float32).tolist() for k in keys]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embeddings([text])[0]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._inner.get_query_embedding(query)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk of the starter pipeline."""
+
+    url: str | None
+    text: str
+    score: float
+
+
+class StarterPipeline:
+    """The starter-tutorial pipeline, persisted in its own Chroma directory beside the eval index."""
+
+    def __init__(self, data_dir: Path, embed_model: BaseEmbedding, top_k: int = TOP_K) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        from .catalog import Catalog
+
+        self.dir = Path(data_dir) / "baseline"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._catalog = Catalog(Path(data_dir) / "newsdesk.sqlite3")  # shares the engine's embedding cache
+        self._embed = CachedEmbedding(embed_model, self._catalog)
+        self._client = chromadb.PersistentClient(path=str(self.dir / "chroma"),
+                                                 settings=ChromaSettings(anonymized_telemetry=False))
+        self.top_k = top_k
+        self._index = None
+        self._retriever = None
+
+    def build(self, corpus: Path, progress: Callable[[int, int], None] | None = None) -> dict:
+        """Index the corpus as the tutorial does (once per corpus file); returns build figures."""
+        from llama_index.core import Document, StorageContext, VectorStoreIndex
+        from llama_index.core.node_parser import SentenceSplitter
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        from .eval import file_digest, iter_jsonl
+
+        stamp = self.dir / "built.json"
+        digest = file_digest(corpus)
+        if stamp.exists() and json.loads(stamp.read_text()).get("corpus") == digest:
+            collection = self._client.get_or_create_collection(COLLECTION)
+            self._index = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=collection),
+                                                             embed_model=self._embed)
+            return {**json.loads(stamp.read_text()), "reused": True}
+        try:
+            self._client.delete_collection(COLLECTION)
+        except Exception:
+            pass
+        collection = self._client.get_or_create_collection(COLLECTION)
+        store = ChromaVectorStore(chroma_collection=collection)
+        documents = [Document(text=r["body"], metadata={"title": r.get("title") or "", "url": r.get("url") or ""})
+                     for r in iter_jsonl(corpus) if (r.get("body") or "").strip()]
+        started = time.perf_counter()
+        index = VectorStoreIndex([], storage_context=StorageContext.from_defaults(vector_store=store),
+                                 embed_model=self._embed)
+        splitter = SentenceSplitter()  # the default: 1024 tokens, 200 overlap
+        chunks = 0
+        step = 100
+        for start in range(0, len(documents), step):
+            nodes = splitter.get_nodes_from_documents(documents[start : start + step])
+            index.insert_nodes(nodes)
+            chunks += len(nodes)
+            if progress:
+                progress(min(start + step, len(documents)), len(documents))
+        figures = {"corpus": digest, "articles": len(documents), "chunks": chunks,
+                   "seconds": time.perf_counter() - started, "embedded": self._embed.embedded,
+                   "cached": self._embed.cached}
+        stamp.write_text(json.dumps(figures))
+        self._index = index
+        return {**figures, "reused": False}
+
+    def query(self, question: str) -> list[Hit]:
+        """The top_k chunks by cosine similarity."""
+        if self._retriever is None:
+            self._retriever = self._index.as_retriever(similarity_top_k=self.top_k)
+        found = self._retriever.retrieve(question)
+        return [Hit(url=n.node.metadata.get("url"), text=n.node.get_content(), score=float(n.score or 0.0))
+                for n in found]
