@@ -22,10 +22,13 @@ class ThrottledEditor:
         self._task: asyncio.Task | None = None
         self._last = 0.0
         self._lock = asyncio.Lock()
+        self._broken = False  # a failed progress edit (e.g. an expired interaction token) stops further ones
         self.edits = 0
 
     def update(self, **kwargs: Any) -> None:
         """Schedule an edit (call on the event loop)."""
+        if self._broken:
+            return
         self._pending = kwargs
         if self._task is None or self._task.done():
             self._task = self._loop.create_task(self._flush())
@@ -61,7 +64,8 @@ class ThrottledEditor:
         except discord.HTTPException as exc:
             if raise_errors:
                 raise
-            log.warning("progress edit failed: %s", exc)
+            self._broken = True
+            log.warning("progress edit failed, no more progress on this message: %s", exc)
         finally:
             self._last = self._loop.time()
             self.edits += 1

@@ -12,7 +12,7 @@ from index.errors import ArticleNotFound
 
 from ..checks import Refused, moderator_only
 from ..render import escape
-from ..respond import defer, edit_original, original_editor
+from ..respond import NO_PINGS, defer, edit_original, original_editor
 from .articles import article_choices, describe
 
 if TYPE_CHECKING:
@@ -47,9 +47,14 @@ class Admin(commands.Cog):
             editor.update_threadsafe(content=progress_line(done, total))
 
         report = await self.bot.run_engine(self.bot.engine.rebuild, progress=progress, heavy=False)
-        await editor.final(content=(
-            f"Index rebuilt: {report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s "
-            f"({report.embedded} embedded, {report.cached} from cache); now serving `{report.collection}`."))
+        text = (f"Index rebuilt: {report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s "
+                f"({report.embedded} embedded, {report.cached} from cache); now serving `{report.collection}`.")
+        try:
+            await editor.final(content=text)
+        except discord.HTTPException:  # an interaction can be edited for 15 minutes; a long rebuild outlives that
+            if not isinstance(interaction.channel, discord.abc.Messageable):
+                raise
+            await interaction.channel.send(text, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="remove-article", description="Remove an article and its passages (moderators)")
     @app_commands.describe(article="Start typing a title, then pick the article")
