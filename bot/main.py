@@ -15,8 +15,6 @@ from .app import NewsdeskBot
 log = logging.getLogger("newsdesk.bot")
 BAD_TOKEN = ("Discord rejected DISCORD_TOKEN. Copy the bot token again from the Developer Portal "
              "(your application → Bot → Reset Token) into .env and restart.")
-INTENTS_REFUSED = ("Discord refused an intent this bot asked for. Enable it under your application → Bot → "
-                   "Privileged Gateway Intents, or turn the matching setting off.")
 
 
 def run(settings: Settings, engine: Engine | None = None, **options: Any) -> int:
@@ -36,8 +34,6 @@ def run(settings: Settings, engine: Engine | None = None, **options: Any) -> int
         NewsdeskBot(settings, engine, **options).run(settings.discord_token, log_handler=None)
     except discord.LoginFailure:
         raise SystemExit(BAD_TOKEN) from None
-    except discord.PrivilegedIntentsRequired:
-        raise SystemExit(INTENTS_REFUSED) from None
     finally:
         if own_engine:
             engine.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -16,7 +15,7 @@ from index.engine import Engine
 from index.settings import Settings
 
 from .conftest import SEEDS
-from .fake_discord import FakeDiscord
+from .fake_discord import FakeDiscord, FakeInteraction
 
 
 @dataclass
@@ -77,8 +76,24 @@ async def discord_env(bot_engine: Any) -> AsyncIterator[Harness]:
         yield env
 
 
-@pytest.fixture
-def bot_errors(caplog: pytest.LogCaptureFixture) -> Any:
-    """Errors the bot (or discord.py) logged during the test."""
-    caplog.set_level(logging.INFO)
-    return lambda: [r for r in caplog.records if r.levelno >= logging.ERROR]
+class RecordingEngine:
+    """The real engine, remembering what ask() was given (to check follow-up history)."""
+
+    def __init__(self, engine: Any, fail_with: BaseException | None = None) -> None:
+        self._engine, self._fail = engine, fail_with
+        self.asks: list[tuple[str, list]] = []
+
+    def ask(self, question: str, **kwargs: Any) -> Any:
+        self.asks.append((question, list(kwargs.get("history") or [])))
+        if self._fail is not None:
+            raise self._fail
+        return self._engine.ask(question, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
+async def done(env: Harness, ix: FakeInteraction) -> FakeInteraction:
+    """Wait until the interaction has a final (non-placeholder) reply."""
+    await env.wait_for(lambda: ix.messages and not ix.placeholder, 30)
+    return ix

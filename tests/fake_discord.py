@@ -22,7 +22,7 @@ from aiohttp import web
 
 from .fake_discord_payloads import (EPHEMERAL, LOADING, MANAGE_GUILD, FakeFile, FakeUser, channel, choice_errors,
                                    error_response, guild, is_empty, json_response, message, message_errors,
-                                   modal_errors, modal_inputs, modal_submission, pings, role, snowflake)
+                                   modal_errors, modal_submission, pings, role, snowflake)
 
 ACK_DEADLINE = 3.0
 EDIT_LIMIT, EDIT_WINDOW = 5, 5.0

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest_bot import Harness, bot_engine, connected, discord_env  # noqa: F401
-from .test_bot_articles import done
+from .conftest_bot import Harness, bot_engine, connected, discord_env, done  # noqa: F401
 
 
 def edits(env: Harness, token: str) -> list[str]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, AsyncIterator
 
 import pytest
 from aiohttp import web
 
-from .conftest_bot import Harness, bot_engine, connected, discord_env, make_engine  # noqa: F401
-from .fake_discord import FakeInteraction
+from .conftest_bot import Harness, bot_engine, connected, discord_env, done, make_engine  # noqa: F401
 
 STORY = ("Port authorities in Gdansk reopened the northern terminal on Monday after a three-week closure "
          "caused by a crane collapse. Shipping lines said the backlog of containers would take ten days to clear. "
@@ -19,12 +17,6 @@ HTML = f"""<!doctype html><html><head><title>Gdansk terminal reopens after crane
 <h1>Gdansk terminal reopens after crane collapse</h1><p>{STORY}</p>
 <p>Dock workers welcomed the decision but asked for new safety checks before night shifts resume.</p>
 </article></body></html>"""
-
-
-async def done(env: Harness, ix: FakeInteraction) -> FakeInteraction:
-    """Wait until the interaction has a final (non-placeholder) reply."""
-    await env.wait_for(lambda: ix.messages and not ix.placeholder, 30)
-    return ix
 
 
 def count(engine: Any) -> int:

@@ -7,26 +7,9 @@ from typing import Any
 
 import pytest
 
-from .conftest_bot import Harness, bot_engine, bot_errors, connected, discord_env  # noqa: F401
+from .conftest_bot import Harness, RecordingEngine, bot_engine, connected, discord_env  # noqa: F401
 
 CITIES = ("Kyiv", "Kharkiv", "Zaporizhzhia")
-
-
-class RecordingEngine:
-    """The real engine, remembering what ask() was given (to check follow-up history)."""
-
-    def __init__(self, engine: Any, fail_with: BaseException | None = None) -> None:
-        self._engine, self._fail = engine, fail_with
-        self.asks: list[tuple[str, list]] = []
-
-    def ask(self, question: str, **kwargs: Any) -> Any:
-        self.asks.append((question, list(kwargs.get("history") or [])))
-        if self._fail is not None:
-            raise self._fail
-        return self._engine.ask(question, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
 
 
 def answers(env: Harness, channel_id: str) -> list[dict]:

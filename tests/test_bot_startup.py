@@ -12,9 +12,8 @@ import pytest
 
 from bot.main import BAD_TOKEN, run
 
-from .conftest_bot import Harness, bot_engine, connected, discord_env  # noqa: F401
+from .conftest_bot import RecordingEngine, bot_engine, connected  # noqa: F401
 from .fake_discord import FakeDiscord
-from .test_bot_ask import RecordingEngine
 
 COMMANDS = {"ask", "add-article", "sources", "rebuild-index", "remove-article", "index-status"}
 

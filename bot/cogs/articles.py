@@ -13,7 +13,7 @@ from index.results import AddResult, ArticleInfo
 
 from ..checks import Refused, adders_only
 from ..render import DESCRIPTION_MAX, clip, escape
-from ..respond import NO_PINGS, defer, edit_original
+from ..respond import defer, edit_original
 
 if TYPE_CHECKING:
     from ..app import NewsdeskBot
