@@ -1,10 +1,9 @@
-"""Start-up and streaming: command sync, the ready line, a bad token, throttled edits of a streamed answer."""
+"""Start-up and streaming: command sync, the ready line, a bad token, throttled edits of an LLM answer as it streams."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -12,7 +11,8 @@ import pytest
 
 from bot.main import BAD_TOKEN, run
 
-from .conftest_bot import RecordingEngine, bot_engine, connected  # noqa: F401
+from .conftest_bot import bot_engine, connected, make_engine  # noqa: F401
+from .fake_openai import FakeOpenAI, Reply
 from .fake_discord import FakeDiscord
 
 COMMANDS = {"ask", "add-article", "sources", "rebuild-index", "remove-article", "index-status"}
@@ -37,23 +37,32 @@ async def test_bad_token_exits_with_a_clear_message(bot_engine: Any) -> None:
     assert exited.value.code == BAD_TOKEN
 
 
-class StreamingEngine(RecordingEngine):
-    """The real engine's answer, preceded by 30 partial texts over 3 s, as an LLM answerer streams them."""
-
-    def ask(self, question: str, **kwargs: Any) -> Any:
-        answer = super().ask(question, **kwargs)
-        words = answer.text.split()
-        for i in range(30):
-            kwargs["on_text"](" ".join(words[: 1 + i * len(words) // 30]))
-            time.sleep(0.1)
-        return answer
+@pytest.fixture(scope="module")
+def llm() -> Any:
+    """A scripted OpenAI-compatible server on loopback."""
+    with FakeOpenAI() as server:
+        yield server
 
 
-async def test_streamed_answer_edits_at_most_about_once_a_second(bot_engine: Any) -> None:
-    async with connected(StreamingEngine(bot_engine)) as env:  # the fake answers 429 to > 5 edits in 5 s
+@pytest.fixture(scope="module")
+def llm_engine(tmp_path_factory: pytest.TempPathFactory, embed_model: Any, llm: FakeOpenAI) -> Any:
+    """A seeded real engine whose answers are written by the (fake) LLM and streamed."""
+    engine = make_engine(tmp_path_factory.mktemp("llm-engine"), embed_model, llm_base_url=llm.base_url,
+                         llm_model="fake-model", llm_timeout=10)
+    yield engine
+    engine.close()
+
+
+async def test_streamed_answer_edits_at_most_about_once_a_second(llm_engine: Any, llm: FakeOpenAI) -> None:
+    reply = ("Ukrainian air defense systems have been pushed to their limits as waves of aerial attacks targeted "
+             "urban centers including Kyiv, Kharkiv, and Zaporizhzhia [1].")
+    llm.script(Reply(reply, chunk_delay=0.15, words_per_chunk=1))  # about 3 s of streaming
+    async with connected(llm_engine) as env:  # the fake answers 429 to > 5 edits in 5 s on one message
         ix = await env.slash("ask", env.member("reader"), question="Which cities were hit?")
         await env.wait_for(lambda: ix.original and ix.original.get("embeds"), 30)
         patches = [b for m, p, b in env.requests if m == "PATCH" and ix.token in p]
-        assert 3 <= len(patches) <= 6
-        assert all(not b.get("embeds") for b in patches[:-1]) and patches[-1]["embeds"]
-        assert "Kyiv" in patches[-1]["content"]
+        assert 3 <= len(patches) <= 5
+        streamed = [b["content"] for b in patches[:-1]]
+        assert all(not b.get("embeds") for b in patches[:-1]) and streamed[0] != streamed[-1]
+        assert all(city in patches[-1]["content"] for city in ("Kyiv", "Kharkiv", "Zaporizhzhia"))
+        assert patches[-1]["embeds"] and "[1]" in patches[-1]["content"]
