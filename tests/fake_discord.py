@@ -345,7 +345,8 @@ class FakeDiscord:
         if bad := self._checked(payload, True, f"POST channels/{cid}/messages"):
             return bad
         msg = self._post(cid, payload)
-        await self.dispatch("MESSAGE_CREATE", msg)
+        if self._ws is not None:  # Discord echoes the bot's own messages on the gateway
+            await self.dispatch("MESSAGE_CREATE", msg)
         return json_response(msg)
 
     def _find(self, cid: str, mid: str) -> dict | None:
@@ -391,7 +392,8 @@ class FakeDiscord:
         thread = channel(mid, self.guild_id, payload["name"], 11, parent_id=cid, owner_id=self.bot_user.id,
                          thread_metadata=meta, message_count=0, member_count=1)
         self.channels[mid] = thread
-        await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        if self._ws is not None:
+            await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
         return json_response(thread)
 
     def _interaction(self, request: web.Request) -> FakeInteraction | None:
