@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 
 from index.engine import Engine
@@ -34,6 +35,8 @@ def run(settings: Settings, engine: Engine | None = None, **options: Any) -> int
         NewsdeskBot(settings, engine, **options).run(settings.discord_token, log_handler=None)
     except discord.LoginFailure:
         raise SystemExit(BAD_TOKEN) from None
+    except (aiohttp.ClientConnectionError, OSError) as exc:
+        raise SystemExit(f"Cannot reach Discord ({exc}). Check the network connection and try again.") from None
     finally:
         if own_engine:
             engine.close()
