@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Callable, Protocol, Sequence
 
@@ -44,13 +44,15 @@ _STOP = frozenset(
 _WORD = re.compile(r"[\w’'-]+")
 
 # Weights of the sentence score; the parts are each in 0..1.
-W_DENSE, W_LEXICAL, W_PASSAGE, W_TYPE = 0.45, 0.3, 0.15, 0.1
+W_DENSE, W_LEXICAL, W_PASSAGE, W_TYPE, W_LEAD = 0.45, 0.3, 0.15, 0.1, 0.05
 MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 450
 CLOSE_TO_BEST = 0.75      # further sentences must score at least this share of the best one
 MIN_DENSE_COVERED = 0.35  # below this question-sentence similarity...
 MIN_LEXICAL_COVERED = 0.5  # ...and this share of the question's words, the articles don't cover it
 SENTENCE_PASSAGES = 4     # sentences are drawn from this many top passages
+QUOTE_NEIGHBOURS = 1      # a citation quotes its sentence with this many sentences either side
+MAX_QUOTE_CHARS = 500     # ...trimmed to about this length, the cited sentences always kept
 
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -92,7 +94,11 @@ class _Candidate:
 
 
 class ExtractiveAnswerer:
-    """Picks the few sentences of the retrieved passages that best answer the question, each cited."""
+    """Picks the few sentences of the retrieved passages that best answer the question, each cited.
+
+    Each citation quotes its sentence with the sentences around it in the passage (the context a
+    reader checks it against), not the whole chunk.
+    """
 
     name = "extractive"
 
@@ -103,7 +109,9 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: Sequence[Passage], *, as_of: date,
                history: Sequence[Turn] = (), on_text: TextCallback | None = None) -> Answer:
         """The best sentences with citation numbers, then the sources they cite."""
-        candidates = self._candidates(question, list(passages)[:SENTENCE_PASSAGES])
+        passages = list(passages)[:SENTENCE_PASSAGES]
+        split = [_sentences(self._split, p.text) for p in passages]
+        candidates = self._candidates(question, passages, split)
         if not candidates or not _covered(candidates[0]):
             return Answer(question=question, sentences=(), citations=(), as_of=as_of, covered=False)
         chosen = [candidates[0]]
@@ -114,18 +122,17 @@ class ExtractiveAnswerer:
                 continue
             if not _redundant(cand, chosen):
                 chosen.append(cand)
-        numbers: dict[int, int] = {}
-        for cand in chosen:
-            numbers.setdefault(cand.passage_index, len(numbers) + 1)
-        sentences = tuple(Sentence(c.text, (numbers[c.passage_index],)) for c in chosen)
-        citations = tuple(Citation(n, passages[i]) for i, n in sorted(numbers.items(), key=lambda kv: kv[1]))
-        return Answer(question=question, sentences=sentences, citations=citations, as_of=as_of)
+        sentences, citations = _cite(chosen, passages, split)
+        answer = Answer(question=question, sentences=sentences, citations=citations, as_of=as_of)
+        if on_text:
+            on_text(answer.text)
+        return answer
 
-    def _candidates(self, question: str, passages: list[Passage]) -> list[_Candidate]:
+    def _candidates(self, question: str, passages: list[Passage], split: list[list[str]]) -> list[_Candidate]:
         raw: list[tuple[str, int, int]] = []
         seen: set[str] = set()  # overlapping chunks repeat sentences: keep the first, best-ranked one
-        for index, passage in enumerate(passages):
-            for order, sentence in enumerate(_sentences(self._split, passage.text)):
+        for index, sentences in enumerate(split):
+            for order, sentence in enumerate(sentences):
                 if sentence not in seen:
                     seen.add(sentence)
                     raw.append((sentence, index, order))
@@ -145,6 +152,42 @@ class ExtractiveAnswerer:
             score = W_DENSE * float(sim) + W_LEXICAL * lexical + W_PASSAGE * prior + W_TYPE * fit
             out.append(_Candidate(sentence, index, order, score, float(sim), lexical))
         return sorted(out, key=lambda c: c.score, reverse=True)
+
+
+def _cite(chosen: list[_Candidate], passages: list[Passage],
+          split: list[list[str]]) -> tuple[tuple[Sentence, ...], tuple[Citation, ...]]:
+    """Number the quotes: the chosen sentences of one passage whose contexts touch share one quote."""
+    groups: list[tuple[int, list[int]]] = []  # (passage index, sentence orders), in answer order
+    group_of: dict[tuple[int, int], int] = {}
+    for cand in chosen:
+        for g, (index, orders) in enumerate(groups):
+            if index == cand.passage_index and any(abs(o - cand.order) <= 2 * QUOTE_NEIGHBOURS + 1 for o in orders):
+                orders.append(cand.order)
+                group_of[(cand.passage_index, cand.order)] = g
+                break
+        else:
+            group_of[(cand.passage_index, cand.order)] = len(groups)
+            groups.append((cand.passage_index, [cand.order]))
+    citations = []
+    for number, (index, orders) in enumerate(groups, 1):
+        quote = _quote(split[index], sorted(orders))
+        citations.append(Citation(number, replace(passages[index], text=quote)))
+    sentences = tuple(Sentence(c.text, (group_of[(c.passage_index, c.order)] + 1,)) for c in chosen)
+    return sentences, tuple(citations)
+
+
+def _quote(sentences: list[str], orders: list[int]) -> str:
+    """The cited sentences with up to QUOTE_NEIGHBOURS sentences of context each side, within about
+    MAX_QUOTE_CHARS (context is dropped first, the cited sentences are always kept)."""
+    first, last = orders[0], orders[-1]
+    keep = list(range(first, last + 1))
+    length = sum(len(sentences[i]) + 1 for i in keep)
+    for step in range(1, QUOTE_NEIGHBOURS + 1):
+        for i in (last + step, first - step):  # the sentence after first: it usually completes the point
+            if 0 <= i < len(sentences) and length + len(sentences[i]) + 1 <= MAX_QUOTE_CHARS:
+                keep.append(i)
+                length += len(sentences[i]) + 1
+    return " ".join(sentences[i] for i in sorted(keep))
 
 
 def _covered(best: _Candidate) -> bool:

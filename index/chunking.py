@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import numpy as np
 from llama_index.core import Document
@@ -16,6 +18,32 @@ from .catalog import Catalog, ChunkRow
 
 # Shown to the embedder with every chunk; the rest of the metadata is for citations only.
 _EMBED_KEYS = ("title",)
+# Bumped whenever the text chunks are embedded or indexed as changes (a rebuild brings the index up to date).
+CHUNKING_VERSION = "2"
+
+_SLUG_NOISE = {"index", "html", "htm", "php", "aspx", "gallery", "live", "news", "videos", "video"}
+
+
+def title_from_url(url: str | None) -> str:
+    """A stand-in title from a URL's slug ('.../2022/06/15/business/ford-recall/index.html' -> 'Ford recall'),
+    for articles that come without one: most news URLs name their story."""
+    if not url:
+        return ""
+    path = urlsplit(url).path
+    for segment in reversed([s for s in path.split("/") if s]):
+        stem = segment.rsplit(".", 1)[0] if "." in segment else segment
+        words = [w for w in re.split(r"[-_+]+", stem) if w and w.lower() not in _SLUG_NOISE]
+        words = [w for w in words if not (w.isdigit() and len(w) <= 2)]
+        letters = [w for w in words if re.search(r"[a-zA-Z]", w)]
+        if len(letters) >= 2 and not re.fullmatch(r"h_[0-9a-f]+", stem):
+            text = " ".join(words)
+            return text[:1].upper() + text[1:]
+    return ""
+
+
+def index_title(title: str, url: str | None) -> str:
+    """The title chunks are embedded and keyword-indexed with: the article's, else one from its URL."""
+    return title.strip() or title_from_url(url)
 
 
 def make_splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
@@ -27,7 +55,7 @@ def article_metadata(article: Article) -> dict:
     """Metadata every chunk of an article carries (flat, for Chroma)."""
     return {
         "article_id": article.id,
-        "title": article.title,
+        "title": index_title(article.title, article.url),
         "outlet": article.outlet or "",
         "published": article.published.isoformat() if article.published else "",
         "url": article.url or "",

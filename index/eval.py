@@ -179,8 +179,15 @@ def build_engine(corpus: Path, *, root: Path | None = None, settings: "Settings 
     articles = load_corpus(corpus)
     loaded = time.perf_counter()
     results = engine.add_articles(articles, progress=progress)
-    if engine.needs_rebuild():
+    from .chunking import CHUNKING_VERSION
+
+    # The engine re-chunks stored articles only on a rebuild: do one when the chunking changed since the
+    # index was built (unchanged chunks come from the embedding cache).
+    stale = engine._catalog.get_state("eval_chunking") != CHUNKING_VERSION and not all(
+        r.status == "added" for r in results)
+    if engine.needs_rebuild() or stale:
         engine.rebuild(progress)
+    engine._catalog.set_state("eval_chunking", CHUNKING_VERSION)
     seconds = time.perf_counter() - loaded
     counts = engine.status()
     figures = {"articles": counts.articles, "chunks": counts.chunks, "data_dir": str(data_dir),

@@ -1,32 +1,55 @@
-"""Dense + keyword (BM25) retrieval fused, weighted by the question's as-of date, near-duplicates removed."""
+"""Hybrid retrieval: dense and BM25 over chunks, weighed per article, with a publication-date prior.
+
+1. Candidates: the articles of the nearest chunks by embedding (Chroma) and of the best BM25 chunks
+   (bm25s over title + chunk text, English stemming).
+2. Evidence per article, from all of its chunks: the mean cosine similarity of its best few chunks, and
+   the mean BM25 score (over the question's best) of its best few. A roundup that mentions the matter in
+   one paragraph weighs less than an article about it. The two article rankings are fused by rank (RRF).
+3. Date prior: an article published after the as-of date cannot be what a question is about; news
+   questions are mostly about the days just before it; a date named in the question moves the window.
+4. Passages: the best chunks of the best articles, in article order, near-duplicates removed.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import re
 import shutil
 import threading
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.schema import TextNode
+import numpy as np
 
 from .catalog import Catalog
 from .dates import TimeWindow, question_window
 from .results import Passage
-from .store import VectorStore
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+    from .store import VectorStore
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60            # reciprocal-rank-fusion constant (Cormack et al.)
-CANDIDATES = 50       # how many each retriever contributes before fusion
-FUTURE_WEIGHT = 0.25  # an article published after the as-of date cannot be what the question is about
-UNDATED_WEIGHT = 0.75
-FLOOR_WEIGHT = 0.4    # the least weight an old article keeps, so that old news stays findable
-DECAY_DAYS = 45       # days outside the preferred window at which the weight has fallen halfway
+DENSE_CANDIDATES = 100    # nearest chunks asked of the vector store
+KEYWORD_CANDIDATES = 100  # best BM25 chunks
+RRF_K = 10                # rank-fusion constant; small, so that the first ranks count (articles, not chunks)
+W_DENSE, W_KEYWORD = 1.0, 1.0  # weights of the two article rankings
+EVIDENCE_CHUNKS = 3       # an article's evidence: the mean of its best this-many chunk scores
+CHUNK_KEYWORD_SHARE = 0.5  # a chunk's standing within its article: cosine + this share of its BM25/best
+CHUNKS_PER_ARTICLE = 2    # passages an article contributes at most
+FUTURE_WEIGHT = 0.02      # published after the as-of date: cannot be what the question is about
+UNDATED_WEIGHT = 0.5
+RECENT_DAYS = 3           # the prior is flat over the last days before the as-of date (or in the named window)
+HALF_LIFE_DAYS = 10       # ...then halves every this many days
+FLOOR_WEIGHT = 0.1        # the least weight an old article keeps, so that old news stays findable
 DUPLICATE_JACCARD = 0.8
+BM25_FORMAT = "bm25s-2"   # bumped when the keyword index's text or tokenisation changes
 
 
 @dataclass(frozen=True)
@@ -38,67 +61,144 @@ class Retrieval:
     best_dense: float
 
 
+# keywords -----------------------------------------------------------------------------------------
+_STEMMER = None
+
+
+def _stemmer():
+    global _STEMMER
+    if _STEMMER is None:
+        import Stemmer
+
+        _STEMMER = Stemmer.Stemmer("english")
+    return _STEMMER
+
+
+def _tokenize(texts: list[str], **kwargs):
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False, **kwargs)
+
+
+@dataclass
+class _Keywords:
+    bm25: Any
+    ids: list[str]               # chunk ids, in index order
+    articles: list[str]          # article id of each chunk
+    by_article: dict[str, np.ndarray]  # article id -> positions of its chunks
+
+
 class KeywordIndex:
-    """LlamaIndex's BM25 retriever over every stored chunk, rebuilt when the articles change."""
+    """BM25 (bm25s, English stemming and stop words) over every stored chunk with its article's title;
+    persisted beside the catalog and rebuilt when the articles change."""
 
     def __init__(self, catalog: Catalog, persist_dir: Path) -> None:
         self._catalog = catalog
         self._dir = persist_dir
         self._lock = threading.Lock()
-        self._retriever = None
+        self._index: _Keywords | None = None
         self._version = -1
 
     def invalidate(self) -> None:
         """Forget the in-memory index (the articles changed)."""
         self._version = -1
 
-    def search(self, query: str, top_k: int) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the best-matching chunks."""
-        retriever = self._current()
-        if retriever is None:
-            return []
-        retriever.similarity_top_k = min(top_k, self._size)
-        return [(n.node.node_id, float(n.score or 0.0)) for n in retriever.retrieve(query)]
+    def scores(self, query: str) -> tuple[np.ndarray, _Keywords] | None:
+        """BM25 score of every chunk for a query, and the index they refer to (None when empty)."""
+        index = self._current()
+        if index is None:
+            return None
+        tokens = _tokenize([query], return_ids=False)[0]
+        if not tokens:
+            return np.zeros(len(index.ids), dtype=np.float32), index
+        return np.asarray(index.bm25.get_scores(tokens), dtype=np.float32), index
 
-    def _current(self):
+    def search(self, query: str, top_k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best-matching chunks, best first (only positive scores)."""
+        found = self.scores(query)
+        if found is None:
+            return []
+        scores, index = found
+        return [(index.ids[i], float(scores[i])) for i in _top(scores, top_k) if scores[i] > 0]
+
+    def _current(self) -> _Keywords | None:
         version = self._catalog.version
         with self._lock:
             if self._version != version:
-                self._retriever, self._size = self._load_or_build(version)
+                self._index = self._load_or_build(version)
                 self._version = version
-            return self._retriever
+            return self._index
 
-    def _load_or_build(self, version: int):
-        from llama_index.retrievers.bm25 import BM25Retriever
+    def _load_or_build(self, version: int) -> _Keywords | None:
+        import bm25s
 
         stamp = self._dir / "version"
-        if stamp.exists() and stamp.read_text() == str(version):
+        wanted = f"{BM25_FORMAT}:{version}"
+        if stamp.exists() and stamp.read_text() == wanted:
             try:
-                retriever = BM25Retriever.from_persist_dir(str(self._dir))
-                return retriever, len(retriever.corpus)
+                bm25 = bm25s.BM25.load(str(self._dir), mmap=False, show_progress=False)
+                meta = json.loads((self._dir / "ids.json").read_text())
+                return _keywords(bm25, meta["ids"], meta["articles"])
             except Exception:  # a damaged copy is rebuilt below
                 log.warning("BM25 index in %s unreadable; rebuilding", self._dir)
         rows = self._catalog.chunks()
         if not rows:
-            return None, 0
-        titles = {a.id: a.title for a in self._catalog.infos()}
-        nodes = [TextNode(id_=r.id, text=r.text, metadata={"title": titles.get(r.article_id, "")}) for r in rows]
-        retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(CANDIDATES, len(nodes)))
+            return None
+        from .chunking import index_title
+
+        titles = {a.id: index_title(a.title, a.url) for a in self._catalog.infos()}
+        texts = [f"{titles.get(r.article_id, '')}\n\n{r.text}" for r in rows]
+        bm25 = bm25s.BM25()
+        bm25.index(_tokenize(texts), show_progress=False)
+        ids, articles = [r.id for r in rows], [r.article_id for r in rows]
         tmp = self._dir.with_name(self._dir.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        retriever.persist(str(tmp))
-        (tmp / "version").write_text(str(version))
+        bm25.save(str(tmp), show_progress=False)
+        (tmp / "ids.json").write_text(json.dumps({"ids": ids, "articles": articles}))
+        (tmp / "version").write_text(wanted)
         shutil.rmtree(self._dir, ignore_errors=True)
         tmp.rename(self._dir)
-        return retriever, len(nodes)
+        return _keywords(bm25, ids, articles)
+
+
+def _keywords(bm25: Any, ids: list[str], articles: list[str]) -> _Keywords:
+    groups: dict[str, list[int]] = {}
+    for position, article_id in enumerate(articles):
+        groups.setdefault(article_id, []).append(position)
+    return _Keywords(bm25, ids, articles, {a: np.asarray(p) for a, p in groups.items()})
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=int)
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.argsort(-scores[top], kind="stable")]
+
+
+# fusion -------------------------------------------------------------------------------------------
+def _rank_weights(values: dict[str, float]) -> dict[str, float]:
+    """1 / (RRF_K + rank) by descending value."""
+    order = sorted(values, key=lambda k: -values[k])
+    return {key: 1.0 / (RRF_K + rank) for rank, key in enumerate(order, 1)}
+
+
+def article_evidence(chunk_scores: np.ndarray, depth: int = EVIDENCE_CHUNKS) -> float:
+    """How much of an article speaks to the question: the mean of its `depth` best chunk scores (fewer
+    when it has fewer). One matching paragraph in a roundup of the day's news counts for less than an
+    article about the matter throughout."""
+    if len(chunk_scores) == 0:
+        return 0.0
+    best = np.sort(chunk_scores)[::-1][:depth]
+    return float(best.mean())
 
 
 class HybridRetriever:
-    """Fuses dense and BM25 rankings, weights them by publication date, removes near-duplicates."""
+    """Fuses dense and BM25 evidence per article, weights it by publication date, picks passages."""
 
-    def __init__(self, catalog: Catalog, vectors: VectorStore, keywords: KeywordIndex,
-                 embed_model: BaseEmbedding) -> None:
+    def __init__(self, catalog: Catalog, vectors: "VectorStore", keywords: KeywordIndex,
+                 embed_model: "BaseEmbedding") -> None:
         self._catalog = catalog
         self.vectors = vectors
         self._keywords = keywords
@@ -107,44 +207,78 @@ class HybridRetriever:
     def retrieve(self, query: str, *, as_of: date, top_k: int, date_query: str | None = None) -> Retrieval:
         """The top_k passages for a query as of a date (date cues read from date_query, default the query)."""
         window = question_window(date_query or query, as_of)
-        dense = self.vectors.query(self._embed.get_query_embedding(query), CANDIDATES)
-        keyword = self._keywords.search(query, CANDIDATES)
-        fused: dict[str, float] = {}
-        for ranking in (dense, keyword):
-            for rank, (chunk_id, _) in enumerate(ranking):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-        passages = self._passages(fused)
-        weighted = [(p, fused[p.chunk_id] * date_weight(p.published, window, as_of)) for p in passages]
-        weighted.sort(key=lambda pair: pair[1], reverse=True)
-        kept = _without_duplicates([p for p, _ in weighted])
-        scores = dict((p.chunk_id, s) for p, s in weighted)
-        result = [_with_score(p, scores[p.chunk_id]) for p in kept[:top_k]]
+        qvec = np.asarray(self._embed.get_query_embedding(query), dtype=np.float32)
+        dense = self.vectors.query(qvec.tolist(), DENSE_CANDIDATES)
+        found = self._keywords.scores(query)
+        if found is None:
+            return Retrieval(passages=[], window=window, best_dense=max((s for _, s in dense), default=0.0))
+        bm25, kw = found
+        best_bm25 = float(bm25.max()) if len(bm25) else 0.0
+        position = {chunk_id: i for i, chunk_id in enumerate(kw.ids)} if dense else {}
+        candidates = list(dict.fromkeys(
+            [kw.articles[position[c]] for c, _ in dense if c in position]
+            + [kw.articles[i] for i in _top(bm25, KEYWORD_CANDIDATES) if bm25[i] > 0]))
+        if not candidates:
+            return Retrieval(passages=[], window=window, best_dense=0.0)
+        # every chunk of every candidate article, with its cosine similarity and BM25 score
+        chunk_ids = [kw.ids[i] for a in candidates for i in kw.by_article[a]]
+        rows = {r.id: r for r in self._catalog.chunk_rows(chunk_ids)}
+        vectors = self._catalog.cached_vectors(sorted({r.embed_key for r in rows.values()}))
+        dense_of: dict[str, float] = {}
+        for row in rows.values():
+            vector = vectors.get(row.embed_key)
+            if vector is not None:
+                dense_of[row.id] = float(np.dot(vector, qvec))
+        for chunk_id, sim in dense:  # vectors missing from the cache: the store's similarity
+            dense_of.setdefault(chunk_id, sim)
+        infos = {i.id: i for i in self._catalog.infos_for(candidates)}
+        dense_evidence: dict[str, float] = {}
+        keyword_evidence: dict[str, float] = {}
+        chunk_rank: dict[str, float] = {}
+        for a in candidates:
+            positions = kw.by_article[a]
+            ids = [kw.ids[i] for i in positions]
+            sims = np.array([dense_of.get(c, 0.0) for c in ids], dtype=np.float32)
+            kws = bm25[positions] / (best_bm25 or 1.0)
+            dense_evidence[a] = article_evidence(sims)
+            keyword_evidence[a] = article_evidence(kws)
+            for c, s, k in zip(ids, sims, kws):  # a chunk's own standing, to pick an article's passages
+                chunk_rank[c] = float(s) + CHUNK_KEYWORD_SHARE * float(k)
+        dense_w, keyword_w = _rank_weights(dense_evidence), _rank_weights(keyword_evidence)
+        score = {a: (W_DENSE * dense_w[a] + W_KEYWORD * keyword_w[a])
+                 * date_weight(infos[a].published, window, as_of) for a in candidates if a in infos}
+        ranked = sorted(score, key=lambda a: -score[a])
+        passages: list[Passage] = []
+        for a in ranked:
+            info = infos[a]
+            ids = sorted((c for c in (kw.ids[i] for i in kw.by_article[a]) if c in rows), key=lambda c: -chunk_rank[c])
+            for chunk_id in ids[:CHUNKS_PER_ARTICLE]:
+                row = rows[chunk_id]
+                passages.append(Passage(chunk_id=row.id, article_id=a, text=row.text, title=info.title,
+                                        outlet=info.outlet, published=info.published, url=info.url,
+                                        score=score[a]))
+            if len(passages) >= top_k * 2:
+                break
+        kept = _without_duplicates(passages, top_k)
         best_dense = max((s for _, s in dense), default=0.0)
-        return Retrieval(passages=result, window=window, best_dense=best_dense)
-
-    def _passages(self, fused: dict[str, float]) -> list[Passage]:
-        rows = self._catalog.chunk_rows(list(fused))
-        infos = {i.id: i for i in self._catalog.infos_for({r.article_id for r in rows})}
-        out = []
-        for row in rows:  # chunks missing from the catalog (orphans of a failed write) are skipped
-            info = infos.get(row.article_id)
-            if info is not None:
-                out.append(Passage(chunk_id=row.id, article_id=row.article_id, text=row.text, title=info.title,
-                                   outlet=info.outlet, published=info.published, url=info.url))
-        return out
+        return Retrieval(passages=kept, window=window, best_dense=best_dense)
 
 
 def date_weight(published: date | None, window: TimeWindow, as_of: date) -> float:
-    """How much a passage's publication date fits the question's time window (0..1]."""
+    """How likely a question as of `as_of` (about `window`) is about an article published then (0..1].
+
+    Published after the as-of date (and the window): nearly impossible. Inside the window, or in the
+    RECENT_DAYS before its end: 1. Older: halves every HALF_LIFE_DAYS, never below FLOOR_WEIGHT.
+    """
     if published is None:
         return UNDATED_WEIGHT
-    if published > window.end and published > as_of:
+    if published > as_of:
         return FUTURE_WEIGHT
-    outside = window.distance(published)
-    decay = DECAY_DAYS / (DECAY_DAYS + outside)
     if window.explicit:
-        decay = decay ** 2
-    return FLOOR_WEIGHT + (1 - FLOOR_WEIGHT) * decay
+        outside = window.distance(published)
+    else:
+        outside = max(0, (as_of - published).days - RECENT_DAYS)
+    return FLOOR_WEIGHT + (1 - FLOOR_WEIGHT) * math.pow(0.5, outside / HALF_LIFE_DAYS)
 
 
 _WORD = re.compile(r"\w+")
@@ -155,13 +289,15 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
 
 
-def _without_duplicates(passages: list[Passage]) -> list[Passage]:
+def _without_duplicates(passages: list[Passage], limit: int | None = None) -> list[Passage]:
     kept: list[tuple[Passage, set]] = []
     for passage in passages:
         shingles = _shingles(passage.text)
         if any(len(shingles & s) / max(1, len(shingles | s)) >= DUPLICATE_JACCARD for _, s in kept):
             continue
         kept.append((passage, shingles))
+        if limit is not None and len(kept) >= limit:
+            break
     return [p for p, _ in kept]
 
 
