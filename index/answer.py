@@ -45,12 +45,12 @@ _WORD = re.compile(r"[\w’'-]+")
 
 # Weights of the sentence score; the parts are each in 0..1.
 W_DENSE, W_LEXICAL, W_PASSAGE, W_TYPE, W_LEAD = 0.45, 0.3, 0.15, 0.1, 0.05
-MAX_SENTENCES = 3
-MAX_ANSWER_CHARS = 450
-CLOSE_TO_BEST = 0.75      # further sentences must score at least this share of the best one
+MAX_SENTENCES = 4
+MAX_ANSWER_CHARS = 600
+CLOSE_TO_BEST = 0.6       # further sentences must score at least this share of the best one
 MIN_DENSE_COVERED = 0.35  # below this question-sentence similarity...
 MIN_LEXICAL_COVERED = 0.5  # ...and this share of the question's words, the articles don't cover it
-SENTENCE_PASSAGES = 4     # sentences are drawn from this many top passages
+SENTENCE_PASSAGES = 6     # sentences are drawn from this many top passages (about 3 articles)
 QUOTE_NEIGHBOURS = 1      # a citation quotes its sentence with this many sentences either side
 MAX_QUOTE_CHARS = 500     # ...trimmed to about this length, the cited sentences always kept
 

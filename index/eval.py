@@ -241,6 +241,13 @@ def shown_text(answer) -> str:
     return "\n".join(parts)
 
 
+def citations_hold(answer) -> bool:
+    """True when every citation number of every sentence names a citation whose quoted passage contains
+    the sentence."""
+    quotes = {c.number: " ".join(c.quote.split()) for c in answer.citations}
+    return all(n in quotes and " ".join(s.text.split()) in quotes[n] for s in answer.sentences for n in s.citations)
+
+
 def distinct(ids: Iterable[str]) -> list[str]:
     """Ids in first-seen order without repeats."""
     seen: set[str] = set()
@@ -318,7 +325,8 @@ def evaluate_engine(engine: "Engine", questions: list[Question], *, progress=Non
         rows.append({"id": q.id, "question": q.question, "answers": list(q.answers), "rank": rank,
                      "correct": answer_correct(q.answers, shown), "covered": answer.covered,
                      "latency_ms": latency, "shown": shown[:SHOWN_CHARS],
-                     "cited_gold": any(c.passage.article_id == gold for c in answer.citations)})
+                     "cited_gold": any(c.passage.article_id == gold for c in answer.citations),
+                     "citations_ok": citations_hold(answer)})
         if progress:
             progress(done, len(questions))
     return rows
@@ -376,7 +384,8 @@ def run_eval(corpus: Path, questions_file: Path, *, report: Path | None = None, 
         rows = evaluate_engine(engine, questions, progress=status("asking"))
     finally:
         engine.close()
-    result = {**summarise(rows), "corpus": str(corpus), "questions_file": str(questions_file),
+    result = {**summarise(rows), "citations_ok_rate": sum(r["citations_ok"] for r in rows) / max(1, len(rows)),
+              "corpus": str(corpus), "questions_file": str(questions_file),
               "answerer": "llm" if llm and base.llm_enabled else "extractive", "build": build}
     table = {"newsdesk": result}
     if baseline:
