@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Protocol, Sequence
 
@@ -51,8 +51,6 @@ CLOSE_TO_BEST = 0.6       # further sentences must score at least this share of 
 MIN_DENSE_COVERED = 0.35  # below this question-sentence similarity...
 MIN_LEXICAL_COVERED = 0.5  # ...and this share of the question's words, the articles don't cover it
 SENTENCE_PASSAGES = 6     # sentences are drawn from this many top passages (about 3 articles)
-QUOTE_NEIGHBOURS = 1      # a citation quotes its sentence with this many sentences either side
-MAX_QUOTE_CHARS = 500     # ...trimmed to about this length, the cited sentences always kept
 
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -94,11 +92,7 @@ class _Candidate:
 
 
 class ExtractiveAnswerer:
-    """Picks the few sentences of the retrieved passages that best answer the question, each cited.
-
-    Each citation quotes its sentence with the sentences around it in the passage (the context a
-    reader checks it against), not the whole chunk.
-    """
+    """Picks the few sentences of the retrieved passages that best answer the question, each cited."""
 
     name = "extractive"
 
@@ -156,38 +150,13 @@ class ExtractiveAnswerer:
 
 def _cite(chosen: list[_Candidate], passages: list[Passage],
           split: list[list[str]]) -> tuple[tuple[Sentence, ...], tuple[Citation, ...]]:
-    """Number the quotes: the chosen sentences of one passage whose contexts touch share one quote."""
-    groups: list[tuple[int, list[int]]] = []  # (passage index, sentence orders), in answer order
-    group_of: dict[tuple[int, int], int] = {}
+    """Number the cited passages in the order the answer first cites them; each quotes its whole passage."""
+    numbers: dict[int, int] = {}
     for cand in chosen:
-        for g, (index, orders) in enumerate(groups):
-            if index == cand.passage_index and any(abs(o - cand.order) <= 2 * QUOTE_NEIGHBOURS + 1 for o in orders):
-                orders.append(cand.order)
-                group_of[(cand.passage_index, cand.order)] = g
-                break
-        else:
-            group_of[(cand.passage_index, cand.order)] = len(groups)
-            groups.append((cand.passage_index, [cand.order]))
-    citations = []
-    for number, (index, orders) in enumerate(groups, 1):
-        quote = _quote(split[index], sorted(orders))
-        citations.append(Citation(number, replace(passages[index], text=quote)))
-    sentences = tuple(Sentence(c.text, (group_of[(c.passage_index, c.order)] + 1,)) for c in chosen)
-    return sentences, tuple(citations)
-
-
-def _quote(sentences: list[str], orders: list[int]) -> str:
-    """The cited sentences with up to QUOTE_NEIGHBOURS sentences of context each side, within about
-    MAX_QUOTE_CHARS (context is dropped first, the cited sentences are always kept)."""
-    first, last = orders[0], orders[-1]
-    keep = list(range(first, last + 1))
-    length = sum(len(sentences[i]) + 1 for i in keep)
-    for step in range(1, QUOTE_NEIGHBOURS + 1):
-        for i in (last + step, first - step):  # the sentence after first: it usually completes the point
-            if 0 <= i < len(sentences) and length + len(sentences[i]) + 1 <= MAX_QUOTE_CHARS:
-                keep.append(i)
-                length += len(sentences[i]) + 1
-    return " ".join(sentences[i] for i in sorted(keep))
+        numbers.setdefault(cand.passage_index, len(numbers) + 1)
+    sentences = tuple(Sentence(c.text, (numbers[c.passage_index],)) for c in chosen)
+    citations = tuple(Citation(n, passages[i]) for i, n in sorted(numbers.items(), key=lambda kv: kv[1]))
+    return sentences, citations
 
 
 def _covered(best: _Candidate) -> bool:
