@@ -51,6 +51,9 @@ CLOSE_TO_BEST = 0.6       # further sentences must score at least this share of 
 MIN_DENSE_COVERED = 0.35  # below this question-sentence similarity...
 MIN_LEXICAL_COVERED = 0.5  # ...and this share of the question's words, the articles don't cover it
 SENTENCE_PASSAGES = 6     # sentences are drawn from this many top passages (about 3 articles)
+EMBED_CHARS = 400         # a sentence is embedded by its first this-many characters
+EMBED_BATCH = 8
+MAX_EMBEDDED_SENTENCES = 24  # at most this many, those sharing most words with the question, are embedded
 
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -122,6 +125,16 @@ class ExtractiveAnswerer:
             on_text(answer.text)
         return answer
 
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
+        # Batches of similar length: one long run-on "sentence" would otherwise pad every other one.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: list = [None] * len(texts)
+        for start in range(0, len(order), EMBED_BATCH):
+            part = order[start : start + EMBED_BATCH]
+            for i, vector in zip(part, self._embed.get_text_embedding_batch([texts[i] for i in part])):
+                out[i] = vector
+        return np.asarray(out, dtype=np.float32)
+
     def _candidates(self, question: str, passages: list[Passage], split: list[list[str]]) -> list[_Candidate]:
         raw: list[tuple[str, int, int]] = []
         seen: set[str] = set()  # overlapping chunks repeat sentences: keep the first, best-ranked one
@@ -132,10 +145,14 @@ class ExtractiveAnswerer:
                     raw.append((sentence, index, order))
         if not raw:
             return []
-        vectors = np.asarray(self._embed.get_text_embedding_batch([question] + [s for s, _, _ in raw]))
+        q_terms = set(content_terms(question))
+        if len(raw) > MAX_EMBEDDED_SENTENCES:  # embedding dominates the time to answer: shortlist by words
+            overlap = {r: len(q_terms & set(content_terms(r[0]))) for r in raw}
+            keep = set(sorted(raw, key=lambda r: (-overlap[r], r[1], r[2]))[:MAX_EMBEDDED_SENTENCES])
+            raw = [r for r in raw if r in keep]
+        vectors = self._embed_texts([question] + [s[:EMBED_CHARS] for s, _, _ in raw])
         vectors = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
         dense = vectors[1:] @ vectors[0]
-        q_terms = set(content_terms(question))
         top_score = max(p.score for p in passages) or 1.0
         out = []
         for (sentence, index, order), sim in zip(raw, dense):
