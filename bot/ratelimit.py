@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import defaultdict, deque
-from typing import Callable, Hashable
+from typing import Callable, Hashable, Iterator
 
 from .checks import Refused
 
@@ -37,10 +38,29 @@ class SlidingWindowLimiter:
             return 0.0
         return 0.0 if len(hits) < self.limit else hits[0] + self.window - now
 
-    def hit(self, key: Hashable, what: str = "going") -> None:
-        """Record a hit for `key`, or raise RateLimited if it is over its limit."""
+    def hit(self, key: Hashable, what: str = "going") -> float | None:
+        """Record a hit for `key` and return its time, or raise RateLimited if it is over its limit."""
         wait = self.retry_after(key)
         if wait > 0:
             raise RateLimited(what, wait)
-        if self.limit > 0:
-            self._hits[key].append(self.clock())
+        if self.limit <= 0:
+            return None
+        stamp = self.clock()
+        self._hits[key].append(stamp)
+        return stamp
+
+    def refund(self, key: Hashable, stamp: float | None) -> None:
+        """Forget the hit `hit` recorded at `stamp` (if it is still in the window)."""
+        hits = self._hits.get(key)
+        if stamp is not None and hits is not None and stamp in hits:
+            hits.remove(stamp)
+
+    @contextlib.contextmanager
+    def charge(self, key: Hashable, what: str = "going") -> Iterator[None]:
+        """Record a hit for `key` that is refunded if the block raises: only work that succeeds counts."""
+        stamp = self.hit(key, what)
+        try:
+            yield
+        except BaseException:
+            self.refund(key, stamp)
+            raise

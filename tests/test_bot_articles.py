@@ -122,6 +122,23 @@ async def test_add_role_setting(bot_engine: Any) -> None:
         assert not allowed.ephemeral() and allowed.text.startswith(("Added", "Already there"))
 
 
+async def test_rejected_adds_do_not_count_toward_the_rate_limit(bot_engine: Any) -> None:
+    async with connected(bot_engine, discord_add_per_minute=1) as env:
+        user = env.member("hasty")
+        bad = await done(env, await env.slash("add-article", user, file=env.attachment("empty.txt", b"")))
+        assert bad.ephemeral() and "empty" in bad.text.lower()
+        opened = await env.slash("add-article", user)
+        await env.wait_for(lambda: opened.callbacks, 10)
+        dated = await done(env, await env.submit_modal(opened, {"title": "T", "body": "Some body text " * 5,
+                                                                "published": "yesterday"}))
+        assert "YYYY-MM-DD" in dated.text
+        text = f"# Ferry service resumes\n\n{STORY.replace('Gdansk', 'Rostock')}".encode()
+        good = await done(env, await env.slash("add-article", user, file=env.attachment("rostock.md", text)))
+        assert not good.ephemeral() and good.text.startswith(("Added", "Already there"))
+        again = await done(env, await env.slash("add-article", user, file=env.attachment("rostock.md", text)))
+        assert again.ephemeral() and "try again in" in again.text  # the successful add did count
+
+
 async def test_sources_autocomplete_and_listing(discord_env: Harness) -> None:
     env, user = discord_env, discord_env.member("reader")
     choices = await env.autocomplete("sources", user, "search", "Kyiv")

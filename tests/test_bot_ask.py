@@ -51,6 +51,26 @@ async def test_mention_opens_a_thread_and_follow_up_uses_history(bot_engine: Any
         assert len(env.threads()) == 1  # continued in the same thread
 
 
+async def test_ask_inside_the_thread_is_a_follow_up(bot_engine: Any) -> None:
+    engine = RecordingEngine(bot_engine)
+    async with connected(engine) as env:
+        user = env.member("reader")
+        await env.say("Which cities were hit?", user)
+        thread = (await env.wait_for(env.threads, 30))[0]
+        await env.wait_for(lambda: answers(env, thread["id"]), 30)
+
+        ix = await env.slash("ask", user, channel_id=thread["id"], question="What about Kharkiv?")
+        await env.wait_for(lambda: ix.original and ix.original.get("embeds"), 30)
+        assert ix.acked_after < 3 and ix.original["channel_id"] == thread["id"]
+        question, history = engine.asks[-1]
+        assert question == "What about Kharkiv?"
+        assert [t.question for t in history] == ["Which cities were hit?"]
+        assert "Kyiv" in history[0].answer and "\\" not in history[0].answer
+        outside = await env.slash("ask", user, question="What about Kharkiv?")
+        await env.wait_for(lambda: outside.original and outside.original.get("embeds"), 30)
+        assert engine.asks[-1] == ("What about Kharkiv?", [])  # in the channel, no history
+
+
 async def test_mention_without_question_gets_a_hint(discord_env: Harness) -> None:
     env = discord_env
     await env.say("", env.member("reader"))

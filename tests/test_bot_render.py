@@ -88,6 +88,18 @@ def test_sliding_window_limiter() -> None:
     assert SlidingWindowLimiter(0).retry_after("u") == 0
 
 
+def test_limiter_charge_is_refunded_when_the_work_fails() -> None:
+    limiter = SlidingWindowLimiter(1, 60)
+    with pytest.raises(ValueError), limiter.charge("u"):
+        raise ValueError("bad input")
+    with limiter.charge("u"):
+        pass
+    with pytest.raises(RateLimited):
+        limiter.hit("u")
+    with SlidingWindowLimiter(0).charge("u"):  # unlimited: nothing to record or refund
+        pass
+
+
 async def test_throttled_editor_coalesces_and_spaces_edits() -> None:
     sent: list[tuple[float, str]] = []
     loop = asyncio.get_running_loop()

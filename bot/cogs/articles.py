@@ -63,12 +63,12 @@ class AddTextModal(discord.ui.Modal, title="Add an article"):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         """Add the pasted text."""
         bot = self.cog.bot
-        bot.add_limiter.hit(interaction.user.id, "adding articles")
-        published = _parse_date(self.published.value)
-        await defer(interaction)
-        result = await bot.run_engine(bot.engine.add_text, self.article_title.value, self.body.value,
-                                      outlet=self.outlet.value.strip() or None, published=published,
-                                      url=self.link.value.strip() or None)
+        with bot.add_limiter.charge(interaction.user.id, "adding articles"):
+            published = _parse_date(self.published.value)
+            await defer(interaction)
+            result = await bot.run_engine(bot.engine.add_text, self.article_title.value, self.body.value,
+                                          outlet=self.outlet.value.strip() or None, published=published,
+                                          url=self.link.value.strip() or None)
         await edit_original(interaction, content=describe_add(result))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
@@ -104,18 +104,18 @@ class Articles(commands.Cog):
         if not url and not file:
             await interaction.response.send_modal(AddTextModal(self))
             return
-        self.bot.add_limiter.hit(interaction.user.id, "adding articles")
-        if file is not None and file.size > self.bot.settings.max_article_bytes:
-            raise Refused(f"{escape(file.filename)} is {file.size:,} bytes; the limit is "
-                          f"{self.bot.settings.max_article_bytes:,}.")
-        await defer(interaction)
-        engine = self.bot.engine
-        if file is not None:
-            data = await file.read()
-            result = await self.bot.run_engine(engine.add_bytes, data, filename=file.filename,
-                                               content_type=file.content_type)
-        else:
-            result = await self.bot.run_engine(engine.add_url, (url or "").strip())
+        with self.bot.add_limiter.charge(interaction.user.id, "adding articles"):  # rejected adds are refunded
+            if file is not None and file.size > self.bot.settings.max_article_bytes:
+                raise Refused(f"{escape(file.filename)} is {file.size:,} bytes; the limit is "
+                              f"{self.bot.settings.max_article_bytes:,}.")
+            await defer(interaction)
+            engine = self.bot.engine
+            if file is not None:
+                data = await file.read()
+                result = await self.bot.run_engine(engine.add_bytes, data, filename=file.filename,
+                                                   content_type=file.content_type)
+            else:
+                result = await self.bot.run_engine(engine.add_url, (url or "").strip())
         await edit_original(interaction, content=describe_add(result))
 
     @app_commands.command(name="sources", description="List or search the articles I can cite")

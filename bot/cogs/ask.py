@@ -48,11 +48,14 @@ class Ask(commands.Cog):
     @app_commands.describe(question="What do you want to know?")
     async def ask(self, interaction: discord.Interaction,
                   question: app_commands.Range[str, 2, 500]) -> None:
-        """Answer in the channel, editing the deferred reply as the answer arrives."""
+        """Answer in the channel, editing the deferred reply as the answer arrives; inside a thread, a follow-up."""
         self.bot.ask_limiter.hit(interaction.user.id, "asking")
         await defer(interaction)
+        history: list[Turn] = []
+        if isinstance(interaction.channel, discord.Thread):  # the empty "thinking…" placeholder is skipped
+            history = await self.recent_turns(interaction.channel, before=None)
         editor = original_editor(interaction, STREAM_INTERVAL)
-        answer = await self.answer(question, (), editor)
+        answer = await self.answer(question, history, editor)
         await editor.final(**render_answer(answer).kwargs())
 
     async def answer(self, question: str, history: Sequence[Turn], editor: ThrottledEditor) -> Answer:
@@ -101,8 +104,8 @@ class Ask(commands.Cog):
             log.info("could not open a thread (%s); answering in the channel", exc)
             return message.channel
 
-    async def recent_turns(self, thread: discord.Thread, before: discord.Message) -> list[Turn]:
-        """The last few question/answer pairs in a thread (oldest first), read from Discord itself."""
+    async def recent_turns(self, thread: discord.Thread, before: discord.Message | None) -> list[Turn]:
+        """The last few question/answer pairs in a thread (oldest first, before `before`), read from Discord itself."""
         me = self.bot.user
         turns: list[Turn] = []
         limit, seen = 2 * MAX_TURNS + 2, 0
