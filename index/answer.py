@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 import Stemmer
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 
 from .results import Answer, Citation, Passage, Sentence, Turn
+
+if TYPE_CHECKING:
+    from .embedding import Embedder
 
 TextCallback = Callable[[str], None]
 
@@ -53,7 +54,7 @@ MIN_LEXICAL_COVERED = 0.5  # ...and this share of the question's words, the arti
 SENTENCE_PASSAGES = 6     # sentences are drawn from this many top passages (about 3 articles)
 EMBED_CHARS = 400         # a sentence is embedded by its first this-many characters
 EMBED_BATCH = 8
-MAX_EMBEDDED_SENTENCES = 24  # at most this many, those sharing most words with the question, are embedded
+MAX_EMBEDDED_SENTENCES = 12  # at most this many, those sharing most words with the question, are embedded
 
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -99,15 +100,14 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, embed_model: BaseEmbedding) -> None:
+    def __init__(self, embed_model: "Embedder") -> None:
         self._embed = embed_model
-        self._split = split_by_sentence_tokenizer()
 
     def answer(self, question: str, passages: Sequence[Passage], *, as_of: date,
                history: Sequence[Turn] = (), on_text: TextCallback | None = None) -> Answer:
         """The best sentences with citation numbers, then the sources they cite."""
         passages = list(passages)[:SENTENCE_PASSAGES]
-        split = [_sentences(self._split, p.text) for p in passages]
+        split = [passage_sentences(p) for p in passages]
         candidates = self._candidates(question, passages, split)
         if not candidates or not _covered(candidates[0]):
             return Answer(question=question, sentences=(), citations=(), as_of=as_of, covered=False)
@@ -189,11 +189,18 @@ def _redundant(cand: _Candidate, chosen: list[_Candidate]) -> bool:
     return False
 
 
-def _sentences(split: Callable[[str], list[str]], text: str) -> list[str]:
+def passage_sentences(passage: Passage) -> list[str]:
+    """The sentences of a passage worth quoting (20+ characters with letters), white space normalised;
+    by the boundaries stored at indexing time, else by splitting the text now."""
+    if passage.sentence_spans:
+        raw = [passage.text[start:end] for start, end in passage.sentence_spans]
+    else:
+        from .chunking import sentence_spans
+
+        raw = [passage.text[start:end] for start, end in sentence_spans(passage.text)]
     out = []
-    for paragraph in text.split("\n"):
-        for sentence in split(paragraph):
-            sentence = " ".join(sentence.split())
-            if len(sentence) >= 20 and any(ch.isalpha() for ch in sentence):
-                out.append(sentence)
+    for sentence in raw:
+        sentence = " ".join(sentence.split())
+        if len(sentence) >= 20 and any(ch.isalpha() for ch in sentence):
+            out.append(sentence)
     return out

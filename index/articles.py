@@ -12,15 +12,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path, PurePath
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import lxml.etree
-import lxml.html
-import trafilatura
-from pypdf import PdfReader
-
 from .errors import ArticleTooLarge, InvalidArticle, UnsupportedFormat
+
+if TYPE_CHECKING:  # the HTML and PDF libraries load on first use: answering a question needs neither
+    from pypdf import PdfReader
 
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.I)
 
@@ -190,6 +188,8 @@ def article_from_html(html: str | bytes, *, url: str | None = None, max_bytes: i
         html = _decode_html(html, None)
     if not html.strip():
         raise InvalidArticle("The article text is empty.")
+    import trafilatura
+
     doc = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, favor_precision=True,
         include_images=False, include_links=False,
@@ -208,6 +208,8 @@ def article_from_html(html: str | bytes, *, url: str | None = None, max_bytes: i
 def article_from_pdf(data: bytes, *, filename: str | None = None, url: str | None = None,
                      max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """Extract the text of a PDF; encrypted or text-less (scanned) PDFs are refused."""
+    from pypdf import PdfReader
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _decrypt_empty(reader):
@@ -414,6 +416,9 @@ def _decode_html(data: bytes, charset: str | None) -> str:
 
 
 def _meta_charset(data: bytes) -> str | None:
+    import lxml.etree
+    import lxml.html
+
     try:
         doc = lxml.html.fromstring(data[:8192])
     except (ValueError, lxml.etree.ParserError):
@@ -425,7 +430,7 @@ def _meta_charset(data: bytes) -> str | None:
     return None
 
 
-def _decrypt_empty(reader: PdfReader) -> bool:
+def _decrypt_empty(reader: "PdfReader") -> bool:
     """Some PDFs are 'encrypted' with an empty password only to set permissions; those can be read."""
     try:
         return bool(reader.decrypt(""))

@@ -13,11 +13,14 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
+
+if TYPE_CHECKING:
+    from .embedding import Embedder
 
 TOP_K = 20
 COLLECTION = "starter-baseline"
@@ -33,7 +36,7 @@ class CachedEmbedding(BaseEmbedding):
     embedded: int = 0
     cached: int = 0
 
-    def __init__(self, inner: BaseEmbedding, catalog: Any, **kwargs: Any) -> None:
+    def __init__(self, inner: "Embedder", catalog: Any, **kwargs: Any) -> None:
         from .embedding import model_id
 
         super().__init__(model_name=inner.model_name, embed_batch_size=max(inner.embed_batch_size, 256), **kwargs)
@@ -67,7 +70,7 @@ class CachedEmbedding(BaseEmbedding):
         return self._get_text_embeddings([text])[0]
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._inner.get_query_embedding(query)
+        return np.asarray(self._inner.get_query_embedding(query), dtype=np.float32).tolist()
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
@@ -85,7 +88,7 @@ class Hit:
 class StarterPipeline:
     """The starter-tutorial pipeline, persisted in its own Chroma directory beside the eval index."""
 
-    def __init__(self, data_dir: Path, embed_model: BaseEmbedding, top_k: int = TOP_K) -> None:
+    def __init__(self, data_dir: Path, embed_model: "Embedder", top_k: int = TOP_K) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL, text TEXT NOT NULL, embed_key TEXT NOT NULL
+    ordinal INTEGER NOT NULL, text TEXT NOT NULL, embed_key TEXT NOT NULL, sentences TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
@@ -41,6 +41,16 @@ class ChunkRow:
     ordinal: int
     text: str
     embed_key: str
+    sentences: tuple[tuple[int, int], ...] = ()  # (start, end) of each sentence in text
+
+    @classmethod
+    def from_db(cls, row: tuple) -> "ChunkRow":
+        """A row as selected by _CHUNK_COLUMNS."""
+        *head, spans = row
+        return cls(*head, sentences=tuple(tuple(s) for s in json.loads(spans)) if spans else ())
+
+
+_CHUNK_COLUMNS = "id, article_id, ordinal, text, embed_key, sentences"
 
 
 class Catalog:
@@ -53,6 +63,8 @@ class Catalog:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        if "sentences" not in {r[1] for r in self._db.execute("PRAGMA table_info(chunks)")}:
+            self._db.execute("ALTER TABLE chunks ADD COLUMN sentences TEXT")  # catalogs made before chunks kept their sentences
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -121,6 +133,17 @@ class Catalog:
                 part)]
         return out
 
+    def published_dates(self, ids: Iterable[str]) -> dict[str, date | None]:
+        """Publication date of each stored article among ids."""
+        ids = list(ids)
+        out: dict[str, date | None] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for article_id, published in self._query(f"SELECT id, published FROM articles WHERE id IN ({marks})", part):
+                out[article_id] = date.fromisoformat(published) if published else None
+        return out
+
     def counts(self) -> tuple[int, int]:
         """(articles, chunks)."""
         (articles,), = self._query("SELECT COUNT(*) FROM articles")
@@ -145,8 +168,9 @@ class Catalog:
                      json.dumps(list(article.authors)), article.body, article.content_hash, now),
                 )
                 self._db.executemany(
-                    "INSERT INTO chunks(id, article_id, ordinal, text, embed_key) VALUES(?,?,?,?,?)",
-                    [(c.id, c.article_id, c.ordinal, c.text, c.embed_key) for c in chunks],
+                    "INSERT INTO chunks(id, article_id, ordinal, text, embed_key, sentences) VALUES(?,?,?,?,?,?)",
+                    [(c.id, c.article_id, c.ordinal, c.text, c.embed_key,
+                      json.dumps(c.sentences, separators=(",", ":")) if c.sentences else None) for c in chunks],
                 )
                 self._bump_version()
                 self._db.execute("COMMIT")
@@ -173,12 +197,12 @@ class Catalog:
     # chunks ---------------------------------------------------------------------------------------
     def chunks(self, article_id: str | None = None) -> list[ChunkRow]:
         """Stored chunks (of one article, or all), in article and position order."""
-        sql = "SELECT id, article_id, ordinal, text, embed_key FROM chunks"
+        sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks"
         params: tuple = ()
         if article_id is not None:
             sql += " WHERE article_id=?"
             params = (article_id,)
-        return [ChunkRow(*row) for row in self._query(sql + " ORDER BY article_id, ordinal", params)]
+        return [ChunkRow.from_db(row) for row in self._query(sql + " ORDER BY article_id, ordinal", params)]
 
     def chunk_rows(self, ids: list[str]) -> list[ChunkRow]:
         """The stored chunks among ids, in the order given (unknown ids skipped)."""
@@ -186,8 +210,8 @@ class Catalog:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ",".join("?" * len(part))
-            for row in self._query(f"SELECT id, article_id, ordinal, text, embed_key FROM chunks WHERE id IN ({marks})", part):
-                found[row[0]] = ChunkRow(*row)
+            for row in self._query(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", part):
+                found[row[0]] = ChunkRow.from_db(row)
         return [found[i] for i in ids if i in found]
 
     def chunk_ids(self) -> set[str]:

@@ -5,21 +5,24 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 import numpy as np
-from llama_index.core import Document
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import MetadataMode, TextNode
 
 from .articles import Article
 from .catalog import Catalog, ChunkRow
 
+if TYPE_CHECKING:  # LlamaIndex is imported when articles are chunked, not when questions are answered
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.core.schema import TextNode
+
+    from .embedding import Embedder
+
 # Shown to the embedder with every chunk; the rest of the metadata is for citations only.
 _EMBED_KEYS = ("title",)
 # Bumped whenever the text chunks are embedded or indexed as changes (a rebuild brings the index up to date).
-CHUNKING_VERSION = "2"
+CHUNKING_VERSION = "3"  # 3: chunks store their sentence boundaries
 
 _SLUG_NOISE = {"index", "html", "htm", "php", "aspx", "gallery", "live", "news", "videos", "video"}
 
@@ -46,8 +49,10 @@ def index_title(title: str, url: str | None) -> str:
     return title.strip() or title_from_url(url)
 
 
-def make_splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
+def make_splitter(chunk_size: int, chunk_overlap: int) -> "SentenceSplitter":
     """LlamaIndex's sentence splitter: chunks end at sentence boundaries where possible."""
+    from llama_index.core.node_parser import SentenceSplitter
+
     return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, paragraph_separator="\n\n")
 
 
@@ -66,12 +71,40 @@ def article_metadata(article: Article) -> dict:
 class ChunkedArticle:
     """An article's chunks as LlamaIndex nodes (with embeddings) and as catalog rows."""
 
-    nodes: list[TextNode]
+    nodes: list["TextNode"]
     rows: list[ChunkRow]
 
 
-def chunk_article(article: Article, splitter: SentenceSplitter, model_key: str) -> ChunkedArticle:
+_SENTENCE_SPLIT: Callable[[str], list[str]] | None = None
+
+
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each sentence of a text, paragraph by paragraph (LlamaIndex's Punkt tokenizer).
+    Stored with every chunk, so that answering a question never needs the tokenizer."""
+    global _SENTENCE_SPLIT
+    if _SENTENCE_SPLIT is None:
+        from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
+
+        _SENTENCE_SPLIT = split_by_sentence_tokenizer()
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for paragraph in text.split("\n"):
+        cursor = 0
+        for sentence in _SENTENCE_SPLIT(paragraph):
+            start = paragraph.find(sentence, cursor)
+            if start < 0:  # the tokenizer normalised something: fall back to the running position
+                start = cursor
+            cursor = start + len(sentence)
+            if sentence.strip():
+                spans.append((offset + start, offset + min(cursor, len(paragraph))))
+        offset += len(paragraph) + 1
+    return tuple(spans)
+
+
+def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str) -> ChunkedArticle:
     """Split an article into nodes with stable ids and the text each is embedded as."""
+    from llama_index.core import Document
+
     metadata = article_metadata(article)
     excluded = [k for k in metadata if k not in _EMBED_KEYS]
     document = Document(
@@ -84,16 +117,19 @@ def chunk_article(article: Article, splitter: SentenceSplitter, model_key: str) 
     for ordinal, node in enumerate(nodes):
         node.id_ = f"{article.id}-{version}-{ordinal:04d}"
         key = hashlib.sha256(f"{model_key}\x1f{embed_text(node)}".encode()).hexdigest()
-        rows.append(ChunkRow(id=node.id_, article_id=article.id, ordinal=ordinal, text=node.text, embed_key=key))
+        rows.append(ChunkRow(id=node.id_, article_id=article.id, ordinal=ordinal, text=node.text, embed_key=key,
+                             sentences=sentence_spans(node.text)))
     return ChunkedArticle(nodes=nodes, rows=rows)
 
 
-def embed_text(node: TextNode) -> str:
+def embed_text(node: "TextNode") -> str:
     """The text a chunk is embedded as (the title, then the chunk)."""
+    from llama_index.core.schema import MetadataMode
+
     return node.get_content(metadata_mode=MetadataMode.EMBED)
 
 
-def embed_chunks(chunked: list[ChunkedArticle], embed_model: BaseEmbedding, catalog: Catalog) -> tuple[int, int]:
+def embed_chunks(chunked: list[ChunkedArticle], embed_model: "Embedder", catalog: Catalog) -> tuple[int, int]:
     """Give every node its embedding, from the cache where possible; returns (embedded, cached)."""
     pairs = [(node, row) for c in chunked for node, row in zip(c.nodes, c.rows)]
     cached = catalog.cached_vectors(sorted({row.embed_key for _, row in pairs}))
@@ -112,7 +148,7 @@ def embed_chunks(chunked: list[ChunkedArticle], embed_model: BaseEmbedding, cata
     return len(missing), len(pairs) - len(missing)
 
 
-def _embed_texts(embed_model: BaseEmbedding, texts: list[str]) -> list[np.ndarray]:
+def _embed_texts(embed_model: "Embedder", texts: list[str]) -> list[np.ndarray]:
     embed = getattr(embed_model, "embed", None)
     if callable(embed):
         return list(embed(texts))

@@ -1,4 +1,9 @@
-"""The offline embedding model (all-MiniLM-L6-v2, int8 ONNX) behind LlamaIndex's embedding interface."""
+"""The offline embedding model (all-MiniLM-L6-v2, int8 ONNX), and the small interface every model meets.
+
+The built-in model speaks LlamaIndex's embedding methods (`get_query_embedding`, `get_text_embedding_batch`)
+without importing LlamaIndex, which costs about 2 s: a question from the terminal starts in half the time.
+Any LlamaIndex `BaseEmbedding` can be configured instead (NEWSDESK_EMBED_MODEL=package.module:factory).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,9 @@ import hashlib
 import importlib
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Sequence
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from .errors import ModelError
 
@@ -46,17 +49,29 @@ def default_model_files() -> tuple[Path, Path]:
     return model, tokenizer
 
 
-class OnnxMiniLMEmbedding(BaseEmbedding):
+class Embedder(Protocol):
+    """What the engine needs of an embedding model (a subset of LlamaIndex's BaseEmbedding)."""
+
+    model_name: str
+    embed_batch_size: int
+
+    def class_name(self) -> str: ...
+
+    def get_query_embedding(self, query: str) -> Sequence[float]: ...
+
+    def get_text_embedding(self, text: str) -> Sequence[float]: ...
+
+    def get_text_embedding_batch(self, texts: list[str], **kwargs: Any) -> Sequence[Sequence[float]]: ...
+
+
+class OnnxMiniLMEmbedding:
     """all-MiniLM-L6-v2 on onnxruntime: mean-pooled, L2-normalised 384-d vectors, batched by length."""
 
-    model_name: str = "all-MiniLM-L6-v2-int8-onnx"
-    threads: int = 2
-    _session: Any = PrivateAttr()
-    _tokenizer: Any = PrivateAttr()
-    _lock: Any = PrivateAttr()
+    model_name = "all-MiniLM-L6-v2-int8-onnx"
+    threads = 2
 
-    def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None,
+                 embed_batch_size: int = 32) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -71,9 +86,11 @@ class OnnxMiniLMEmbedding(BaseEmbedding):
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
         self._lock = threading.Lock()
+        self.embed_batch_size = embed_batch_size
 
     @classmethod
     def class_name(cls) -> str:
+        """The name the embedding cache and collections are keyed by (as LlamaIndex models have)."""
         return "OnnxMiniLMEmbedding"
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -99,20 +116,20 @@ class OnnxMiniLMEmbedding(BaseEmbedding):
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0].tolist()
+    def get_query_embedding(self, query: str) -> np.ndarray:
+        """The vector of a question."""
+        return self.embed([query])[0]
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    def get_text_embedding(self, text: str) -> np.ndarray:
+        """The vector of a passage."""
+        return self.embed([text])[0]
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts).tolist()
+    def get_text_embedding_batch(self, texts: list[str], **kwargs: Any) -> np.ndarray:
+        """The vectors of passages, one row each."""
+        return self.embed(list(texts))
 
 
-def load_embed_model(spec: str, batch_size: int = 32) -> BaseEmbedding:
+def load_embed_model(spec: str, batch_size: int = 32) -> Embedder:
     """The embedding model a settings string names: 'builtin:minilm-int8' or 'module:factory'."""
     if spec in ("builtin:minilm-int8", "builtin", ""):
         return OnnxMiniLMEmbedding(embed_batch_size=batch_size)
@@ -124,11 +141,13 @@ def load_embed_model(spec: str, batch_size: int = 32) -> BaseEmbedding:
     except (ImportError, AttributeError) as exc:
         raise ModelError(f"Cannot load embedding factory {spec!r}: {exc}") from exc
     model = factory()
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
     if not isinstance(model, BaseEmbedding):
         raise ModelError(f"{spec!r} did not return a LlamaIndex BaseEmbedding.")
     return model
 
 
-def model_id(model: BaseEmbedding) -> str:
+def model_id(model: Embedder) -> str:
     """A name that changes when the vectors would: used to key the embedding cache and collections."""
     return f"{model.class_name()}:{model.model_name}"

@@ -10,14 +10,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
-
 from . import articles as readers
 from .answer import Answerer, ExtractiveAnswerer, TextCallback
 from .articles import Article
 from .catalog import Catalog
 from .chunking import ChunkedArticle, chunk_article, embed_chunks, make_splitter
-from .embedding import load_embed_model, model_id
+from .embedding import Embedder, load_embed_model, model_id
 from .errors import ArticleNotFound, InvalidArticle, RebuildInProgress
 from .results import AddResult, Answer, ArticleInfo, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, KeywordIndex
@@ -33,7 +31,7 @@ HISTORY_TURNS = 3
 class Engine:
     """Articles in, cited answers out. Thread-safe; every method blocks (call it off the event loop)."""
 
-    def __init__(self, settings: Settings, *, embed_model: BaseEmbedding | None = None,
+    def __init__(self, settings: Settings, *, embed_model: Embedder | None = None,
                  chroma_client: Any = None, answerer: Answerer | None = None) -> None:
         self.settings = settings
         data_dir = Path(settings.data_dir)
@@ -42,13 +40,20 @@ class Engine:
         self._model_key = model_id(self._embed)
         self._catalog = Catalog(data_dir / "newsdesk.sqlite3")
         self._client = chroma_client or make_chroma_client(settings)
-        self._splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+        self._splitter_made: Any = None
         self._write_lock = threading.RLock()
         self._rebuild_lock = threading.Lock()
         self._keywords = KeywordIndex(self._catalog, data_dir / "bm25")
         self._vectors = self._open_active_collection()
         self._retriever = HybridRetriever(self._catalog, self._vectors, self._keywords, self._embed)
         self._answerer = answerer or build_answerer(settings, self._embed)
+
+    @property
+    def _splitter(self) -> Any:
+        """LlamaIndex's sentence splitter, made when the first article is chunked."""
+        if self._splitter_made is None:
+            self._splitter_made = make_splitter(self.settings.chunk_size, self.settings.chunk_overlap)
+        return self._splitter_made
 
     # adding ---------------------------------------------------------------------------------------
     def ensure_seeded(self, progress: Progress | None = None) -> int:
@@ -335,7 +340,7 @@ class Engine:
         self._catalog.close()
 
 
-def build_answerer(settings: Settings, embed_model: BaseEmbedding) -> Answerer:
+def build_answerer(settings: Settings, embed_model: Embedder) -> Answerer:
     """The extractive answerer, or an LLM answerer over it when an endpoint is configured."""
     extractive = ExtractiveAnswerer(embed_model)
     if not settings.llm_enabled:

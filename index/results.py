@@ -19,6 +19,7 @@ class Passage:
     published: date | None
     url: str | None
     score: float = 0.0
+    sentence_spans: tuple[tuple[int, int], ...] = field(default=(), repr=False)  # (start, end) in text
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class Answer:
         """JSON-able form (dates as ISO strings)."""
         data = asdict(self)
         data["text"] = self.text
+        for citation in data["citations"]:
+            citation["passage"].pop("sentence_spans", None)
         return _jsonable(data)
 
 

@@ -18,7 +18,7 @@ import math
 import re
 import shutil
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,8 +30,7 @@ from .dates import TimeWindow, question_window
 from .results import Passage
 
 if TYPE_CHECKING:
-    from llama_index.core.base.embeddings.base import BaseEmbedding
-
+    from .embedding import Embedder
     from .store import VectorStore
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,7 @@ RECENT_DAYS = 3           # the prior is flat over the last days before the as-o
 HALF_LIFE_DAYS = 10       # ...then halves every this many days
 FLOOR_WEIGHT = 0.1        # the least weight an old article keeps, so that old news stays findable
 DUPLICATE_JACCARD = 0.8
-BM25_FORMAT = "bm25s-2"   # bumped when the keyword index's text or tokenisation changes
+BM25_FORMAT = "bm25s-3"   # bumped when the keyword index's text or tokenisation changes
 
 
 @dataclass(frozen=True)
@@ -74,10 +73,15 @@ def _stemmer():
     return _STEMMER
 
 
-def _tokenize(texts: list[str], **kwargs):
+def _bm25s():
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False, **kwargs)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG on import
+    return bm25s
+
+
+def _tokenize(texts: list[str], **kwargs):
+    return _bm25s().tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False, **kwargs)
 
 
 @dataclass
@@ -85,12 +89,22 @@ class _Keywords:
     bm25: Any
     ids: list[str]               # chunk ids, in index order
     articles: list[str]          # article id of each chunk
-    by_article: dict[str, np.ndarray]  # article id -> positions of its chunks
+    vectors: np.ndarray          # embedding of each chunk (rows in index order; zeros when unknown)
+    by_article: dict[str, np.ndarray] = field(default_factory=dict)  # article id -> positions of its chunks
+    position: dict[str, int] = field(default_factory=dict)           # chunk id -> position
+
+    def __post_init__(self) -> None:
+        groups: dict[str, list[int]] = {}
+        for position, article_id in enumerate(self.articles):
+            groups.setdefault(article_id, []).append(position)
+        self.by_article = {a: np.asarray(p) for a, p in groups.items()}
+        self.position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
 
 
 class KeywordIndex:
-    """BM25 (bm25s, English stemming and stop words) over every stored chunk with its article's title;
-    persisted beside the catalog and rebuilt when the articles change."""
+    """BM25 (bm25s, English stemming and stop words) over every stored chunk with its article's title,
+    and the chunks' vectors in the same order (memory-mapped); persisted beside the catalog and rebuilt
+    when the articles change."""
 
     def __init__(self, catalog: Catalog, persist_dir: Path) -> None:
         self._catalog = catalog
@@ -105,7 +119,7 @@ class KeywordIndex:
 
     def scores(self, query: str) -> tuple[np.ndarray, _Keywords] | None:
         """BM25 score of every chunk for a query, and the index they refer to (None when empty)."""
-        index = self._current()
+        index = self.current()
         if index is None:
             return None
         tokens = _tokenize([query], return_ids=False)[0]
@@ -121,7 +135,8 @@ class KeywordIndex:
         scores, index = found
         return [(index.ids[i], float(scores[i])) for i in _top(scores, top_k) if scores[i] > 0]
 
-    def _current(self) -> _Keywords | None:
+    def current(self) -> _Keywords | None:
+        """The index of the articles as they are now (loaded or rebuilt when they changed)."""
         version = self._catalog.version
         with self._lock:
             if self._version != version:
@@ -130,15 +145,15 @@ class KeywordIndex:
             return self._index
 
     def _load_or_build(self, version: int) -> _Keywords | None:
-        import bm25s
-
+        bm25s = _bm25s()
         stamp = self._dir / "version"
         wanted = f"{BM25_FORMAT}:{version}"
         if stamp.exists() and stamp.read_text() == wanted:
             try:
                 bm25 = bm25s.BM25.load(str(self._dir), mmap=False, show_progress=False)
                 meta = json.loads((self._dir / "ids.json").read_text())
-                return _keywords(bm25, meta["ids"], meta["articles"])
+                vectors = np.load(self._dir / "vectors.npy", mmap_mode="r")
+                return _Keywords(bm25, meta["ids"], meta["articles"], vectors)
             except Exception:  # a damaged copy is rebuilt below
                 log.warning("BM25 index in %s unreadable; rebuilding", self._dir)
         rows = self._catalog.chunks()
@@ -151,22 +166,22 @@ class KeywordIndex:
         bm25 = bm25s.BM25()
         bm25.index(_tokenize(texts), show_progress=False)
         ids, articles = [r.id for r in rows], [r.article_id for r in rows]
+        cached = self._catalog.cached_vectors(sorted({r.embed_key for r in rows}))
+        width = len(next(iter(cached.values()))) if cached else 1
+        vectors = np.zeros((len(rows), width), dtype=np.float32)
+        for i, row in enumerate(rows):
+            if row.embed_key in cached:
+                vectors[i] = cached[row.embed_key]
         tmp = self._dir.with_name(self._dir.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         bm25.save(str(tmp), show_progress=False)
+        np.save(tmp / "vectors.npy", vectors)
         (tmp / "ids.json").write_text(json.dumps({"ids": ids, "articles": articles}))
         (tmp / "version").write_text(wanted)
         shutil.rmtree(self._dir, ignore_errors=True)
         tmp.rename(self._dir)
-        return _keywords(bm25, ids, articles)
-
-
-def _keywords(bm25: Any, ids: list[str], articles: list[str]) -> _Keywords:
-    groups: dict[str, list[int]] = {}
-    for position, article_id in enumerate(articles):
-        groups.setdefault(article_id, []).append(position)
-    return _Keywords(bm25, ids, articles, {a: np.asarray(p) for a, p in groups.items()})
+        return _Keywords(bm25, ids, articles, vectors)
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -198,7 +213,7 @@ class HybridRetriever:
     """Fuses dense and BM25 evidence per article, weights it by publication date, picks passages."""
 
     def __init__(self, catalog: Catalog, vectors: "VectorStore", keywords: KeywordIndex,
-                 embed_model: "BaseEmbedding") -> None:
+                 embed_model: "Embedder") -> None:
         self._catalog = catalog
         self.vectors = vectors
         self._keywords = keywords
@@ -214,51 +229,48 @@ class HybridRetriever:
             return Retrieval(passages=[], window=window, best_dense=max((s for _, s in dense), default=0.0))
         bm25, kw = found
         best_bm25 = float(bm25.max()) if len(bm25) else 0.0
-        position = {chunk_id: i for i, chunk_id in enumerate(kw.ids)} if dense else {}
         candidates = list(dict.fromkeys(
-            [kw.articles[position[c]] for c, _ in dense if c in position]
+            [kw.articles[kw.position[c]] for c, _ in dense if c in kw.position]
             + [kw.articles[i] for i in _top(bm25, KEYWORD_CANDIDATES) if bm25[i] > 0]))
         if not candidates:
             return Retrieval(passages=[], window=window, best_dense=0.0)
         # every chunk of every candidate article, with its cosine similarity and BM25 score
-        chunk_ids = [kw.ids[i] for a in candidates for i in kw.by_article[a]]
-        rows = {r.id: r for r in self._catalog.chunk_rows(chunk_ids)}
-        vectors = self._catalog.cached_vectors(sorted({r.embed_key for r in rows.values()}))
-        dense_of: dict[str, float] = {}
-        for row in rows.values():
-            vector = vectors.get(row.embed_key)
-            if vector is not None:
-                dense_of[row.id] = float(np.dot(vector, qvec))
-        for chunk_id, sim in dense:  # vectors missing from the cache: the store's similarity
-            dense_of.setdefault(chunk_id, sim)
-        infos = {i.id: i for i in self._catalog.infos_for(candidates)}
+        positions = np.concatenate([kw.by_article[a] for a in candidates])
+        candidate_vectors = np.asarray(kw.vectors[positions], dtype=np.float32)
+        sims_all = candidate_vectors @ qvec
+        from_store = {kw.position[c]: sim for c, sim in dense if c in kw.position}
+        for j in np.flatnonzero(~candidate_vectors.any(axis=1)):  # vectors missing from the cache
+            sims_all[j] = from_store.get(int(positions[j]), 0.0)
+        dates = self._catalog.published_dates(candidates)
         dense_evidence: dict[str, float] = {}
         keyword_evidence: dict[str, float] = {}
-        chunk_rank: dict[str, float] = {}
+        chunk_rank: dict[int, float] = {}
+        offset = 0
         for a in candidates:
-            positions = kw.by_article[a]
-            ids = [kw.ids[i] for i in positions]
-            sims = np.array([dense_of.get(c, 0.0) for c in ids], dtype=np.float32)
-            kws = bm25[positions] / (best_bm25 or 1.0)
+            own = kw.by_article[a]
+            sims = sims_all[offset : offset + len(own)]
+            offset += len(own)
+            kws = bm25[own] / (best_bm25 or 1.0)
             dense_evidence[a] = article_evidence(sims)
             keyword_evidence[a] = article_evidence(kws)
-            for c, s, k in zip(ids, sims, kws):  # a chunk's own standing, to pick an article's passages
-                chunk_rank[c] = float(s) + CHUNK_KEYWORD_SHARE * float(k)
+            for position, s, k in zip(own, sims, kws):  # a chunk's own standing, to pick an article's passages
+                chunk_rank[int(position)] = float(s) + CHUNK_KEYWORD_SHARE * float(k)
         dense_w, keyword_w = _rank_weights(dense_evidence), _rank_weights(keyword_evidence)
-        score = {a: (W_DENSE * dense_w[a] + W_KEYWORD * keyword_w[a])
-                 * date_weight(infos[a].published, window, as_of) for a in candidates if a in infos}
+        score = {a: (W_DENSE * dense_w[a] + W_KEYWORD * keyword_w[a]) * date_weight(dates[a], window, as_of)
+                 for a in candidates if a in dates}
         ranked = sorted(score, key=lambda a: -score[a])
-        passages: list[Passage] = []
+        chosen: list[tuple[str, str]] = []
         for a in ranked:
-            info = infos[a]
-            ids = sorted((c for c in (kw.ids[i] for i in kw.by_article[a]) if c in rows), key=lambda c: -chunk_rank[c])
-            for chunk_id in ids[:CHUNKS_PER_ARTICLE]:
-                row = rows[chunk_id]
-                passages.append(Passage(chunk_id=row.id, article_id=a, text=row.text, title=info.title,
-                                        outlet=info.outlet, published=info.published, url=info.url,
-                                        score=score[a]))
-            if len(passages) >= top_k * 2:
+            best = sorted(kw.by_article[a].tolist(), key=lambda i: -chunk_rank[i])[:CHUNKS_PER_ARTICLE]
+            chosen += [(a, kw.ids[i]) for i in best]
+            if len(chosen) >= top_k * 2:
                 break
+        rows = {r.id: r for r in self._catalog.chunk_rows([c for _, c in chosen])}
+        infos = {i.id: i for i in self._catalog.infos_for(list(dict.fromkeys(a for a, _ in chosen)))}
+        passages = [Passage(chunk_id=c, article_id=a, text=rows[c].text, title=infos[a].title,
+                            outlet=infos[a].outlet, published=infos[a].published, url=infos[a].url,
+                            score=score[a], sentence_spans=rows[c].sentences)
+                    for a, c in chosen if c in rows and a in infos]
         kept = _without_duplicates(passages, top_k)
         best_dense = max((s for _, s in dense), default=0.0)
         return Retrieval(passages=kept, window=window, best_dense=best_dense)

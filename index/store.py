@@ -1,17 +1,21 @@
-"""Chroma (embedded or server) through LlamaIndex's vector store: collections, add, delete, switch-over."""
+"""Chroma (embedded or server): collections, add, delete, switch-over.
+
+Chunks are written through LlamaIndex's Chroma vector store (nodes with their metadata). Questions ask the
+collection directly for ids and distances only: the engine reads passages from its catalog, so the
+adapter's node decoding (and its 2 s import) would be spent for nothing on every question.
+"""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Any, Sequence
-
-from llama_index.core.schema import TextNode
-from llama_index.core.vector_stores.types import VectorStoreQuery
-from llama_index.vector_stores.chroma import ChromaVectorStore
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .errors import StoreError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from llama_index.core.schema import TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
 
 
 def make_chroma_client(settings: Settings) -> Any:
@@ -41,24 +45,28 @@ class VectorStore:
             collection = client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"})
         except Exception as exc:
             raise StoreError(f"Cannot open Chroma collection {name!r}: {exc}") from exc
-        self._store = ChromaVectorStore(chroma_collection=collection)
         self._collection = collection
+        self._store: "ChromaVectorStore | None" = None
 
     @property
-    def llama_store(self) -> ChromaVectorStore:
+    def llama_store(self) -> "ChromaVectorStore":
         """The LlamaIndex vector store over this collection."""
+        if self._store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._store = ChromaVectorStore(chroma_collection=self._collection)
         return self._store
 
     def count(self) -> int:
         """How many vectors the collection holds."""
         return self._collection.count()
 
-    def add(self, nodes: Sequence[TextNode]) -> None:
+    def add(self, nodes: Sequence["TextNode"]) -> None:
         """Add nodes that carry their embeddings; on failure, remove whatever part was added."""
         if not nodes:
             return
         try:
-            self._store.add(list(nodes))
+            self.llama_store.add(list(nodes))
         except Exception as exc:
             self.delete_ids([n.node_id for n in nodes], quiet=True)
             raise StoreError(f"Could not write to the vector store: {exc}") from exc
@@ -83,14 +91,17 @@ class VectorStore:
                 return found
             offset += len(batch)
 
-    def query(self, embedding: list[float], top_k: int) -> list[tuple[str, float]]:
+    def query(self, embedding: Sequence[float], top_k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the nearest chunks."""
-        top_k = min(top_k, self.count())
         if top_k <= 0:
             return []
-        result = self._store.query(VectorStoreQuery(query_embedding=embedding, similarity_top_k=top_k))
-        # The adapter reports exp(-distance); in cosine space distance = 1 - cosine similarity.
-        return [(i, 1.0 + math.log(max(s, 1e-12))) for i, s in zip(result.ids or [], result.similarities or [])]
+        try:
+            result = self._collection.query(query_embeddings=[list(map(float, embedding))], n_results=top_k,
+                                            include=["distances"])
+        except Exception as exc:
+            raise StoreError(f"Could not query the vector store: {exc}") from exc
+        # In cosine space Chroma's distance is 1 - cosine similarity.
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
 
 def collection_names(client: Any, prefix: str) -> list[str]:

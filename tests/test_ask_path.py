@@ -1,0 +1,85 @@
+"""The question path: stored sentence boundaries, chunk vectors beside BM25, and no LlamaIndex import."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from index.articles import Article
+from index.chunking import sentence_spans
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sentence_spans_cover_each_sentence_of_each_paragraph():
+    text = "Kyiv was hit overnight. Kharkiv too, officials said.\nPower is out in Zaporizhzhia. Repairs began."
+    spans = sentence_spans(text)
+    assert [text[s:e].strip() for s, e in spans] == [
+        "Kyiv was hit overnight.", "Kharkiv too, officials said.", "Power is out in Zaporizhzhia.", "Repairs began."]
+
+
+def test_chunks_store_their_sentences_and_passages_carry_them(seeded):
+    rows = seeded._catalog.chunks()
+    assert rows and all(r.sentences for r in rows)
+    for row in rows:
+        assert all(0 <= s < e <= len(row.text) for s, e in row.sentences)
+    passage = seeded.retrieve("Which cities were hit?", top_k=1).passages[0]
+    assert passage.sentence_spans
+    assert "sentence_spans" not in json.dumps(seeded.ask("Which cities were hit?").to_dict())
+
+
+def test_catalog_from_before_sentences_is_migrated_and_still_answers(settings, embed_model):
+    from index.catalog import Catalog
+    from index.engine import Engine
+
+    path = Path(settings.data_dir) / "newsdesk.sqlite3"
+    path.parent.mkdir(parents=True)
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE chunks (id TEXT PRIMARY KEY, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL,"
+                     " text TEXT NOT NULL, embed_key TEXT NOT NULL);")
+    db.close()
+    Catalog(path).close()
+    columns = [r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(chunks)")]
+    assert "sentences" in columns
+    engine = Engine(settings, embed_model=embed_model)
+    try:
+        engine.ensure_seeded()
+        assert "Kharkiv" in engine.ask("Which cities were hit?").text
+    finally:
+        engine.close()
+
+
+def test_retrieval_scores_chunks_with_the_vectors_kept_beside_bm25(engine):
+    engine.add_article(Article(title="Flooding closes Yellowstone", body="Severe flooding washed out roads and "
+                               "bridges in Yellowstone National Park this week. " * 3, published=date(2022, 6, 15)))
+    engine.add_article(Article(title="Ford recall", body="Ford recalled 2.9 million vehicles this week over a "
+                               "defect that can make them roll away. " * 3, published=date(2022, 6, 15)))
+    keywords = engine._keywords.current()
+    assert keywords.vectors.shape == (len(keywords.ids), 384)
+    assert np.allclose(np.linalg.norm(keywords.vectors, axis=1), 1.0, atol=1e-3)
+    top = engine.retrieve("Which automaker recalled vehicles?", as_of=date(2022, 6, 16), top_k=1).passages[0]
+    assert top.title == "Ford recall"
+
+
+def test_asking_from_a_fresh_process_does_not_import_llamaindex_or_nltk(seeded, settings):
+    """What keeps `newsdesk ask` starting quickly: the question path needs neither library."""
+    seeded.close()
+    script = (
+        "import sys\n"
+        "from index.engine import Engine\n"
+        "from index.settings import Settings\n"
+        f"engine = Engine(Settings(data_dir={str(settings.data_dir)!r}, seeds_dir={str(settings.seeds_dir)!r}))\n"
+        "engine.ensure_seeded()\n"
+        "answer = engine.ask('Which cities were hit?')\n"
+        "assert 'Kharkiv' in answer.text, answer.text\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'llama_index', 'nltk', 'trafilatura', 'pypdf'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
