@@ -32,14 +32,22 @@ class TimeWindow:
     start: date
     end: date
     explicit: bool
+    yearless: bool = False  # "on October 24": that day of any year counts (the latest is only a guess)
 
     def distance(self, day: date) -> int:
-        """Days outside the window (0 inside)."""
+        """Days outside the window (0 inside); for a yearless window, outside its nearest yearly repeat."""
+        if self.yearless:
+            return min(self._shifted(day.year - self.end.year + shift).distance(day) for shift in (-1, 0, 1))
         if day < self.start:
             return (self.start - day).days
         if day > self.end:
             return (day - self.end).days
         return 0
+
+    def _shifted(self, years: int) -> "TimeWindow":
+        def move(d: date) -> date:
+            return _safe_date(d.year + years, d.month, d.day) or date(d.year + years, d.month, 28)
+        return TimeWindow(move(self.start), move(self.end), self.explicit)
 
 
 def question_window(question: str, as_of: date, default_days: int = 30) -> TimeWindow:
@@ -66,7 +74,7 @@ def _explicit_date(question: str, as_of: date) -> TimeWindow | None:
         month, day_num, year = (md[1], md[2], md[3]) if md else (dm[2], dm[1], dm[3])
         day = _resolve(int(year) if year else None, _MONTHS[month.lower()], int(day_num), as_of)
         if day:
-            return TimeWindow(day - timedelta(days=1), day + timedelta(days=3), True)
+            return TimeWindow(day - timedelta(days=1), day + timedelta(days=3), True, yearless=not year)
     my = re.search(rf"\b(?:in|during|since)\s+({_MONTH_RE})\b(?:\s+(\d{{4}}))?", question, re.I)
     if my:
         month = _MONTHS[my[1].lower()]

@@ -182,3 +182,8 @@ def test_reopened_engine_keeps_everything(settings, embed_model, seeded):
     assert (after.articles, after.chunks, after.collection) == (before.articles, before.chunks, before.collection)
     assert "Kyiv" in reopened.ask("Which cities were hit?").text
     reopened.close()
+
+
+def test_a_day_named_without_a_year_finds_that_days_article_of_an_earlier_year(seeded):
+    passages = seeded.retrieve("What happened on October 24?", as_of=date(2026, 11, 23)).passages
+    assert passages[0].published == date(2023, 10, 24)

@@ -1,0 +1,55 @@
+"""Reading the time a question is about, and the publication-date prior built on it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from index.dates import question_window
+from index.retrieve import date_weight
+
+AS_OF = date(2026, 11, 23)
+
+
+def test_this_week_is_the_days_before_the_as_of_date():
+    window = question_window("Which cities were hit this week?", AS_OF)
+    assert window.explicit and window.start <= date(2026, 11, 16) and window.end >= AS_OF
+    assert window.distance(date(2026, 11, 20)) == 0
+    assert window.distance(date(2026, 10, 1)) > 30
+
+
+def test_a_question_without_time_words_prefers_the_last_month_but_says_so_loosely():
+    window = question_window("Which cities were hit?", AS_OF)
+    assert not window.explicit and window.distance(date(2026, 11, 1)) == 0
+
+
+def test_a_day_with_its_year_is_that_day_only():
+    window = question_window("What happened on October 24, 2023?", AS_OF)
+    assert not window.yearless
+    assert window.distance(date(2023, 10, 24)) == 0
+    assert window.distance(date(2025, 10, 24)) > 300
+
+
+def test_a_day_without_a_year_matches_that_day_in_any_year():
+    window = question_window("What happened on October 24?", AS_OF)
+    assert window.yearless
+    for year in (2023, 2024, 2026):
+        assert window.distance(date(year, 10, 24)) == 0
+    assert window.distance(date(2024, 10, 10)) == 13
+    assert window.distance(date(2024, 4, 24)) > 150
+
+
+def test_a_yearless_day_near_new_year_wraps():
+    window = question_window("What was announced on December 31?", date(2026, 1, 5))
+    assert window.distance(date(2024, 12, 31)) == 0
+    assert window.distance(date(2025, 1, 2)) == 0
+
+
+def test_an_older_article_from_the_named_day_outweighs_an_undated_one():
+    window = question_window("What did the report say on October 24?", AS_OF)
+    assert date_weight(date(2023, 10, 24), window, AS_OF) > date_weight(None, window, AS_OF)
+    assert date_weight(date(2027, 10, 24), window, AS_OF) < 0.1  # after the as-of date: not what was asked
+
+
+def test_day_first_and_iso_dates():
+    assert question_window("the 24th of October 2023", AS_OF).distance(date(2023, 10, 24)) == 0
+    assert question_window("news from 2023-10-24", AS_OF).distance(date(2023, 10, 24)) == 0
