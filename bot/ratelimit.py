@@ -56,11 +56,12 @@ class SlidingWindowLimiter:
             hits.remove(stamp)
 
     @contextlib.contextmanager
-    def charge(self, key: Hashable, what: str = "going") -> Iterator[None]:
-        """Record a hit for `key` that is refunded if the block raises: only work that succeeds counts."""
+    def charge(self, key: Hashable, what: str = "going",
+               refund_on: tuple[type[BaseException], ...] = (BaseException,)) -> Iterator[None]:
+        """Record a hit for `key` that is refunded if the block raises one of `refund_on`."""
         stamp = self.hit(key, what)
         try:
             yield
-        except BaseException:
+        except refund_on:
             self.refund(key, stamp)
             raise

@@ -100,6 +100,14 @@ def test_limiter_charge_is_refunded_when_the_work_fails() -> None:
         pass
 
 
+def test_limiter_charge_keeps_failures_it_is_not_told_to_refund() -> None:
+    limiter = SlidingWindowLimiter(1, 60)
+    with pytest.raises(TimeoutError), limiter.charge("u", refund_on=(ValueError,)):
+        raise TimeoutError("the link did not answer")  # the work was done: it counts
+    with pytest.raises(RateLimited):
+        limiter.hit("u")
+
+
 async def test_throttled_editor_coalesces_and_spaces_edits() -> None:
     sent: list[tuple[float, str]] = []
     loop = asyncio.get_running_loop()

@@ -9,11 +9,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from index.errors import InvalidArticle
 from index.results import AddResult, ArticleInfo
 
 from ..checks import Refused, adders_only
 from ..render import DESCRIPTION_MAX, clip, escape
 from ..respond import defer, edit_original
+
+# Adds refused for their input do not count toward the add limit; a link that could not be fetched does
+# (fetching costs the bot a connection and up to the fetch timeout).
+REFUNDED = (Refused, InvalidArticle)
 
 if TYPE_CHECKING:
     from ..app import NewsdeskBot
@@ -63,7 +68,7 @@ class AddTextModal(discord.ui.Modal, title="Add an article"):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         """Add the pasted text."""
         bot = self.cog.bot
-        with bot.add_limiter.charge(interaction.user.id, "adding articles"):
+        with bot.add_limiter.charge(interaction.user.id, "adding articles", refund_on=REFUNDED):
             published = _parse_date(self.published.value)
             await defer(interaction)
             result = await bot.run_engine(bot.engine.add_text, self.article_title.value, self.body.value,
@@ -104,7 +109,7 @@ class Articles(commands.Cog):
         if not url and not file:
             await interaction.response.send_modal(AddTextModal(self))
             return
-        with self.bot.add_limiter.charge(interaction.user.id, "adding articles"):  # rejected adds are refunded
+        with self.bot.add_limiter.charge(interaction.user.id, "adding articles", refund_on=REFUNDED):
             if file is not None and file.size > self.bot.settings.max_article_bytes:
                 raise Refused(f"{escape(file.filename)} is {file.size:,} bytes; the limit is "
                               f"{self.bot.settings.max_article_bytes:,}.")
