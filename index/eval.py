@@ -311,21 +311,23 @@ def article_id_of(url: str | None) -> str | None:
     return Article(title="", body="x", url=url).id
 
 
-def evaluate_engine(engine: "Engine", questions: list[Question], *, progress=None) -> list[dict]:
-    """Ask every question as of its date: the gold article's rank, the answer's correctness, the latency."""
+def evaluate_engine(engine: "Engine", questions: list[Question], *, progress=None, answerer=None) -> list[dict]:
+    """Ask every question as of its date: the gold article's rank, the answer's correctness, the latency
+    (with `answerer` instead of the engine's own when given)."""
     rows = []
     for done, q in enumerate(questions, 1):
         gold = article_id_of(q.gold_url)
         retrieval = engine.retrieve(q.question, as_of=q.asked_on, top_k=RANK_DEPTH)
         rank = gold_rank([p.article_id for p in retrieval.passages], gold)
         started = time.perf_counter()
-        answer = engine.ask(q.question, as_of=q.asked_on)
+        answer = engine.ask(q.question, as_of=q.asked_on, answerer=answerer)
         latency = (time.perf_counter() - started) * 1000
         shown = shown_text(answer)
         rows.append({"id": q.id, "question": q.question, "answers": list(q.answers), "rank": rank,
                      "correct": answer_correct(q.answers, shown), "covered": answer.covered,
                      "latency_ms": latency, "shown": shown[:SHOWN_CHARS],
                      "cited_gold": any(c.passage.article_id == gold for c in answer.citations),
+                     "answerer": answer.answerer,
                      "citations_ok": citations_hold(answer)})
         if progress:
             progress(done, len(questions))
@@ -373,21 +375,40 @@ def run_eval(corpus: Path, questions_file: Path, *, report: Path | None = None, 
     from .settings import Settings
 
     base = Settings.from_env()
-    if not llm:
-        base = Settings(**{**base.__dict__, "llm_base_url": None})
+    if llm and not base.llm_enabled:
+        from .errors import NewsdeskError
+
+        raise NewsdeskError("--llm needs an LLM endpoint: set LLM_BASE_URL and LLM_MODEL (see .env.example).")
     root = Path(root or base.data_dir)
     questions = load_questions(questions_file)[: limit or None]
     embed = load_embed_model(base.embed_model, base.embed_batch_size)
     status = _Status(out)
     engine, build = build_engine(corpus, root=root, settings=base, embed_model=embed, progress=status("indexing"))
+    llm_rows: list[dict] = []
     try:
         rows = evaluate_engine(engine, questions, progress=status("asking"))
+        if llm:
+            from .engine import build_answerer
+
+            llm_rows = evaluate_engine(engine, questions, progress=status("asking the LLM"),
+                                       answerer=build_answerer(base, embed))
     finally:
         engine.close()
-    result = {**summarise(rows), "citations_ok_rate": sum(r["citations_ok"] for r in rows) / max(1, len(rows)),
-              "corpus": str(corpus), "questions_file": str(questions_file),
-              "answerer": "llm" if llm and base.llm_enabled else "extractive", "build": build}
+
+    def scored(found: list[dict], answerer: str) -> dict:
+        share = lambda test: sum(map(test, found)) / max(1, len(found))  # noqa: E731
+        figures = {**summarise(found), "citations_ok_rate": share(lambda r: r["citations_ok"]), "answerer": answerer}
+        if answerer == "llm":  # answers the LLM answerer had to leave to the extractive one
+            figures["fallback_rate"] = share(lambda r: not r["answerer"].startswith("llm"))
+        return figures
+
+    # With --llm the top-level figures are the LLM answerer's and the extractive ones sit beside them.
+    result = {**scored(llm_rows or rows, "llm" if llm else "extractive"), "corpus": str(corpus),
+              "questions_file": str(questions_file), "build": build}
     table = {"newsdesk": result}
+    if llm:
+        result["extractive"] = scored(rows, "extractive")
+        table = {"newsdesk, LLM answers": result, "newsdesk, extractive answers": result["extractive"]}
     if baseline:
         from .baseline import StarterPipeline
 
@@ -402,7 +423,9 @@ def run_eval(corpus: Path, questions_file: Path, *, report: Path | None = None, 
     print(f"{len(questions)} questions, {build['articles']} articles / {build['chunks']} chunks "
           f"({build['data_dir']}); latency = whole ask (ours) / retrieval only (baseline)", file=out)
     if report:
-        full = {**result, "per_question": rows, "baseline_per_question": base_rows}
+        full = {**result, "per_question": llm_rows or rows, "baseline_per_question": base_rows}
+        if llm:
+            full["extractive_per_question"] = rows
         Path(report).parent.mkdir(parents=True, exist_ok=True)
         Path(report).write_text(json.dumps(full, indent=2, ensure_ascii=False, default=str))
     return result

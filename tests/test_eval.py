@@ -163,3 +163,37 @@ def test_harness_end_to_end_on_a_tiny_corpus(tmp_path, embed_model, monkeypatch)
     assert again["build"]["added"] == 0
     assert again["baseline_build"]["reused"] is True
     assert again["hits_at_5"] == result["hits_at_5"]
+
+
+def test_llm_switch_scores_both_answerers_on_the_same_index(tmp_path, embed_model, monkeypatch):
+    from index import eval as harness
+    from tests.fake_openai import FakeOpenAI
+
+    corpus, questions = _write_bench(tmp_path)
+    monkeypatch.setattr("index.embedding.load_embed_model", lambda *a, **k: embed_model)
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
+
+    class Out:
+        def write(self, text):
+            printed.append(text)
+
+    printed: list[str] = []
+    monkeypatch.delenv("LLM_BASE_URL", raising=False)
+    with pytest.raises(Exception, match="LLM_BASE_URL"):
+        harness.run_eval(corpus, questions, llm=True, baseline=False, out=Out())
+    with FakeOpenAI() as fake:
+        monkeypatch.setenv("LLM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("LLM_MODEL", "fake-model")
+        # the model answers the first question well and the others with an unsupported claim
+        fake.script("About 300 residents of Dresden's old town were evacuated [1].",
+                    "The plant was opened by Samsung in Munich [1].",
+                    "The moon is made of blue cheese [7].")
+        report_path = tmp_path / "llm.json"
+        result = harness.run_eval(corpus, questions, report=report_path, llm=True, baseline=False, out=Out())
+    report = json.loads(report_path.read_text())
+    assert result["answerer"] == "llm" and report["extractive"]["answerer"] == "extractive"
+    assert [r["answerer"] for r in report["per_question"]] == ["llm:fake-model", "extractive", "extractive"]
+    assert report["fallback_rate"] == pytest.approx(2 / 3)
+    assert report["hits_at_5"] == report["extractive"]["hits_at_5"]  # same retrieval for both
+    assert len(fake.requests) == 3
+    assert "| newsdesk, LLM answers |" in "".join(printed) and "| newsdesk, extractive answers |" in "".join(printed)
