@@ -31,6 +31,10 @@ def run(settings: Settings, engine: Engine | None = None, **options: Any) -> int
         added = engine.ensure_seeded()
         if added:
             log.info("Seeded the index with %d articles from %s", added, settings.seeds_dir)
+        if engine.needs_rebuild():
+            log.info("The index was built with another embedding model or chunking; rebuilding before start")
+            report = engine.rebuild()
+            log.info("Rebuilt %d articles (%d chunks) in %.1f s", report.articles, report.chunks, report.seconds)
     try:
         NewsdeskBot(settings, engine, **options).run(settings.discord_token, log_handler=None)
     except discord.LoginFailure:

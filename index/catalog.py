@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     ordinal INTEGER NOT NULL, text TEXT NOT NULL, embed_key TEXT NOT NULL, sentences TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS chunks_next (
+    id TEXT PRIMARY KEY, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL, text TEXT NOT NULL,
+    embed_key TEXT NOT NULL, sentences TEXT, content_hash TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -169,8 +173,7 @@ class Catalog:
                 )
                 self._db.executemany(
                     "INSERT INTO chunks(id, article_id, ordinal, text, embed_key, sentences) VALUES(?,?,?,?,?,?)",
-                    [(c.id, c.article_id, c.ordinal, c.text, c.embed_key,
-                      json.dumps(c.sentences, separators=(",", ":")) if c.sentences else None) for c in chunks],
+                    [(c.id, c.article_id, c.ordinal, c.text, c.embed_key, _spans_json(c.sentences)) for c in chunks],
                 )
                 self._bump_version()
                 self._db.execute("COMMIT")
@@ -213,6 +216,39 @@ class Catalog:
             for row in self._query(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", part):
                 found[row[0]] = ChunkRow.from_db(row)
         return [found[i] for i in ids if i in found]
+
+    # a rebuild's chunks, staged until it switches over ----------------------------------------------
+    def stage_chunks(self, article: Article, rows: list[ChunkRow]) -> None:
+        """Keep an article's re-chunked rows aside until promote_staged (the live index keeps the old ones)."""
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO chunks_next(id, article_id, ordinal, text, embed_key, sentences, content_hash)"
+                " VALUES(?,?,?,?,?,?,?)",
+                [(c.id, c.article_id, c.ordinal, c.text, c.embed_key, _spans_json(c.sentences), article.content_hash)
+                 for c in rows])
+
+    def promote_staged(self) -> None:
+        """Replace the chunks of every staged article that is still stored in the same version; clear the stage."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                current = ("SELECT n.article_id FROM chunks_next n JOIN articles a"
+                           " ON a.id = n.article_id AND a.content_hash = n.content_hash")
+                self._db.execute(f"DELETE FROM chunks WHERE article_id IN ({current})")
+                self._db.execute(
+                    f"INSERT INTO chunks({_CHUNK_COLUMNS}) SELECT {_CHUNK_COLUMNS} FROM chunks_next"
+                    f" WHERE article_id IN ({current})")
+                self._db.execute("DELETE FROM chunks_next")
+                self._bump_version()
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StoreError(f"Could not switch to the rebuilt chunks: {exc}") from exc
+
+    def clear_staged(self) -> None:
+        """Forget staged chunks (a rebuild failed or starts afresh)."""
+        with self._lock:
+            self._db.execute("DELETE FROM chunks_next")
 
     def chunk_ids(self) -> set[str]:
         """Ids of every stored chunk."""
@@ -259,6 +295,10 @@ class Catalog:
             "INSERT INTO state(key, value) VALUES('version', '1') "
             "ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+1"
         )
+
+
+def _spans_json(spans: tuple[tuple[int, int], ...]) -> str | None:
+    return json.dumps(spans, separators=(",", ":")) if spans else None
 
 
 def _info(row: tuple) -> ArticleInfo:

@@ -67,7 +67,7 @@ def _open_engine(settings: Settings) -> "Engine":
     engine = Engine(settings)
     engine.ensure_seeded(ProgressBar("Indexing seed articles"))
     if engine.needs_rebuild():
-        print("The embedding model changed since the index was built; rebuilding.", file=sys.stderr)
+        print("The index was built with another embedding model or chunking; rebuilding.", file=sys.stderr)
         engine.rebuild(ProgressBar("Rebuilding"))
     return engine
 

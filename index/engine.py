@@ -14,7 +14,7 @@ from . import articles as readers
 from .answer import Answerer, ExtractiveAnswerer, TextCallback
 from .articles import Article
 from .catalog import Catalog
-from .chunking import ChunkedArticle, chunk_article, embed_chunks, make_splitter
+from .chunking import CHUNKING_VERSION, ChunkedArticle, chunk_article, embed_chunks, make_splitter
 from .embedding import Embedder, load_embed_model, model_id
 from .errors import ArticleNotFound, InvalidArticle, RebuildInProgress
 from .results import AddResult, Answer, ArticleInfo, RebuildReport, Status, Turn
@@ -251,9 +251,11 @@ class Engine:
         started = time.monotonic()
         name = self._next_collection_name()
         try:
+            self._catalog.clear_staged()
             target = VectorStore(self._client, name)
             embedded, cached, done = self._fill(target, progress)
-            with self._write_lock:  # articles added or removed meanwhile are brought in, then the switch
+            with self._write_lock:  # the rebuilt chunks replace the old, articles changed meanwhile are brought in
+                self._catalog.promote_staged()
                 extra_embedded, extra_cached, _ = self._sync(target)
                 self._switch_to(target)
             articles, chunks = self._catalog.counts()
@@ -261,6 +263,7 @@ class Engine:
                                  cached=cached + extra_cached, seconds=time.monotonic() - started, collection=name)
         except BaseException:
             drop_collection(self._client, name)
+            self._catalog.clear_staged()
             raise
         finally:
             self._rebuild_lock.release()
@@ -281,6 +284,8 @@ class Engine:
             e, c = embed_chunks(chunked, self._embed, self._catalog)
             embedded, cached = embedded + e, cached + c
             target.add([n for ch in chunked for n in ch.nodes])
+            for article, chunks in zip(batch, chunked):
+                self._catalog.stage_chunks(article, chunks.rows)
             if progress:
                 progress(min(start + REBUILD_BATCH, total), total)
         return embedded, cached, total
@@ -300,9 +305,14 @@ class Engine:
         old = self._vectors.name
         self._catalog.set_state("collection", target.name)
         self._catalog.set_state("needs_rebuild", "")
+        self._catalog.set_state("chunking", self._chunking_key())
+        self._keywords.invalidate()
         self._vectors = target
         self._retriever.vectors = target
         drop_collection(self._client, old)
+
+    def _chunking_key(self) -> str:
+        return f"{CHUNKING_VERSION}:{self.settings.chunk_size}:{self.settings.chunk_overlap}"
 
     def _collection_prefix(self) -> str:
         return f"{self.settings.collection_prefix}-{_slug(self._model_key)}"
@@ -313,6 +323,8 @@ class Engine:
         return f"{self._collection_prefix()}-g{generation}"
 
     def _open_active_collection(self) -> VectorStore:
+        if not self._catalog.counts()[0]:  # whatever is added from now on is chunked the current way
+            self._catalog.set_state("chunking", self._chunking_key())
         name = self._catalog.get_state("collection")
         if not name or not name.startswith(self._collection_prefix()):
             name = self._next_collection_name()  # first run, or another embedding model: a fresh collection
@@ -324,8 +336,12 @@ class Engine:
         return VectorStore(self._client, name)
 
     def needs_rebuild(self) -> bool:
-        """True when stored articles are not in the active collection (the embedding model changed)."""
-        return bool(self._catalog.get_state("needs_rebuild"))
+        """True when the stored articles were indexed with another embedding model or chunking."""
+        if self._catalog.get_state("needs_rebuild"):
+            return True
+        if not self._catalog.counts()[0]:
+            return False
+        return self._catalog.get_state("chunking") != self._chunking_key()
 
     # status ---------------------------------------------------------------------------------------
     def status(self) -> Status:

@@ -179,15 +179,8 @@ def build_engine(corpus: Path, *, root: Path | None = None, settings: "Settings 
     articles = load_corpus(corpus)
     loaded = time.perf_counter()
     results = engine.add_articles(articles, progress=progress)
-    from .chunking import CHUNKING_VERSION
-
-    # The engine re-chunks stored articles only on a rebuild: do one when the chunking changed since the
-    # index was built (unchanged chunks come from the embedding cache).
-    stale = engine._catalog.get_state("eval_chunking") != CHUNKING_VERSION and not all(
-        r.status == "added" for r in results)
-    if engine.needs_rebuild() or stale:
+    if engine.needs_rebuild():  # built with another chunking or model: re-index (unchanged chunks from the cache)
         engine.rebuild(progress)
-    engine._catalog.set_state("eval_chunking", CHUNKING_VERSION)
     seconds = time.perf_counter() - loaded
     counts = engine.status()
     figures = {"articles": counts.articles, "chunks": counts.chunks, "data_dir": str(data_dir),

@@ -187,3 +187,45 @@ def test_reopened_engine_keeps_everything(settings, embed_model, seeded):
 def test_a_day_named_without_a_year_finds_that_days_article_of_an_earlier_year(seeded):
     passages = seeded.retrieve("What happened on October 24?", as_of=date(2026, 11, 23)).passages
     assert passages[0].published == date(2023, 10, 24)
+
+
+def test_changed_chunking_is_detected_and_a_rebuild_rechunks_the_stored_articles(settings, embed_model, seeded):
+    from dataclasses import replace as with_changes
+
+    from index.engine import Engine
+
+    before = {r.id: r.text for r in seeded._catalog.chunks()}
+    seeded.close()
+    smaller = Engine(with_changes(settings, chunk_size=120, chunk_overlap=10), embed_model=embed_model)
+    try:
+        assert smaller.needs_rebuild()
+        assert "Kharkiv" in smaller.ask("Which cities were hit?").text  # the old index answers meanwhile
+        report = smaller.rebuild()
+        rows = smaller._catalog.chunks()
+        assert len(rows) > len(before) and report.chunks == len(rows)
+        assert all(r.sentences for r in rows)
+        assert smaller._vectors.ids() == {r.id for r in rows}  # the collection and the catalog agree
+        assert not smaller.needs_rebuild()
+        answer = smaller.ask("Which cities were hit?")
+        assert answer.citations and all(c.quote in {r.text for r in rows} for c in answer.citations)
+        assert any("Kharkiv" in p.text for p in smaller.retrieve("Which cities were hit?").passages)
+    finally:
+        smaller.close()
+
+
+def test_article_replaced_during_a_rebuild_keeps_its_new_chunks(seeded, monkeypatch):
+    seeded.add_article(FLOOD_1)
+    newer = _article(FLOOD_1.title, FLOOD_1.body + " Officials later raised the count to 350.",
+                     url=FLOOD_1.url, published=FLOOD_1.published)
+    fill = seeded._fill
+
+    def fill_then_replace(target, progress):
+        result = fill(target, progress)
+        seeded.add_article(newer)  # arrives while the rebuild is finishing
+        return result
+
+    monkeypatch.setattr(seeded, "_fill", fill_then_replace)
+    seeded.rebuild()
+    texts = " ".join(r.text for r in seeded._catalog.chunks(FLOOD_1.id))
+    assert "350" in texts
+    assert seeded._vectors.ids() == {r.id for r in seeded._catalog.chunks()}
