@@ -32,22 +32,32 @@ async def test_ask_answers_with_citations_in_embeds(discord_env: Harness) -> Non
     assert all(b.get("allowed_mentions") == {"parse": []} for b in edits)
 
 
+async def _thread_opened_by_a_mention(env: Any, user: dict) -> tuple[dict, dict]:
+    """Ask by @mention; returns the thread the bot opened and its first answer."""
+    await env.say("Which cities were hit?", user)
+    thread = (await env.wait_for(env.threads, 30))[0]
+    first = (await env.wait_for(lambda: answers(env, thread["id"]), 30))[0]
+    return thread, first
+
+
+def _asked_as_follow_up(engine: "RecordingEngine") -> None:
+    question, history = engine.asks[-1]
+    assert question == "What about Kharkiv?"
+    assert [t.question for t in history] == ["Which cities were hit?"]
+    assert "Kyiv" in history[0].answer and "\\" not in history[0].answer
+
+
 async def test_mention_opens_a_thread_and_follow_up_uses_history(bot_engine: Any) -> None:
     engine = RecordingEngine(bot_engine)
     async with connected(engine) as env:
         user = env.member("reader")
-        await env.say("Which cities were hit?", user)
-        thread = (await env.wait_for(env.threads, 30))[0]
+        thread, first = await _thread_opened_by_a_mention(env, user)
         assert thread["name"] == "Which cities were hit?"
-        first = (await env.wait_for(lambda: answers(env, thread["id"]), 30))[0]
         assert all(city in first["content"] + str(first["embeds"]) for city in CITIES)
 
         await env.say("What about Kharkiv?", user, channel_id=thread["id"])
         await env.wait_for(lambda: len(answers(env, thread["id"])) == 2, 30)
-        question, history = engine.asks[-1]
-        assert question == "What about Kharkiv?"
-        assert [t.question for t in history] == ["Which cities were hit?"]
-        assert "Kyiv" in history[0].answer and "\\" not in history[0].answer
+        _asked_as_follow_up(engine)
         assert len(env.threads()) == 1  # continued in the same thread
 
 
@@ -55,17 +65,12 @@ async def test_ask_inside_the_thread_is_a_follow_up(bot_engine: Any) -> None:
     engine = RecordingEngine(bot_engine)
     async with connected(engine) as env:
         user = env.member("reader")
-        await env.say("Which cities were hit?", user)
-        thread = (await env.wait_for(env.threads, 30))[0]
-        await env.wait_for(lambda: answers(env, thread["id"]), 30)
+        thread, _ = await _thread_opened_by_a_mention(env, user)
 
         ix = await env.slash("ask", user, channel_id=thread["id"], question="What about Kharkiv?")
         await env.wait_for(lambda: ix.original and ix.original.get("embeds"), 30)
         assert ix.acked_after < 3 and ix.original["channel_id"] == thread["id"]
-        question, history = engine.asks[-1]
-        assert question == "What about Kharkiv?"
-        assert [t.question for t in history] == ["Which cities were hit?"]
-        assert "Kyiv" in history[0].answer and "\\" not in history[0].answer
+        _asked_as_follow_up(engine)
         outside = await env.slash("ask", user, question="What about Kharkiv?")
         await env.wait_for(lambda: outside.original and outside.original.get("embeds"), 30)
         assert engine.asks[-1] == ("What about Kharkiv?", [])  # in the channel, no history
