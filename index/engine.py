@@ -85,6 +85,7 @@ class Engine:
             if previous == article.content_hash:
                 return AddResult("unchanged", self._info(article.id))
             self._write(article, chunked)
+        self._keywords.refresh()
         return AddResult("replaced" if previous else "added", self._info(article.id))
 
     def add_articles(self, articles: Sequence[Article], progress: Progress | None = None,
@@ -133,6 +134,7 @@ class Engine:
             if progress:
                 progress(done, len(articles))
         flush()
+        self._keywords.refresh()
         if progress:
             progress(len(articles), len(articles))
         return [r for r in results if r is not None]
@@ -205,6 +207,7 @@ class Engine:
             removed = self._catalog.delete(article_id)
             self._vectors.delete_ids(removed, quiet=True)
             self._keywords.invalidate()
+        self._keywords.refresh()
         return info
 
     def list_articles(self, query: str | None = None, limit: int | None = None) -> list[ArticleInfo]:
@@ -258,6 +261,7 @@ class Engine:
                 self._catalog.promote_staged()
                 extra_embedded, extra_cached, _ = self._sync(target)
                 self._switch_to(target)
+            self._keywords.refresh()
             articles, chunks = self._catalog.counts()
             return RebuildReport(articles=articles, chunks=chunks, embedded=embedded + extra_embedded,
                                  cached=cached + extra_cached, seconds=time.monotonic() - started, collection=name)

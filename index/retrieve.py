@@ -136,13 +136,24 @@ class KeywordIndex:
         return [(index.ids[i], float(scores[i])) for i in _top(scores, top_k) if scores[i] > 0]
 
     def current(self) -> _Keywords | None:
-        """The index of the articles as they are now (loaded or rebuilt when they changed)."""
+        """The index of the articles as they are now (loaded or rebuilt when they changed). While another
+        thread rebuilds it, the previous index answers rather than waiting (seconds at 5,000 articles)."""
         version = self._catalog.version
-        with self._lock:
+        if self._version == version:
+            return self._index
+        if not self._lock.acquire(blocking=self._index is None):
+            return self._index
+        try:
             if self._version != version:
                 self._index = self._load_or_build(version)
                 self._version = version
             return self._index
+        finally:
+            self._lock.release()
+
+    def refresh(self) -> None:
+        """Bring the index up to date now, in the caller's thread (the engine calls it after every change)."""
+        self.current()
 
     def _load_or_build(self, version: int) -> _Keywords | None:
         bm25s = _bm25s()

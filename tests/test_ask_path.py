@@ -83,3 +83,19 @@ def test_asking_from_a_fresh_process_does_not_import_llamaindex_or_nltk(seeded, 
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_changes_refresh_the_keyword_index_before_they_return(seeded):
+    seeded.add_article(Article(title="Ferry service resumes", body="The ferry between Gdansk and Ystad runs "
+                               "again after the strike ended, the operator said on Monday."))
+    assert seeded._keywords._version == seeded._catalog.version  # no question has to wait for it
+
+
+def test_questions_use_the_previous_keyword_index_while_another_thread_rebuilds_it(seeded):
+    keywords = seeded._keywords
+    before = keywords.current()
+    with keywords._lock:  # as if another thread were rebuilding it
+        seeded._catalog.set_state("version", str(seeded._catalog.version + 1))
+        assert keywords.current() is before
+        assert seeded.retrieve("Which cities were hit?").passages
+    assert keywords.current() is not before
