@@ -62,6 +62,15 @@ def question_window(question: str, as_of: date, default_days: int = 30) -> TimeW
     return TimeWindow(as_of - timedelta(days=default_days), as_of + timedelta(days=1), False)
 
 
+def without_time_words(question: str) -> str:
+    """The question without its relative time words ("this week", "recently"): they are read into the
+    time window, and as words they only match articles that say "this week" (roundups, briefings)."""
+    text = question
+    for pattern, _, _ in _RELATIVE:
+        text = pattern.sub(" ", text)
+    return " ".join(text.split()) or question
+
+
 def _explicit_date(question: str, as_of: date) -> TimeWindow | None:
     iso = re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", question)
     if iso:

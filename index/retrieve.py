@@ -7,6 +7,7 @@
    one paragraph weighs less than an article about it. The two article rankings are fused by rank (RRF).
 3. Date prior: an article published after the as-of date cannot be what a question is about; news
    questions are mostly about the days just before it; a date named in the question moves the window.
+   Relative time words ("this week") shape the window and are left out of the text that is matched.
 4. Passages: the best chunks of the best articles, in article order, near-duplicates removed.
 """
 
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .catalog import Catalog
-from .dates import TimeWindow, question_window
+from .dates import TimeWindow, question_window, without_time_words
 from .results import Passage
 
 if TYPE_CHECKING:
@@ -233,6 +234,7 @@ class HybridRetriever:
     def retrieve(self, query: str, *, as_of: date, top_k: int, date_query: str | None = None) -> Retrieval:
         """The top_k passages for a query as of a date (date cues read from date_query, default the query)."""
         window = question_window(date_query or query, as_of)
+        query = without_time_words(query)
         qvec = np.asarray(self._embed.get_query_embedding(query), dtype=np.float32)
         dense = self.vectors.query(qvec.tolist(), DENSE_CANDIDATES)
         found = self._keywords.scores(query)

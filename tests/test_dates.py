@@ -53,3 +53,12 @@ def test_an_older_article_from_the_named_day_outweighs_an_undated_one():
 def test_day_first_and_iso_dates():
     assert question_window("the 24th of October 2023", AS_OF).distance(date(2023, 10, 24)) == 0
     assert question_window("news from 2023-10-24", AS_OF).distance(date(2023, 10, 24)) == 0
+
+
+def test_time_words_are_left_out_of_the_text_that_is_matched():
+    from index.dates import without_time_words
+
+    assert without_time_words("Which automaker recalled 2.9 million vehicles this week?") == \
+        "Which automaker recalled 2.9 million vehicles ?"
+    assert without_time_words("Who recently won the Emmy for best drama?") == "Who won the Emmy for best drama?"
+    assert without_time_words("today") == "today"  # nothing left: the question as it was
