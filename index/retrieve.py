@@ -19,7 +19,7 @@ import math
 import re
 import shutil
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,14 +127,6 @@ class KeywordIndex:
         if not tokens:
             return np.zeros(len(index.ids), dtype=np.float32), index
         return np.asarray(index.bm25.get_scores(tokens), dtype=np.float32), index
-
-    def search(self, query: str, top_k: int) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the best-matching chunks, best first (only positive scores)."""
-        found = self.scores(query)
-        if found is None:
-            return []
-        scores, index = found
-        return [(index.ids[i], float(scores[i])) for i in _top(scores, top_k) if scores[i] > 0]
 
     def current(self) -> _Keywords | None:
         """The index of the articles as they are now (loaded or rebuilt when they changed). While another
@@ -324,7 +316,3 @@ def _without_duplicates(passages: list[Passage], limit: int | None = None) -> li
         if limit is not None and len(kept) >= limit:
             break
     return [p for p, _ in kept]
-
-
-def _with_score(passage: Passage, score: float) -> Passage:
-    return replace(passage, score=score)
