@@ -21,8 +21,8 @@ _RELATIVE = [
     (re.compile(r"\blast week\b", re.I), 0, 14),
     (re.compile(r"\b(this|past|the last) month\b", re.I), 0, 31),
     (re.compile(r"\blast month\b", re.I), 0, 62),
-    (re.compile(r"\b(recently|lately|just|newly|latest|new|current(ly)?)\b", re.I), 0, 14),
 ]
+_RECENT = (re.compile(r"\b(recently|lately|just|newly|latest|new|current(ly)?)\b", re.I), 0, 14)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def question_window(question: str, as_of: date, default_days: int = 30) -> TimeW
     explicit = _explicit_date(question, as_of)
     if explicit is not None:
         return explicit
-    for pattern, end_back, span in _RELATIVE:
+    for pattern, end_back, span in _RELATIVE + [_RECENT]:
         if pattern.search(question):
             end = as_of - timedelta(days=end_back)
             return TimeWindow(end - timedelta(days=span), end + timedelta(days=1), True)
@@ -63,8 +63,9 @@ def question_window(question: str, as_of: date, default_days: int = 30) -> TimeW
 
 
 def without_time_words(question: str) -> str:
-    """The question without its relative time words ("this week", "recently"): they are read into the
-    time window, and as words they only match articles that say "this week" (roundups, briefings)."""
+    """The question without its named periods ("this week", "last month"): they are read into the time
+    window, and as words they only match articles that say "this week" (roundups, briefings). Words such
+    as "new" or "recently" stay: they also carry meaning ("the new prime minister")."""
     text = question
     for pattern, _, _ in _RELATIVE:
         text = pattern.sub(" ", text)
