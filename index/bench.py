@@ -85,6 +85,8 @@ def bench_indexing(records: list[dict], root: Path, embed, sample: int = 256) ->
     settings = Settings(data_dir=data_dir)
     articles = [article_from_record(r) for r in records if (r.get("body") or "").strip()]
     engine = Engine(settings, embed_model=embed)
+    make_splitter(settings.chunk_size, settings.chunk_overlap)  # LlamaIndex's import (once a process) is not throughput
+    embed.get_text_embedding_batch(["warm-up"])
     try:
         load_before = _load()
         started = time.perf_counter()

@@ -122,6 +122,20 @@ def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str
     return ChunkedArticle(nodes=nodes, rows=rows)
 
 
+def stored_chunks(article: Article, rows: list[ChunkRow]) -> ChunkedArticle:
+    """An article's stored chunks as nodes again, as chunk_article made them, without splitting it anew
+    (a rebuild when the chunking has not changed)."""
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+    metadata = article_metadata(article)
+    excluded = [k for k in metadata if k not in _EMBED_KEYS]
+    nodes = [TextNode(id_=row.id, text=row.text, metadata=dict(metadata), excluded_embed_metadata_keys=excluded,
+                      excluded_llm_metadata_keys=["article_id"],
+                      relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article.id)})
+             for row in rows]
+    return ChunkedArticle(nodes=nodes, rows=rows)
+
+
 def embed_text(node: "TextNode") -> str:
     """The text a chunk is embedded as (the title, then the chunk)."""
     from llama_index.core.schema import MetadataMode

@@ -14,7 +14,7 @@ from . import articles as readers
 from .answer import Answerer, ExtractiveAnswerer, TextCallback
 from .articles import Article
 from .catalog import Catalog
-from .chunking import CHUNKING_VERSION, ChunkedArticle, chunk_article, embed_chunks, make_splitter
+from .chunking import CHUNKING_VERSION, ChunkedArticle, chunk_article, embed_chunks, make_splitter, stored_chunks
 from .embedding import Embedder, load_embed_model, model_id
 from .errors import ArticleNotFound, InvalidArticle, RebuildInProgress
 from .results import AddResult, Answer, ArticleInfo, RebuildReport, Status, Turn
@@ -253,12 +253,14 @@ class Engine:
             raise RebuildInProgress("A rebuild is already running.")
         started = time.monotonic()
         name = self._next_collection_name()
+        rechunk = self.needs_rebuild()  # else the stored chunks and their cached vectors are reused as they are
         try:
             self._catalog.clear_staged()
             target = VectorStore(self._client, name)
-            embedded, cached, done = self._fill(target, progress)
+            embedded, cached, done = self._fill(target, progress, rechunk)
             with self._write_lock:  # the rebuilt chunks replace the old, articles changed meanwhile are brought in
-                self._catalog.promote_staged()
+                if rechunk:
+                    self._catalog.promote_staged()
                 extra_embedded, extra_cached, _ = self._sync(target)
                 self._switch_to(target)
             self._keywords.refresh()
@@ -277,19 +279,23 @@ class Engine:
         """True while a rebuild runs."""
         return self._rebuild_lock.locked()
 
-    def _fill(self, target: VectorStore, progress: Progress | None) -> tuple[int, int, int]:
+    def _fill(self, target: VectorStore, progress: Progress | None, rechunk: bool = True) -> tuple[int, int, int]:
         ids = [info.id for info in self._catalog.infos()]
         total, embedded, cached = len(ids), 0, 0
         if progress:
             progress(0, total)
         for start in range(0, total, REBUILD_BATCH):
             batch = [a for a in (self._catalog.article(i) for i in ids[start : start + REBUILD_BATCH]) if a]
-            chunked = [chunk_article(a, self._splitter, self._model_key) for a in batch]
+            if rechunk:
+                chunked = [chunk_article(a, self._splitter, self._model_key) for a in batch]
+            else:
+                chunked = [stored_chunks(a, self._catalog.chunks(a.id)) for a in batch]
             e, c = embed_chunks(chunked, self._embed, self._catalog)
             embedded, cached = embedded + e, cached + c
             target.add([n for ch in chunked for n in ch.nodes])
-            for article, chunks in zip(batch, chunked):
-                self._catalog.stage_chunks(article, chunks.rows)
+            if rechunk:
+                for article, chunks in zip(batch, chunked):
+                    self._catalog.stage_chunks(article, chunks.rows)
             if progress:
                 progress(min(start + REBUILD_BATCH, total), total)
         return embedded, cached, total

@@ -213,14 +213,18 @@ def test_changed_chunking_is_detected_and_a_rebuild_rechunks_the_stored_articles
         smaller.close()
 
 
-def test_article_replaced_during_a_rebuild_keeps_its_new_chunks(seeded, monkeypatch):
+@pytest.mark.parametrize("rechunk", [False, True], ids=["same chunking", "changed chunking"])
+def test_article_replaced_during_a_rebuild_keeps_its_new_chunks(seeded, monkeypatch, rechunk):
     seeded.add_article(FLOOD_1)
+    if rechunk:
+        seeded._catalog.set_state("chunking", "an older chunking")
+    assert seeded.needs_rebuild() is rechunk
     newer = _article(FLOOD_1.title, FLOOD_1.body + " Officials later raised the count to 350.",
                      url=FLOOD_1.url, published=FLOOD_1.published)
     fill = seeded._fill
 
-    def fill_then_replace(target, progress):
-        result = fill(target, progress)
+    def fill_then_replace(target, progress, rechunk):
+        result = fill(target, progress, rechunk)
         seeded.add_article(newer)  # arrives while the rebuild is finishing
         return result
 
@@ -229,3 +233,18 @@ def test_article_replaced_during_a_rebuild_keeps_its_new_chunks(seeded, monkeypa
     texts = " ".join(r.text for r in seeded._catalog.chunks(FLOOD_1.id))
     assert "350" in texts
     assert seeded._vectors.ids() == {r.id for r in seeded._catalog.chunks()}
+
+
+def test_rebuild_with_unchanged_chunking_reuses_the_stored_chunks_as_they_were(seeded, monkeypatch):
+    import index.engine as engine_module
+
+    def stored(vectors):
+        got = vectors._collection.get(include=["metadatas", "documents"])
+        keep = ("article_id", "title", "outlet", "published", "url", "ref_doc_id", "document_id")
+        return {i: (d, {k: m.get(k) for k in keep}) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    before = stored(seeded._vectors)
+    monkeypatch.setattr(engine_module, "chunk_article", lambda *a, **k: pytest.fail("articles were split again"))
+    seeded.rebuild()
+    assert stored(seeded._vectors) == before
+    assert "Kyiv" in seeded.ask("Which cities were hit?").text
