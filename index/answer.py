@@ -109,7 +109,7 @@ class ExtractiveAnswerer:
         passages = list(passages)[:SENTENCE_PASSAGES]
         split = [passage_sentences(p) for p in passages]
         candidates = self._candidates(question, passages, split)
-        if not candidates or not _covered(candidates[0]):
+        if not any(map(_covered, candidates)):  # judged on every candidate: the best-scored may be a weaker match
             return Answer(question=question, sentences=(), citations=(), as_of=as_of, covered=False)
         chosen = [candidates[0]]
         for cand in candidates[1:]:
@@ -176,8 +176,8 @@ def _cite(chosen: list[_Candidate], passages: list[Passage],
     return sentences, citations
 
 
-def _covered(best: _Candidate) -> bool:
-    return best.dense >= MIN_DENSE_COVERED or best.lexical >= MIN_LEXICAL_COVERED
+def _covered(candidate: _Candidate) -> bool:
+    return candidate.dense >= MIN_DENSE_COVERED or candidate.lexical >= MIN_LEXICAL_COVERED
 
 
 def _redundant(cand: _Candidate, chosen: list[_Candidate]) -> bool:

@@ -248,3 +248,8 @@ def test_rebuild_with_unchanged_chunking_reuses_the_stored_chunks_as_they_were(s
     seeded.rebuild()
     assert stored(seeded._vectors) == before
     assert "Kyiv" in seeded.ask("Which cities were hit?").text
+
+
+def test_the_peace_talks_seed_is_covered(seeded):
+    answer = seeded.ask("What happened a day before the peace talks?")
+    assert answer.covered and any("talks" in s.text for s in answer.sentences)
