@@ -389,10 +389,11 @@ def run_eval(corpus: Path, questions_file: Path, *, report: Path | None = None, 
         engine.close()
 
     def scored(found: list[dict], answerer: str) -> dict:
-        share = lambda test: sum(map(test, found)) / max(1, len(found))  # noqa: E731
-        figures = {**summarise(found), "citations_ok_rate": share(lambda r: r["citations_ok"]), "answerer": answerer}
+        count = max(1, len(found))
+        figures = {**summarise(found), "citations_ok_rate": sum(r["citations_ok"] for r in found) / count,
+                   "answerer": answerer}
         if answerer == "llm":  # answers the LLM answerer had to leave to the extractive one
-            figures["fallback_rate"] = share(lambda r: not r["answerer"].startswith("llm"))
+            figures["fallback_rate"] = sum(not r["answerer"].startswith("llm") for r in found) / count
         return figures
 
     # With --llm the top-level figures are the LLM answerer's and the extractive ones sit beside them.
