@@ -129,7 +129,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
             if target.startswith(("http://", "https://")):
                 result = engine.add_url(target)
             else:
-                result = engine.add_path(Path(target))
+                result = engine.add_path(Path(target), refresh=False)  # the next question rebuilds the keywords once
         except NewsdeskError as exc:
             failures += 1
             print(f"error: {target}: {exc}", file=sys.stderr)

@@ -64,7 +64,7 @@ class Engine:
         added = 0
         for done, path in enumerate(paths, 1):
             try:
-                added += self.add_path(path).status != "unchanged"
+                added += self.add_path(path, refresh=False).status != "unchanged"
             except InvalidArticle as exc:
                 log.warning("Skipping seed %s: %s", path, exc)
             if progress:
@@ -72,8 +72,9 @@ class Engine:
         self._catalog.set_state("seeded", "1")
         return added
 
-    def add_article(self, article: Article) -> AddResult:
-        """Add or replace one article; 'unchanged' when the same content is already there."""
+    def add_article(self, article: Article, *, refresh: bool = True) -> AddResult:
+        """Add or replace one article; 'unchanged' when the same content is already there. With
+        refresh=False (many adds in a row) the keyword index is rebuilt by the next question instead."""
         if not article.body.strip():
             raise InvalidArticle("The article text is empty.")
         if self._catalog.content_hash(article.id) == article.content_hash:
@@ -85,7 +86,8 @@ class Engine:
             if previous == article.content_hash:
                 return AddResult("unchanged", self._info(article.id))
             self._write(article, chunked)
-        self._keywords.refresh()
+        if refresh:
+            self._keywords.refresh()
         return AddResult("replaced" if previous else "added", self._info(article.id))
 
     def add_articles(self, articles: Sequence[Article], progress: Progress | None = None,
@@ -184,9 +186,10 @@ class Engine:
             data, filename=filename, content_type=content_type, url=url,
             max_bytes=self.settings.max_article_bytes))
 
-    def add_path(self, path: Path) -> AddResult:
+    def add_path(self, path: Path, *, refresh: bool = True) -> AddResult:
         """Add a file from disk (with its .meta.toml sidecar when there is one)."""
-        return self.add_article(readers.read_path(Path(path), max_bytes=self.settings.max_article_bytes))
+        return self.add_article(readers.read_path(Path(path), max_bytes=self.settings.max_article_bytes),
+                                refresh=refresh)
 
     def add_url(self, url: str) -> AddResult:
         """Fetch a URL safely and add the article it holds."""

@@ -99,3 +99,13 @@ def test_questions_use_the_previous_keyword_index_while_another_thread_rebuilds_
         assert keywords.current() is before
         assert seeded.retrieve("Which cities were hit?").passages
     assert keywords.current() is not before
+
+
+def test_many_adds_in_a_row_leave_the_keyword_index_to_the_next_question(seeded):
+    before = seeded._keywords._version
+    for i in range(3):
+        seeded.add_article(Article(title=f"Ferry {i}", body=f"Ferry line {i} between Gdansk and Ystad resumed "
+                                   "service on Monday after the strike ended."), refresh=False)
+    assert seeded._keywords._version == before != seeded._catalog.version  # not rebuilt three times
+    assert seeded.retrieve("Which ferry line resumed service between Gdansk and Ystad?").passages[0].title.startswith("Ferry")
+    assert seeded._keywords._version == seeded._catalog.version
