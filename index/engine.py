@@ -319,7 +319,6 @@ class Engine:
         self._catalog.set_state("collection", target.name)
         self._catalog.set_state("needs_rebuild", "")
         self._catalog.set_state("chunking", self._chunking_key())
-        self._keywords.invalidate()
         self._vectors = target
         self._retriever.vectors = target
         drop_collection(self._client, old)
