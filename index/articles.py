@@ -20,20 +20,32 @@ from .errors import ArticleTooLarge, InvalidArticle, UnsupportedFormat
 if TYPE_CHECKING:  # the HTML and PDF libraries load on first use: answering a question needs neither
     from pypdf import PdfReader
 
-_TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.I)
+_DIRECTORY_INDEX = re.compile(r"/(index|default)\.(html?|php|aspx?)$", re.I)
 
 
 def canonical_url(url: str) -> str:
-    """Normalise a URL so that trivially different spellings give the same article id."""
-    parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAMS.match(k)]
-    path = parts.path or "/"
-    if len(path) > 1 and path.endswith("/"):
-        path = path[:-1]
+    """Normalise a URL so that spellings of one page give one article id: tracking parameters dropped
+    (courlan's list: utm_*, cid, fbclid…), host lower case without www, no fragment, no trailing slash or
+    directory index ('…/story/index.html' is '…/story')."""
+    from courlan import normalize_url
+
+    try:
+        url = normalize_url(url.strip())
+    except ValueError:
+        url = url.strip()
+    parts = urlsplit(url)
+    query = sorted(parse_qsl(parts.query, keep_blank_values=True))
+    path = parts.path.rstrip("/")
+    path = _DIRECTORY_INDEX.sub("", path).rstrip("/") or "/"
     netloc = parts.netloc.lower()
     if netloc.startswith("www."):
         netloc = netloc[4:]
     return urlunsplit((parts.scheme.lower(), netloc, path, urlencode(query), ""))
+
+
+def url_article_id(url: str) -> str:
+    """The id of the article at a URL (any spelling of it)."""
+    return "u" + hashlib.sha256(canonical_url(url).encode()).hexdigest()[:15]
 
 
 def normalise_text(text: str) -> str:
@@ -57,9 +69,7 @@ class Article:
     @property
     def id(self) -> str:
         """Stable id: from the canonical URL when there is one, else from the content."""
-        if self.url:
-            return "u" + hashlib.sha256(canonical_url(self.url).encode()).hexdigest()[:15]
-        return "h" + self.content_hash[:15]
+        return url_article_id(self.url) if self.url else "h" + self.content_hash[:15]
 
     @property
     def content_hash(self) -> str:

@@ -97,10 +97,13 @@ class Catalog:
         return Article(title=title, body=body, outlet=outlet, url=url, authors=tuple(json.loads(authors)),
                        published=date.fromisoformat(published) if published else None)
 
+    def article_ids(self) -> list[str]:
+        """Every stored article's id, oldest added first."""
+        return [r[0] for r in self._query("SELECT id FROM articles ORDER BY added_at, id")]
+
     def iter_articles(self) -> Iterator[Article]:
         """Every stored article, oldest added first."""
-        ids = [r[0] for r in self._query("SELECT id FROM articles ORDER BY added_at, id")]
-        for article_id in ids:
+        for article_id in self.article_ids():
             article = self.article(article_id)
             if article is not None:
                 yield article

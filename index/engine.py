@@ -25,6 +25,7 @@ from .store import VectorStore, collection_names, drop_collection, make_chroma_c
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 REBUILD_BATCH = 64   # articles embedded and written per step of a rebuild
+URL_IDS = "2"        # how article ids are made from URLs; 2: tracking parameters and '/index.html' dropped
 HISTORY_TURNS = 3
 
 
@@ -47,6 +48,7 @@ class Engine:
         self._vectors = self._open_active_collection()
         self._retriever = HybridRetriever(self._catalog, self._vectors, self._keywords, self._embed)
         self._answerer = answerer or build_answerer(settings, self._embed)
+        self._rekey_articles()
 
     @property
     def _splitter(self) -> Any:
@@ -71,6 +73,30 @@ class Engine:
                 progress(done, len(paths))
         self._catalog.set_state("seeded", "1")
         return added
+
+    def _rekey_articles(self) -> None:
+        # Articles stored before URL canonicalisation last changed move to the id their URL gives now:
+        # spellings of one URL become one article, the latest added winning as a fresh add would; chunks'
+        # vectors come from the cache. The winner is written under its new id before the old ids are
+        # removed, so a crash in between loses nothing (the move is done again on the next start).
+        if self._catalog.get_state("url_ids") == URL_IDS:
+            return
+        urls = {i.id: i.url for i in self._catalog.infos()}
+        groups: dict[str, list[str]] = {}
+        for old in self._catalog.article_ids():  # oldest added first
+            new = readers.url_article_id(urls[old]) if urls.get(old) else old
+            groups.setdefault(new, []).append(old)
+        moves = {new: olds for new, olds in groups.items() if olds != [new]}
+        if moves:
+            log.info("Moving %d articles to their canonical URL's id", sum(map(len, moves.values())))
+            winners = [self._catalog.article(olds[-1]) for new, olds in moves.items() if olds[-1] != new]
+            self.add_articles([a for a in winners if a is not None])
+            with self._write_lock:
+                for new, olds in moves.items():
+                    for old in olds:
+                        if old != new:
+                            self._vectors.delete_ids(self._catalog.delete(old), quiet=True)
+        self._catalog.set_state("url_ids", URL_IDS)
 
     def add_article(self, article: Article, *, refresh: bool = True) -> AddResult:
         """Add or replace one article; 'unchanged' when the same content is already there. With

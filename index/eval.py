@@ -299,9 +299,9 @@ def article_id_of(url: str | None) -> str | None:
     """The engine's id of the article at a URL."""
     if not url:
         return None
-    from .articles import Article
+    from .articles import url_article_id
 
-    return Article(title="", body="x", url=url).id
+    return url_article_id(url)
 
 
 def evaluate_engine(engine: "Engine", questions: list[Question], *, progress=None, answerer=None) -> list[dict]:

@@ -107,9 +107,18 @@ def test_binary_looking_text_is_refused(body):
 
 def test_same_url_spellings_give_same_id():
     urls = ["https://www.herald.example/news/bridge?utm_source=x&utm_medium=y",
-            "https://herald.example/news/bridge/", "HTTPS://Herald.example/news/bridge"]
+            "https://herald.example/news/bridge/", "HTTPS://Herald.example/news/bridge",
+            "https://www.herald.example/news/bridge/index.html", "https://herald.example/news/bridge/index.html/",
+            "https://herald.example/news/bridge?cid=external-feeds_partner", "https://herald.example/news/bridge#comments"]
     ids = {article_from_text(BODY, title="T", url=u).id for u in urls}
     assert len(ids) == 1 and ids.pop().startswith("u")
+
+
+def test_different_pages_keep_different_ids():
+    urls = ["https://herald.example/news/bridge", "https://herald.example/news/bridge?page=2",
+            "https://herald.example/news/bridge-2", "https://herald.example/news", "https://herald.example/",
+            "https://herald.example/story?id=1", "https://herald.example/story?id=2", "https://other.example/news/bridge"]
+    assert len({article_from_text(BODY, title="T", url=u).id for u in urls}) == len(urls)
 
 
 def test_id_without_url_is_content_hash_and_changed_body_keeps_url_id():

@@ -253,3 +253,35 @@ def test_rebuild_with_unchanged_chunking_reuses_the_stored_chunks_as_they_were(s
 def test_the_peace_talks_seed_is_covered(seeded):
     answer = seeded.ask("What happened a day before the peace talks?")
     assert answer.covered and any("talks" in s.text for s in answer.sentences)
+
+
+def test_articles_stored_under_older_url_spellings_move_to_one_id(settings, embed_model, monkeypatch):
+    from dataclasses import replace as with_changes
+
+    from index import articles
+    from index.engine import Engine
+
+    monkeypatch.setattr(articles, "canonical_url", lambda url: url)  # ids as an older version made them
+    older = Engine(settings, embed_model=embed_model)
+    first = with_changes(FLOOD_1, url="https://news.example/flood/index.html")
+    later = with_changes(FLOOD_2, url="https://news.example/flood?cid=feed_partner")
+    kept = with_changes(FLOOD_1, title="Bridge reopens", body="The Augustus bridge reopened to traffic on Monday.",
+                        url="https://news.example/bridge")
+    for article in (first, later, kept):
+        older.add_article(article)
+    stale_ids = {first.id, later.id}
+    older._catalog.set_state("url_ids", "1")
+    older.close()
+    monkeypatch.undo()
+
+    engine = Engine(settings, embed_model=embed_model)
+    merged = articles.url_article_id("https://news.example/flood")
+    assert {i.id for i in engine.list_articles()} == {merged, kept.id}
+    assert not stale_ids & {i.id for i in engine.list_articles()}
+    assert engine.get_article(merged).body == FLOOD_2.body  # the later-added spelling wins
+    status = engine.status()
+    assert status.extra["vectors"] == status.chunks  # no vectors of the old ids left behind
+    passages = engine.retrieve("How many residents were evacuated in Dresden?", as_of=date(2025, 9, 20)).passages
+    assert {p.article_id for p in passages} <= {merged, kept.id} and passages[0].article_id == merged
+    engine.close()
+    assert Engine(settings, embed_model=embed_model).status().chunks == status.chunks  # nothing moves twice
