@@ -69,10 +69,18 @@ def article_metadata(article: Article) -> dict:
 
 @dataclass
 class ChunkedArticle:
-    """An article's chunks as LlamaIndex nodes (with embeddings) and as catalog rows."""
+    """An article's chunks as LlamaIndex nodes (with embeddings) and as catalog rows, and the title it is
+    indexed with (embedded on its own too: the title signal of retrieval)."""
 
     nodes: list["TextNode"]
     rows: list[ChunkRow]
+    title: str = ""
+    title_key: str = ""
+
+
+def title_key(model_key: str, title: str) -> str:
+    """Embedding-cache key of a title embedded alone."""
+    return hashlib.sha256(f"{model_key}\x1ftitle\x1f{title}".encode()).hexdigest()
 
 
 _SENTENCE_SPLIT: Callable[[str], list[str]] | None = None
@@ -119,10 +127,11 @@ def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str
         key = hashlib.sha256(f"{model_key}\x1f{embed_text(node)}".encode()).hexdigest()
         rows.append(ChunkRow(id=node.id_, article_id=article.id, ordinal=ordinal, text=node.text, embed_key=key,
                              sentences=sentence_spans(node.text)))
-    return ChunkedArticle(nodes=nodes, rows=rows)
+    return ChunkedArticle(nodes=nodes, rows=rows, title=metadata["title"],
+                          title_key=title_key(model_key, metadata["title"]))
 
 
-def stored_chunks(article: Article, rows: list[ChunkRow]) -> ChunkedArticle:
+def stored_chunks(article: Article, rows: list[ChunkRow], model_key: str) -> ChunkedArticle:
     """An article's stored chunks as nodes again, as chunk_article made them, without splitting it anew
     (a rebuild when the chunking has not changed)."""
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
@@ -133,7 +142,8 @@ def stored_chunks(article: Article, rows: list[ChunkRow]) -> ChunkedArticle:
                       excluded_llm_metadata_keys=["article_id"],
                       relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article.id)})
              for row in rows]
-    return ChunkedArticle(nodes=nodes, rows=rows)
+    return ChunkedArticle(nodes=nodes, rows=rows, title=metadata["title"],
+                          title_key=title_key(model_key, metadata["title"]))
 
 
 def embed_text(node: "TextNode") -> str:
@@ -144,10 +154,12 @@ def embed_text(node: "TextNode") -> str:
 
 
 def embed_chunks(chunked: list[ChunkedArticle], embed_model: "Embedder", catalog: Catalog) -> tuple[int, int]:
-    """Give every node its embedding, from the cache where possible; returns (embedded, cached)."""
+    """Give every node its embedding, from the cache where possible, and cache each article's title
+    vector; returns (chunks embedded, chunks cached)."""
     pairs = [(node, row) for c in chunked for node, row in zip(c.nodes, c.rows)]
-    cached = catalog.cached_vectors(sorted({row.embed_key for _, row in pairs}))
-    missing: dict[str, str] = {}
+    titles = {c.title_key: c.title for c in chunked if c.title}
+    cached = catalog.cached_vectors(sorted({row.embed_key for _, row in pairs} | set(titles)))
+    missing: dict[str, str] = {k: t for k, t in titles.items() if k not in cached}
     for node, row in pairs:
         if row.embed_key not in cached:
             missing[row.embed_key] = embed_text(node)
@@ -159,7 +171,8 @@ def embed_chunks(chunked: list[ChunkedArticle], embed_model: "Embedder", catalog
         cached.update(fresh)
     for node, row in pairs:
         node.embedding = np.asarray(cached[row.embed_key], dtype=np.float32).tolist()
-    return len(missing), len(pairs) - len(missing)
+    embedded = len({row.embed_key for _, row in pairs} & set(missing))
+    return embedded, len(pairs) - embedded
 
 
 def _embed_texts(embed_model: "Embedder", texts: list[str]) -> list[np.ndarray]:

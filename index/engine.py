@@ -44,7 +44,7 @@ class Engine:
         self._splitter_made: Any = None
         self._write_lock = threading.RLock()
         self._rebuild_lock = threading.Lock()
-        self._keywords = KeywordIndex(self._catalog, data_dir / "bm25")
+        self._keywords = KeywordIndex(self._catalog, data_dir / "bm25", self._embed, self._model_key)
         self._vectors = self._open_active_collection()
         self._retriever = HybridRetriever(self._catalog, self._vectors, self._keywords, self._embed)
         self._answerer = answerer or build_answerer(settings, self._embed)
@@ -318,7 +318,7 @@ class Engine:
             if rechunk:
                 chunked = [chunk_article(a, self._splitter, self._model_key) for a in batch]
             else:
-                chunked = [stored_chunks(a, self._catalog.chunks(a.id)) for a in batch]
+                chunked = [stored_chunks(a, self._catalog.chunks(a.id), self._model_key) for a in batch]
             e, c = embed_chunks(chunked, self._embed, self._catalog)
             embedded, cached = embedded + e, cached + c
             target.add([n for ch in chunked for n in ch.nodes])

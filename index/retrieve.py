@@ -1,10 +1,12 @@
 """Hybrid retrieval: dense and BM25 over chunks, weighed per article, with a publication-date prior.
 
-1. Candidates: the articles of the nearest chunks by embedding (Chroma) and of the best BM25 chunks
-   (bm25s over title + chunk text, English stemming).
+1. Candidates: the articles of the nearest chunks by embedding (Chroma), of the best BM25 chunks
+   (bm25s over title + chunk text, English stemming) and of the nearest titles by embedding.
 2. Evidence per article, from all of its chunks: the mean cosine similarity of its best few chunks, and
    the mean BM25 score (over the question's best) of its best few. A roundup that mentions the matter in
-   one paragraph weighs less than an article about it. The two article rankings are fused by rank (RRF).
+   one paragraph weighs less than an article about it. A headline says what an article is about: its
+   cosine similarity is a third ranking (and the only one where a page's body is boilerplate). The
+   article rankings are fused by rank (RRF).
 3. Date prior: an article published after the as-of date cannot be what a question is about; news
    questions are mostly about the days just before it; a date named in the question moves the window.
    Named periods ("this week") shape the window and are left out of the text that is matched.
@@ -39,7 +41,8 @@ log = logging.getLogger(__name__)
 DENSE_CANDIDATES = 100    # nearest chunks asked of the vector store
 KEYWORD_CANDIDATES = 100  # best BM25 chunks
 RRF_K = 10                # rank-fusion constant; small, so that the first ranks count (articles, not chunks)
-W_DENSE, W_KEYWORD = 1.0, 1.0  # weights of the two article rankings
+TITLE_CANDIDATES = 50    # nearest titles
+W_DENSE, W_KEYWORD, W_TITLE = 1.0, 1.0, 0.5  # weights of the three article rankings
 EVIDENCE_CHUNKS = 3       # an article's evidence: the mean of its best this-many chunk scores
 CHUNK_KEYWORD_SHARE = 0.5  # a chunk's standing within its article: cosine + this share of its BM25/best
 CHUNKS_PER_ARTICLE = 2    # passages an article contributes at most
@@ -49,7 +52,7 @@ RECENT_DAYS = 3           # the prior is flat over the last days before the as-o
 HALF_LIFE_DAYS = 10       # ...then halves every this many days
 FLOOR_WEIGHT = 0.1        # the least weight an old article keeps, so that old news stays findable
 DUPLICATE_JACCARD = 0.8
-BM25_FORMAT = "bm25s-3"   # bumped when the keyword index's text or tokenisation changes
+BM25_FORMAT = "bm25s-4"   # bumped when the keyword index's text, tokenisation or files change
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,11 @@ class _Keywords:
     ids: list[str]               # chunk ids, in index order
     articles: list[str]          # article id of each chunk
     vectors: np.ndarray          # embedding of each chunk (rows in index order; zeros when unknown)
+    titled: list[str]            # article ids, in the order of title_vectors
+    title_vectors: np.ndarray    # embedding of each article's title alone (zeros when it has none)
     by_article: dict[str, np.ndarray] = field(default_factory=dict)  # article id -> positions of its chunks
     position: dict[str, int] = field(default_factory=dict)           # chunk id -> position
+    title_row: dict[str, int] = field(default_factory=dict)          # article id -> row of title_vectors
 
     def __post_init__(self) -> None:
         groups: dict[str, list[int]] = {}
@@ -100,16 +106,19 @@ class _Keywords:
             groups.setdefault(article_id, []).append(position)
         self.by_article = {a: np.asarray(p) for a, p in groups.items()}
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+        self.title_row = {a: i for i, a in enumerate(self.titled)}
 
 
 class KeywordIndex:
     """BM25 (bm25s, English stemming and stop words) over every stored chunk with its article's title,
-    and the chunks' vectors in the same order (memory-mapped); persisted beside the catalog and rebuilt
-    when the articles change."""
+    the chunks' vectors in the same order and the articles' title vectors (memory-mapped); persisted
+    beside the catalog and rebuilt when the articles change."""
 
-    def __init__(self, catalog: Catalog, persist_dir: Path) -> None:
+    def __init__(self, catalog: Catalog, persist_dir: Path, embed_model: "Embedder", model_key: str) -> None:
         self._catalog = catalog
         self._dir = persist_dir
+        self._embed = embed_model
+        self._model_key = model_key
         self._lock = threading.Lock()
         self._index: _Keywords | None = None
         self._version = -1
@@ -157,7 +166,8 @@ class KeywordIndex:
                 bm25 = bm25s.BM25.load(str(self._dir), mmap=False, show_progress=False)
                 meta = json.loads((self._dir / "ids.json").read_text())
                 vectors = np.load(self._dir / "vectors.npy", mmap_mode="r")
-                return _Keywords(bm25, meta["ids"], meta["articles"], vectors)
+                titles = np.load(self._dir / "titles.npy", mmap_mode="r")
+                return _Keywords(bm25, meta["ids"], meta["articles"], vectors, meta["titled"], titles)
             except Exception:  # a damaged copy is rebuilt below
                 log.warning("BM25 index in %s unreadable; rebuilding", self._dir)
         rows = self._catalog.chunks()
@@ -166,6 +176,8 @@ class KeywordIndex:
         from .chunking import index_title
 
         titles = {a.id: index_title(a.title, a.url) for a in self._catalog.infos()}
+        titled = list(dict.fromkeys(r.article_id for r in rows))
+        title_vectors = self._title_vectors([titles.get(a, "") for a in titled])
         texts = [f"{titles.get(r.article_id, '')}\n\n{r.text}" for r in rows]
         bm25 = bm25s.BM25()
         bm25.index(_tokenize(texts), show_progress=False)
@@ -181,11 +193,31 @@ class KeywordIndex:
         tmp.mkdir(parents=True)
         bm25.save(str(tmp), show_progress=False)
         np.save(tmp / "vectors.npy", vectors)
-        (tmp / "ids.json").write_text(json.dumps({"ids": ids, "articles": articles}))
+        np.save(tmp / "titles.npy", title_vectors)
+        (tmp / "ids.json").write_text(json.dumps({"ids": ids, "articles": articles, "titled": titled}))
         (tmp / "version").write_text(wanted)
         shutil.rmtree(self._dir, ignore_errors=True)
         tmp.rename(self._dir)
-        return _Keywords(bm25, ids, articles, vectors)
+        return _Keywords(bm25, ids, articles, vectors, titled, title_vectors)
+
+    def _title_vectors(self, titles: list[str]) -> np.ndarray:
+        # Cached when the articles were added; titles of articles stored before there was a title signal
+        # are embedded here, once.
+        from .chunking import _embed_texts, title_key
+
+        keys = [title_key(self._model_key, t) if t else "" for t in titles]
+        cached = self._catalog.cached_vectors(sorted({k for k in keys if k}))
+        missing = {k: t for k, t in zip(keys, titles) if k and k not in cached}
+        if missing:
+            fresh = dict(zip(missing, _embed_texts(self._embed, list(missing.values()))))
+            self._catalog.cache_vectors(fresh)
+            cached.update(fresh)
+        width = len(next(iter(cached.values()))) if cached else 1
+        out = np.zeros((len(titles), width), dtype=np.float32)
+        for i, key in enumerate(keys):
+            if key in cached:
+                out[i] = cached[key]
+        return out
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -234,9 +266,12 @@ class HybridRetriever:
             return Retrieval(passages=[], window=window, best_dense=max((s for _, s in dense), default=0.0))
         bm25, kw = found
         best_bm25 = float(bm25.max()) if len(bm25) else 0.0
+        title_sims = np.asarray(kw.title_vectors @ qvec) if kw.title_vectors.shape[1] == len(qvec) \
+            else np.zeros(len(kw.titled), dtype=np.float32)
         candidates = list(dict.fromkeys(
             [kw.articles[kw.position[c]] for c, _ in dense if c in kw.position]
-            + [kw.articles[i] for i in _top(bm25, KEYWORD_CANDIDATES) if bm25[i] > 0]))
+            + [kw.articles[i] for i in _top(bm25, KEYWORD_CANDIDATES) if bm25[i] > 0]
+            + [kw.titled[i] for i in _top(title_sims, TITLE_CANDIDATES) if title_sims[i] > 0]))
         if not candidates:
             return Retrieval(passages=[], window=window, best_dense=0.0)
         # every chunk of every candidate article, with its cosine similarity and BM25 score
@@ -260,9 +295,11 @@ class HybridRetriever:
             keyword_evidence[a] = article_evidence(kws)
             for position, s, k in zip(own, sims, kws):  # a chunk's own standing, to pick an article's passages
                 chunk_rank[int(position)] = float(s) + CHUNK_KEYWORD_SHARE * float(k)
+        title_evidence = {a: float(title_sims[kw.title_row[a]]) for a in candidates}
         dense_w, keyword_w = _rank_weights(dense_evidence), _rank_weights(keyword_evidence)
-        score = {a: (W_DENSE * dense_w[a] + W_KEYWORD * keyword_w[a]) * date_weight(dates[a], window, as_of)
-                 for a in candidates if a in dates}
+        title_w = _rank_weights(title_evidence)
+        score = {a: (W_DENSE * dense_w[a] + W_KEYWORD * keyword_w[a] + W_TITLE * title_w[a])
+                 * date_weight(dates[a], window, as_of) for a in candidates if a in dates}
         ranked = sorted(score, key=lambda a: -score[a])
         chosen: list[tuple[str, str]] = []
         for a in ranked:
