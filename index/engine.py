@@ -121,7 +121,9 @@ class Engine:
         """Add or replace many articles, embedding in large batches; each article is still all-or-nothing.
 
         Results are in input order. An article whose content is already stored is 'unchanged' and costs
-        nothing; chunks whose text was embedded before (same model, same text) come from the cache.
+        nothing; chunks whose text was embedded before (same model, same text) come from the cache. When
+        one article (one id) comes several times, the last version is the one added; the earlier ones
+        get its result.
         """
         for article in articles:
             if not article.body.strip():
@@ -148,10 +150,11 @@ class Engine:
                 results[index] = AddResult("replaced" if previous else "added", self._info(article.id))
             pending, pending_chunks = [], 0
 
+        last = {article.id: index for index, article in enumerate(articles)}
         for done, (index, article) in enumerate(enumerate(articles), 1):
-            if any(a.id == article.id for _, a, _ in pending):
-                flush()  # two versions of one article in one call: written in order, the later one wins
-            if self._catalog.content_hash(article.id) == article.content_hash:
+            if last[article.id] != index:  # a later version comes in this call
+                pass
+            elif self._catalog.content_hash(article.id) == article.content_hash:
                 results[index] = AddResult("unchanged", self._info(article.id))
             else:
                 chunked = chunk_article(article, self._splitter, self._model_key)
@@ -165,7 +168,7 @@ class Engine:
         self._keywords.refresh()
         if progress:
             progress(len(articles), len(articles))
-        return [r for r in results if r is not None]
+        return [results[last[article.id]] for article in articles]
 
     def _write_many(self, items: list[tuple[Article, ChunkedArticle]]) -> None:
         # As _write, for many articles with one vector-store call: vectors first, then each article's

@@ -285,3 +285,16 @@ def test_articles_stored_under_older_url_spellings_move_to_one_id(settings, embe
     assert {p.article_id for p in passages} <= {merged, kept.id} and passages[0].article_id == merged
     engine.close()
     assert Engine(settings, embed_model=embed_model).status().chunks == status.chunks  # nothing moves twice
+
+
+def test_one_article_twice_in_a_batch_is_added_once_in_its_last_version(engine):
+    from dataclasses import replace as with_changes
+
+    first = with_changes(FLOOD_1, url="https://news.example/flood/index.html")
+    later = with_changes(FLOOD_2, url="https://news.example/flood?utm_source=feed")
+    results = engine.add_articles([first, later])
+    assert [r.status for r in results] == ["added", "added"] and results[0].article.id == later.id
+    assert engine.get_article(later.id).body == FLOOD_2.body and engine.status().articles == 1
+    version = engine._catalog.version
+    assert [r.status for r in engine.add_articles([first, later])] == ["unchanged", "unchanged"]
+    assert engine._catalog.version == version  # nothing written again
