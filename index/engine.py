@@ -88,7 +88,8 @@ class Engine:
             groups.setdefault(new, []).append(old)
         moves = {new: olds for new, olds in groups.items() if olds != [new]}
         if moves:
-            log.info("Moving %d articles to their canonical URL's id", sum(map(len, moves.values())))
+            log.warning("Moving %d articles to their canonical URL's id (once; their vectors come from the cache)",
+                        sum(map(len, moves.values())))
             winners = [self._catalog.article(olds[-1]) for new, olds in moves.items() if olds[-1] != new]
             self.add_articles([a for a in winners if a is not None])
             with self._write_lock:
