@@ -163,16 +163,20 @@ def embed_chunks(chunked: list[ChunkedArticle], embed_model: "Embedder", catalog
     for node, row in pairs:
         if row.embed_key not in cached:
             missing[row.embed_key] = embed_text(node)
-    if missing:
-        keys = list(missing)
-        vectors = _embed_texts(embed_model, [missing[k] for k in keys])
-        fresh = dict(zip(keys, vectors))
-        catalog.cache_vectors(fresh)
-        cached.update(fresh)
+    cached.update(embed_into_cache(missing, embed_model, catalog))
     for node, row in pairs:
         node.embedding = np.asarray(cached[row.embed_key], dtype=np.float32).tolist()
     embedded = len({row.embed_key for _, row in pairs} & set(missing))
     return embedded, len(pairs) - embedded
+
+
+def embed_into_cache(texts: dict[str, str], embed_model: "Embedder", catalog: Catalog) -> dict[str, np.ndarray]:
+    """Embed texts (by cache key) and remember their vectors in the catalog's cache."""
+    if not texts:
+        return {}
+    fresh = dict(zip(texts, _embed_texts(embed_model, list(texts.values()))))
+    catalog.cache_vectors(fresh)
+    return fresh
 
 
 def _embed_texts(embed_model: "Embedder", texts: list[str]) -> list[np.ndarray]:

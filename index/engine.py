@@ -153,11 +153,10 @@ class Engine:
 
         last = {article.id: index for index, article in enumerate(articles)}
         for done, (index, article) in enumerate(enumerate(articles), 1):
-            if last[article.id] != index:  # a later version comes in this call
-                pass
-            elif self._catalog.content_hash(article.id) == article.content_hash:
+            superseded = last[article.id] != index  # a later version of it comes in this call
+            if not superseded and self._catalog.content_hash(article.id) == article.content_hash:
                 results[index] = AddResult("unchanged", self._info(article.id))
-            else:
+            elif not superseded:
                 chunked = chunk_article(article, self._splitter, self._model_key)
                 pending.append((index, article, chunked))
                 pending_chunks += len(chunked.nodes)

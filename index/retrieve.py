@@ -203,15 +203,12 @@ class KeywordIndex:
     def _title_vectors(self, titles: list[str]) -> np.ndarray:
         # Cached when the articles were added; titles of articles stored before there was a title signal
         # are embedded here, once.
-        from .chunking import _embed_texts, title_key
+        from .chunking import embed_into_cache, title_key
 
         keys = [title_key(self._model_key, t) if t else "" for t in titles]
         cached = self._catalog.cached_vectors(sorted({k for k in keys if k}))
         missing = {k: t for k, t in zip(keys, titles) if k and k not in cached}
-        if missing:
-            fresh = dict(zip(missing, _embed_texts(self._embed, list(missing.values()))))
-            self._catalog.cache_vectors(fresh)
-            cached.update(fresh)
+        cached.update(embed_into_cache(missing, self._embed, self._catalog))
         width = len(next(iter(cached.values()))) if cached else 1
         out = np.zeros((len(titles), width), dtype=np.float32)
         for i, key in enumerate(keys):
