@@ -182,12 +182,8 @@ class KeywordIndex:
         bm25 = bm25s.BM25()
         bm25.index(_tokenize(texts), show_progress=False)
         ids, articles = [r.id for r in rows], [r.article_id for r in rows]
-        cached = self._catalog.cached_vectors(sorted({r.embed_key for r in rows}))
-        width = len(next(iter(cached.values()))) if cached else 1
-        vectors = np.zeros((len(rows), width), dtype=np.float32)
-        for i, row in enumerate(rows):
-            if row.embed_key in cached:
-                vectors[i] = cached[row.embed_key]
+        keys = [r.embed_key for r in rows]
+        vectors = _stacked(keys, self._catalog.cached_vectors(sorted(set(keys))))
         tmp = self._dir.with_name(self._dir.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -209,12 +205,17 @@ class KeywordIndex:
         cached = self._catalog.cached_vectors(sorted({k for k in keys if k}))
         missing = {k: t for k, t in zip(keys, titles) if k and k not in cached}
         cached.update(embed_into_cache(missing, self._embed, self._catalog))
-        width = len(next(iter(cached.values()))) if cached else 1
-        out = np.zeros((len(titles), width), dtype=np.float32)
-        for i, key in enumerate(keys):
-            if key in cached:
-                out[i] = cached[key]
-        return out
+        return _stacked(keys, cached)
+
+
+def _stacked(keys: list[str], cached: dict[str, np.ndarray]) -> np.ndarray:
+    """The cached vector of each key as a matrix's rows (zeros where a key has none)."""
+    width = len(next(iter(cached.values()))) if cached else 1
+    out = np.zeros((len(keys), width), dtype=np.float32)
+    for i, key in enumerate(keys):
+        if key in cached:
+            out[i] = cached[key]
+    return out
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
