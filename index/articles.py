@@ -144,12 +144,18 @@ def article_from_text(body: str, *, title: str, outlet: str | None = None, publi
     clean_title = _clean_title(title or "")
     if not clean_title:
         raise InvalidArticle("The article title is empty.")
+    url = (url or "").strip() or None
+    if url is not None:
+        try:
+            canonical_url(url)
+        except ValueError:
+            raise InvalidArticle(f"The link {url[:200]!r} is not a valid URL.") from None
     return Article(
         title=clean_title,
         body=normalise_text(body),
         outlet=_clean_title(outlet or "") or None,
         published=published,
-        url=(url or "").strip() or None,
+        url=url,
         authors=tuple(a for a in (_clean_title(a) for a in authors) if a),
     )
 

@@ -114,6 +114,12 @@ def test_same_url_spellings_give_same_id():
     assert len(ids) == 1 and ids.pop().startswith("u")
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "https://[bad/story"])
+def test_an_unparsable_link_is_refused(url):
+    with pytest.raises(InvalidArticle, match="not a valid URL"):
+        article_from_text(BODY, title="T", url=url)
+
+
 def test_different_pages_keep_different_ids():
     urls = ["https://herald.example/news/bridge", "https://herald.example/news/bridge?page=2",
             "https://herald.example/news/bridge-2", "https://herald.example/news", "https://herald.example/",
