@@ -9,7 +9,7 @@
    article rankings are fused by rank (RRF).
 3. Date prior: an article published after the as-of date cannot be what a question is about; news
    questions are mostly about the days just before it; a date named in the question moves the window.
-   Named periods ("this week") shape the window and are left out of the text that is matched.
+   Within it, the latest of several reports on a running story is a little likelier. Named periods ("this week") shape the window and are left out of the text that is matched.
 4. Passages: the best chunks of the best articles, in article order, near-duplicates removed.
 """
 
@@ -51,6 +51,8 @@ UNDATED_WEIGHT = 0.5
 RECENT_DAYS = 3           # the prior is flat over the last days before the as-of date (or in the named window)
 HALF_LIFE_DAYS = 10       # ...then halves every this many days
 FLOOR_WEIGHT = 0.1        # the least weight an old article keeps, so that old news stays findable
+RECENCY_SHARE = 0.3       # share of the prior that favours the latest reports, even inside the window...
+RECENCY_DAYS = 14         # ...fading with age at this scale (days before the window's end)
 DUPLICATE_JACCARD = 0.8
 BM25_FORMAT = "bm25s-4"   # bumped when the keyword index's text, tokenisation or files change
 
@@ -321,6 +323,8 @@ def date_weight(published: date | None, window: TimeWindow, as_of: date) -> floa
 
     Published after the as-of date (and the window): nearly impossible. Inside the window, or in the
     RECENT_DAYS before its end: 1. Older: halves every HALF_LIFE_DAYS, never below FLOOR_WEIGHT.
+    Times a gentle recency slope: of several reports on a running story, the latest is likelier to be
+    the one a question is about (1 at the window's end, down to 1 - RECENCY_SHARE).
     """
     if published is None:
         return UNDATED_WEIGHT
@@ -330,7 +334,10 @@ def date_weight(published: date | None, window: TimeWindow, as_of: date) -> floa
         outside = window.distance(published)
     else:
         outside = max(0, (as_of - published).days - RECENT_DAYS)
-    return FLOOR_WEIGHT + (1 - FLOOR_WEIGHT) * math.pow(0.5, outside / HALF_LIFE_DAYS)
+    prior = FLOOR_WEIGHT + (1 - FLOOR_WEIGHT) * math.pow(0.5, outside / HALF_LIFE_DAYS)
+    anchor = as_of if window.yearless else min(window.end, as_of)
+    age = max(0, (anchor - published).days)
+    return prior * (1 - RECENCY_SHARE + RECENCY_SHARE * math.exp(-age / RECENCY_DAYS))
 
 
 _WORD = re.compile(r"\w+")

@@ -63,3 +63,12 @@ def test_time_words_are_left_out_of_the_text_that_is_matched():
     assert without_time_words("Who became the new prime minister last week?") == "Who became the new prime minister ?"
     assert without_time_words("Who recently won the Emmy?") == "Who recently won the Emmy?"
     assert without_time_words("today") == "today"  # nothing left: the question as it was
+
+
+def test_within_the_window_the_latest_report_weighs_a_little_more():
+    window = question_window("Which cities were hit this week?", AS_OF)
+    latest, earlier = date_weight(date(2026, 11, 22), window, AS_OF), date_weight(date(2026, 11, 17), window, AS_OF)
+    assert latest > earlier > 0.75 * latest  # a slope, not a cliff: both are inside the week
+    past = question_window("What did the council decide in March 2023?", AS_OF)
+    assert date_weight(date(2023, 3, 30), past, AS_OF) > date_weight(date(2023, 3, 2), past, AS_OF)
+    assert date_weight(date(2023, 3, 2), past, AS_OF) > date_weight(date(2026, 11, 20), past, AS_OF)
