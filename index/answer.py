@@ -140,6 +140,8 @@ class ExtractiveAnswerer:
         seen: set[str] = set()  # overlapping chunks repeat sentences: keep the first, best-ranked one
         for index, sentences in enumerate(split):
             for order, sentence in enumerate(sentences):
+                if _is_question(sentence):  # a quiz or a rhetorical headline asks; it answers nothing
+                    continue
                 if sentence not in seen:
                     seen.add(sentence)
                     raw.append((sentence, index, order))
@@ -174,6 +176,10 @@ def _cite(chosen: list[_Candidate], passages: list[Passage],
     sentences = tuple(Sentence(c.text, (numbers[c.passage_index],)) for c in chosen)
     citations = tuple(Citation(n, passages[i]) for i, n in sorted(numbers.items(), key=lambda kv: kv[1]))
     return sentences, citations
+
+
+def _is_question(sentence: str) -> bool:
+    return sentence.rstrip(" \"'’”)]").endswith("?")
 
 
 def _covered(candidate: _Candidate) -> bool:
