@@ -54,7 +54,7 @@ MIN_LEXICAL_COVERED = 0.5  # ...and this share of the question's words, the arti
 SENTENCE_PASSAGES = 6     # sentences are drawn from this many top passages (about 3 articles)
 EMBED_CHARS = 400         # a sentence is embedded by its first this-many characters
 EMBED_BATCH = 8
-MAX_EMBEDDED_SENTENCES = 12  # at most this many, those sharing most words with the question, are embedded
+MAX_EMBEDDED_SENTENCES = 10  # at most this many, those sharing most words with the question, are embedded
 
 
 _STEMMER = Stemmer.Stemmer("english")
