@@ -198,12 +198,11 @@ def _redundant(cand: _Candidate, chosen: list[_Candidate]) -> bool:
 def passage_sentences(passage: Passage) -> list[str]:
     """The sentences of a passage worth quoting (20+ characters with letters), white space normalised;
     by the boundaries stored at indexing time, else by splitting the text now."""
-    if passage.sentence_spans:
-        raw = [passage.text[start:end] for start, end in passage.sentence_spans]
-    else:
-        from .chunking import sentence_spans
+    from .chunking import mended_spans, sentence_spans
 
-        raw = [passage.text[start:end] for start, end in sentence_spans(passage.text)]
+    spans = mended_spans(passage.text, passage.sentence_spans) if passage.sentence_spans \
+        else sentence_spans(passage.text)
+    raw = [passage.text[start:end] for start, end in spans]
     out = []
     for sentence in raw:
         sentence = " ".join(sentence.split())

@@ -106,7 +106,21 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
             if sentence.strip():
                 spans.append((offset + start, offset + min(cursor, len(paragraph))))
         offset += len(paragraph) + 1
-    return tuple(spans)
+    return mended_spans(text, spans)
+
+
+def mended_spans(text: str, spans: "tuple[tuple[int, int], ...] | list[tuple[int, int]]") -> tuple[tuple[int, int], ...]:
+    """Sentence spans with false breaks joined: a 'sentence' that starts in lower case continues the one
+    before it (Punkt breaks after abbreviations it does not know: "U.S. border", "Ford Motor Co. is")."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        head = text[start:end].lstrip()[:1]
+        between = text[out[-1][1]:start] if out else ""
+        if out and head.islower() and "\n" not in between:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return tuple(out)
 
 
 def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str) -> ChunkedArticle:

@@ -24,6 +24,25 @@ def test_sentence_spans_cover_each_sentence_of_each_paragraph():
         "Kyiv was hit overnight.", "Kharkiv too, officials said.", "Power is out in Zaporizhzhia.", "Repairs began."]
 
 
+def test_a_break_after_an_abbreviation_is_not_a_sentence_boundary():
+    text = ("Ford Motor Co. is recalling 2.9 million vehicles. Crews reached the U.S. border at 2 a.m. on Monday.\n"
+            "officials said nothing.")
+    assert [text[s:e].strip() for s, e in sentence_spans(text)] == [
+        "Ford Motor Co. is recalling 2.9 million vehicles.", "Crews reached the U.S. border at 2 a.m. on Monday.",
+        "officials said nothing."]  # a new paragraph is never joined to the one before
+
+
+def test_answers_mend_the_breaks_stored_by_older_indexes():
+    from index.answer import passage_sentences
+    from index.results import Passage
+
+    text = "Ford Motor Co. is recalling 2.9 million vehicles that may roll away. The recall covers five models."
+    broken = ((0, 15), (15, 68), (69, len(text)))  # as Punkt stored them before breaks were mended
+    passage = Passage("c1", "a1", text, "Ford recall", "cnn.com", date(2022, 6, 15), None, sentence_spans=broken)
+    assert passage_sentences(passage) == [
+        "Ford Motor Co. is recalling 2.9 million vehicles that may roll away.", "The recall covers five models."]
+
+
 def test_chunks_store_their_sentences_and_passages_carry_them(seeded):
     rows = seeded._catalog.chunks()
     assert rows and all(r.sentences for r in rows)
