@@ -45,7 +45,7 @@ _STOP = frozenset(
 _WORD = re.compile(r"[\w’'-]+")
 
 # Weights of the sentence score; the parts are each in 0..1.
-W_DENSE, W_LEXICAL, W_PASSAGE, W_TYPE, W_LEAD = 0.45, 0.3, 0.15, 0.1, 0.05
+W_DENSE, W_LEXICAL, W_PASSAGE, W_TYPE = 0.45, 0.3, 0.15, 0.1
 MAX_SENTENCES = 4
 MAX_ANSWER_CHARS = 600
 CLOSE_TO_BEST = 0.6       # further sentences must score at least this share of the best one
@@ -55,6 +55,8 @@ SENTENCE_PASSAGES = 6     # sentences are drawn from this many top passages (abo
 EMBED_CHARS = 400         # a sentence is embedded by its first this-many characters
 EMBED_BATCH = 8
 MAX_EMBEDDED_SENTENCES = 10  # at most this many, those sharing most words with the question, are embedded
+HEADLINE_ORDER = -1       # a headline's place among its passage's sentences: before the first
+_OUTLET_SUFFIX = re.compile(r"\s[|\-–—]\s([^|\-–—]{1,30})$")
 
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -93,6 +95,7 @@ class _Candidate:
     score: float
     dense: float
     lexical: float
+    headline: bool = False
 
 
 class ExtractiveAnswerer:
@@ -138,6 +141,13 @@ class ExtractiveAnswerer:
     def _candidates(self, question: str, passages: list[Passage], split: list[list[str]]) -> list[_Candidate]:
         raw: list[tuple[str, int, int]] = []
         seen: set[str] = set()  # overlapping chunks repeat sentences: keep the first, best-ranked one
+        headlined: set[str] = set()
+        for index, passage in enumerate(passages):  # a headline states the news: quotable like a sentence
+            line = headline(passage)
+            if line and passage.article_id not in headlined and line not in seen:
+                headlined.add(passage.article_id)
+                seen.add(line)
+                raw.append((line, index, HEADLINE_ORDER))
         for index, sentences in enumerate(split):
             for order, sentence in enumerate(sentences):
                 if _is_question(sentence):  # a quiz or a rhetorical headline asks; it answers nothing
@@ -163,7 +173,7 @@ class ExtractiveAnswerer:
             prior = passages[index].score / top_score
             fit = answer_type_fit(question, sentence)
             score = W_DENSE * float(sim) + W_LEXICAL * lexical + W_PASSAGE * prior + W_TYPE * fit
-            out.append(_Candidate(sentence, index, order, score, float(sim), lexical))
+            out.append(_Candidate(sentence, index, order, score, float(sim), lexical, order == HEADLINE_ORDER))
         return sorted(out, key=lambda c: c.score, reverse=True)
 
 
@@ -174,8 +184,24 @@ def _cite(chosen: list[_Candidate], passages: list[Passage],
     for cand in chosen:
         numbers.setdefault(cand.passage_index, len(numbers) + 1)
     sentences = tuple(Sentence(c.text, (numbers[c.passage_index],)) for c in chosen)
-    citations = tuple(Citation(n, passages[i]) for i, n in sorted(numbers.items(), key=lambda kv: kv[1]))
+    quoting_headline = {c.passage_index for c in chosen if c.headline}
+    citations = tuple(Citation(n, passages[i], headline=i in quoting_headline)
+                      for i, n in sorted(numbers.items(), key=lambda kv: kv[1]))
     return sentences, citations
+
+
+def headline(passage: Passage) -> str:
+    """The passage's article headline as a quotable line (without a trailing '| CNN Politics' naming its
+    outlet), or '' when it has none worth quoting."""
+    line = " ".join(passage.title.split())
+    site = re.sub(r"\W", "", re.sub(r"^www\.", "", (passage.outlet or "").lower()).split(".")[0])
+    cut = _OUTLET_SUFFIX.search(line)
+    suffix = re.sub(r"\W", "", cut.group(1).lower()) if cut else ""
+    if len(site) >= 3 and len(suffix) >= 3 and (suffix.startswith(site) or site.startswith(suffix)):
+        line = line[: cut.start()].rstrip()
+    if len(line) < 20 or _is_question(line):
+        return ""
+    return line
 
 
 def _is_question(sentence: str) -> bool:

@@ -57,7 +57,7 @@ def render_answer(answer: "Answer", width: int = 100) -> str:
         lines.append(f"[{citation.number}] {p.title} — {p.outlet or 'outlet unknown'}, {when}")
         if p.url:
             lines.append(f"    {p.url}")
-        lines += textwrap.wrap(p.text, width, initial_indent="    > ", subsequent_indent="    > ")
+        lines += textwrap.wrap(citation.quote, width, initial_indent="    > ", subsequent_indent="    > ")
     return "\n".join(lines)
 
 

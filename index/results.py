@@ -28,11 +28,12 @@ class Citation:
 
     number: int
     passage: Passage
+    headline: bool = False  # the answer quotes the article's headline: the quotation starts with it
 
     @property
     def quote(self) -> str:
-        """The passage text shown as the quotation."""
-        return self.passage.text
+        """The passage text shown as the quotation (after the article's headline when that is quoted)."""
+        return f"{self.passage.title}\n\n{self.passage.text}" if self.headline else self.passage.text
 
 
 @dataclass(frozen=True)

@@ -24,3 +24,32 @@ def test_a_quiz_that_repeats_the_question_is_not_quoted_as_its_answer(embed_mode
     assert answer.covered
     assert not any(s.text.endswith("?") for s in answer.sentences)
     assert "roundworm" in answer.text and answer.citations[0].passage.article_id == "a2"
+
+
+def test_a_headline_that_states_the_news_is_quoted_and_its_citation_shows_it(embed_model):
+    from index.eval import citations_hold
+
+    page = Passage("c3", "a3", "How relevant is this ad to you? Video player was slow to load content.",
+                   "Nissan recalls more than 200,000 pickup trucks due to rollaway risk - CNN", "cnn.com",
+                   date(2022, 9, 18), None, score=1.0)
+    other = _passage(4, "Dealers said the new models sold well in the spring. Prices rose again in May.", 0.5)
+    answer = ExtractiveAnswerer(embed_model).answer(
+        "Which automaker recalled more than 200,000 pickup trucks?", [page, other], as_of=date(2022, 9, 22))
+    assert answer.sentences[0].text == "Nissan recalls more than 200,000 pickup trucks due to rollaway risk"
+    cited = answer.citations[0]
+    assert cited.headline and cited.quote.startswith(page.title) and cited.quote.endswith(page.text)
+    assert citations_hold(answer)
+
+
+def test_headlines_lose_the_outlet_suffix_and_questions_are_not_headlines():
+    from index.answer import headline
+
+    def line(title: str, outlet: str | None) -> str:
+        return headline(Passage("c", "a", "text", title, outlet, None, None))
+
+    assert line("Donald Trump announces a White House bid for 2024 | CNN Politics", "cnn.com") == \
+        "Donald Trump announces a White House bid for 2024"
+    assert line("Snake named after Harrison Ford | The Week UK", "The Week") == "Snake named after Harrison Ford"
+    assert line("Biden - Harris ticket gains in the polls", "cnn.com") == "Biden - Harris ticket gains in the polls"
+    assert line("Does turkey make you sleepy after dinner?", "cnn.com") == ""
+    assert line("", "cnn.com") == "" and line("Short title", None) == ""
