@@ -20,7 +20,7 @@ from .errors import ArticleNotFound, InvalidArticle, RebuildInProgress
 from .results import AddResult, Answer, ArticleInfo, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, KeywordIndex
 from .settings import Settings
-from .store import VectorStore, collection_names, drop_collection, make_chroma_client
+from .store import VectorStore, collection_names, drop_collection, make_chroma_client, preload_chromadb
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -37,6 +37,8 @@ class Engine:
         self.settings = settings
         data_dir = Path(settings.data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
+        if chroma_client is None:
+            preload_chromadb()  # imported while the embedding model loads
         self._embed = embed_model or load_embed_model(settings.embed_model, settings.embed_batch_size)
         self._model_key = model_id(self._embed)
         self._catalog = Catalog(data_dir / "newsdesk.sqlite3")
