@@ -84,6 +84,7 @@ def title_key(model_key: str, title: str) -> str:
 
 
 _SENTENCE_SPLIT: Callable[[str], list[str]] | None = None
+_MONTH_ABBREVIATION = re.compile(r"\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.\s*$")
 
 
 def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
@@ -110,13 +111,15 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def mended_spans(text: str, spans: "tuple[tuple[int, int], ...] | list[tuple[int, int]]") -> tuple[tuple[int, int], ...]:
-    """Sentence spans with false breaks joined: a 'sentence' that starts in lower case continues the one
-    before it (Punkt breaks after abbreviations it does not know: "U.S. border", "Ford Motor Co. is")."""
+    """Sentence spans with false breaks joined: a 'sentence' that starts in lower case, or with a day after
+    a month's abbreviation, continues the one before it (Punkt breaks after abbreviations it does not
+    know: "U.S. border", "Ford Motor Co. is", "a Dec. 19 tweet")."""
     out: list[tuple[int, int]] = []
     for start, end in spans:
         head = text[start:end].lstrip()[:1]
         between = text[out[-1][1]:start] if out else ""
-        if out and head.islower() and "\n" not in between:
+        dated = head.isdigit() and bool(out) and _MONTH_ABBREVIATION.search(text[out[-1][0]:out[-1][1]])
+        if out and (head.islower() or dated) and "\n" not in between:
             out[-1] = (out[-1][0], end)
         else:
             out.append((start, end))

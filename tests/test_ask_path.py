@@ -26,10 +26,11 @@ def test_sentence_spans_cover_each_sentence_of_each_paragraph():
 
 def test_a_break_after_an_abbreviation_is_not_a_sentence_boundary():
     text = ("Ford Motor Co. is recalling 2.9 million vehicles. Crews reached the U.S. border at 2 a.m. on Monday.\n"
-            "officials said nothing.")
+            "officials said nothing. He cited a Dec. 19 tweet from the president. 2022 was a hard year.")
     assert [text[s:e].strip() for s, e in sentence_spans(text)] == [
         "Ford Motor Co. is recalling 2.9 million vehicles.", "Crews reached the U.S. border at 2 a.m. on Monday.",
-        "officials said nothing."]  # a new paragraph is never joined to the one before
+        "officials said nothing.",  # a new paragraph is never joined to the one before
+        "He cited a Dec. 19 tweet from the president.", "2022 was a hard year."]
 
 
 def test_answers_mend_the_breaks_stored_by_older_indexes():
