@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -110,7 +110,7 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     return mended_spans(text, spans)
 
 
-def mended_spans(text: str, spans: "tuple[tuple[int, int], ...] | list[tuple[int, int]]") -> tuple[tuple[int, int], ...]:
+def mended_spans(text: str, spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     """Sentence spans with false breaks joined: a 'sentence' that starts in lower case, or with a day after
     a month's abbreviation, continues the one before it (Punkt breaks after abbreviations it does not
     know: "U.S. border", "Ford Motor Co. is", "a Dec. 19 tweet")."""

@@ -9,7 +9,8 @@
    article rankings are fused by rank (RRF).
 3. Date prior: an article published after the as-of date cannot be what a question is about; news
    questions are mostly about the days just before it; a date named in the question moves the window.
-   Within it, the latest of several reports on a running story is a little likelier. Named periods ("this week") shape the window and are left out of the text that is matched.
+   Within it, the latest of several reports on a running story is a little likelier. Named periods
+   ("this week") shape the window and are left out of the text that is matched.
 4. Passages: the best chunks of the best articles, in article order, near-duplicates removed.
 """
 
