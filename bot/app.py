@@ -12,13 +12,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.engine import Engine
-from index.errors import NewsdeskError
-from index.settings import Settings
+from index import Engine, NewsdeskError
 
 from .checks import Refused
 from .ratelimit import SlidingWindowLimiter
 from .respond import NO_PINGS, tell
+from .settings import DiscordSettings
 
 log = logging.getLogger("newsdesk.bot")
 T = TypeVar("T")
@@ -28,13 +27,13 @@ GENERIC_ERROR = "Something went wrong on my side. It has been logged; please try
 class NewsdeskBot(commands.Bot):
     """Slash commands and mentions in front of the engine; every engine call runs in a worker thread."""
 
-    def __init__(self, settings: Settings, engine: Engine, **options: Any) -> None:
+    def __init__(self, settings: DiscordSettings, engine: Engine, **options: Any) -> None:
         intents = discord.Intents.default()  # no privileged intents: mentions carry their content anyway
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=NO_PINGS, **options)
         self.settings, self.engine = settings, engine
-        self.ask_limiter = SlidingWindowLimiter(settings.discord_ask_per_minute)
-        self.add_limiter = SlidingWindowLimiter(settings.discord_add_per_minute)
+        self.ask_limiter = SlidingWindowLimiter(settings.ask_per_minute)
+        self.add_limiter = SlidingWindowLimiter(settings.add_per_minute)
         self._heavy = asyncio.Semaphore(max(2, os.cpu_count() or 2))
         self.tree.on_error = self.on_app_command_error
 
@@ -46,8 +45,8 @@ class NewsdeskBot(commands.Bot):
 
         for cog in (Ask(self), Articles(self), Admin(self)):
             await self.add_cog(cog)
-        if self.settings.discord_guild_id:
-            guild = discord.Object(self.settings.discord_guild_id)
+        if self.settings.guild_id:
+            guild = discord.Object(self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("Synced %d commands to server %s", len(synced), guild.id)

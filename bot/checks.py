@@ -25,12 +25,12 @@ def has_role(member: discord.abc.User, wanted: str | None) -> bool:
 def is_moderator(interaction: discord.Interaction) -> bool:
     """Manage Server permission (as Discord resolved it for this interaction) or the configured moderator role."""
     settings = interaction.client.settings  # type: ignore[attr-defined]
-    return interaction.permissions.manage_guild or has_role(interaction.user, settings.discord_moderator_role)
+    return interaction.permissions.manage_guild or has_role(interaction.user, settings.moderator_role)
 
 
 def may_add(interaction: discord.Interaction) -> bool:
     """Everyone when no add role is configured; otherwise members with that role, and moderators."""
-    role = interaction.client.settings.discord_add_role  # type: ignore[attr-defined]
+    role = interaction.client.settings.add_role  # type: ignore[attr-defined]
     return not role or has_role(interaction.user, role) or is_moderator(interaction)
 
 
@@ -49,7 +49,7 @@ def adders_only() -> Callable[[T], T]:
     """App-command check: refuse members without the configured add role."""
     def predicate(interaction: discord.Interaction) -> bool:
         if not may_add(interaction):
-            role: Any = interaction.client.settings.discord_add_role  # type: ignore[attr-defined]
+            role: Any = interaction.client.settings.add_role  # type: ignore[attr-defined]
             raise Refused(f"Only members with the {role} role can add articles.")
         return True
     return app_commands.check(predicate)

@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from index.results import NOT_COVERED, Answer, Citation, Sentence
+from index import NOT_COVERED, Answer, Citation, Sentence
 
 CONTENT_MAX, DESCRIPTION_MAX, EMBEDS_TOTAL_MAX, EMBEDS_MAX, TITLE_MAX = 2000, 4096, 6000, 10, 256
 SHORTENED = "-# (shortened)"

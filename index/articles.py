@@ -113,6 +113,7 @@ class Article:
 
 DEFAULT_MAX_BYTES = 5_000_000
 MAX_TITLE_CHARS = 300
+MAX_URL_CHARS = 2048
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 _MIN_HTML_WORDS = 10  # less than this after extraction is navigation or a cookie banner, not an article
 _TEXT_TYPES = {"text/plain", "text/markdown", "text/x-markdown"}
@@ -146,10 +147,7 @@ def article_from_text(body: str, *, title: str, outlet: str | None = None, publi
         raise InvalidArticle("The article title is empty.")
     url = (url or "").strip() or None
     if url is not None:
-        try:
-            canonical_url(url)
-        except ValueError:
-            raise InvalidArticle(f"The link {url[:200]!r} is not a valid URL.") from None
+        _check_url_text(url)
     return Article(
         title=clean_title,
         body=normalise_text(body),
@@ -269,26 +267,63 @@ def read_path(path: Path, *, max_bytes: int) -> Article:
     """Read an article file, with its `<stem>.meta.toml` sidecar values overriding the metadata."""
     try:
         info = path.stat()
-    except OSError:
-        raise InvalidArticle(f"No such file: {path}") from None
+    except FileNotFoundError:
+        raise InvalidArticle(f"No such file: {str(path)[:200]}") from None
+    except OSError as exc:
+        raise InvalidArticle(f"Cannot read {str(path)[:200]}: {exc.strerror or exc}") from None
     if not path.is_file():
         raise InvalidArticle(f"Not a file: {path}")
     if info.st_size > max_bytes:
         raise ArticleTooLarge(f"The file is {human_size(info.st_size)}; the limit is {human_size(max_bytes)}.")
-    with path.open("rb") as handle:
-        data = handle.read(max_bytes + 1)  # the file may have grown since stat
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)  # the file may have grown since stat
+    except OSError as exc:
+        raise InvalidArticle(f"Cannot read {str(path)[:200]}: {exc.strerror or exc}") from None
     article = article_from_bytes(data, filename=path.name, max_bytes=max_bytes)
     sidecar = path.with_name(path.stem + ".meta.toml")
     return _apply_sidecar(article, sidecar) if sidecar.is_file() else article
 
 
-def iter_seed_paths(folder: Path) -> list[Path]:
+def iter_article_paths(folder: Path) -> list[Path]:
     """The article files in a folder (not sidecars, not hidden files), sorted by name."""
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in ARTICLE_SUFFIXES)
+    try:
+        return sorted(p for p in Path(folder).iterdir()
+                      if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in ARTICLE_SUFFIXES)
+    except OSError as exc:
+        raise InvalidArticle(f"Cannot read the folder {str(folder)[:200]}: {exc.strerror or exc}") from None
+
+
+def article_from_record(record: dict[str, Any]) -> Article:
+    """A record of a JSONL corpus (url, title, published, authors, body; the benchmark's shape) as an Article."""
+    if not isinstance(record, dict) or not isinstance(record.get("body"), str):
+        raise InvalidArticle("A record needs a 'body' string.")
+    authors = record.get("authors") or ()
+    if isinstance(authors, str):
+        authors = [authors]
+    url = record.get("url") or None
+    if url is not None and not isinstance(url, str):
+        raise InvalidArticle("A record's 'url' must be a string.")
+    if url is not None:
+        _check_url_text(url)
+    return Article(
+        title=_clean_title(str(record.get("title") or "")), body=record["body"], outlet=_host(url),
+        published=_parse_date(record.get("published"), "The record's 'published'"), url=url,
+        authors=tuple(str(a) for a in authors if str(a).strip()),
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
+def _check_url_text(url: str) -> None:
+    """Refuse a link that cannot be parsed or is absurdly long (it would become the article's id)."""
+    try:
+        if len(url) > MAX_URL_CHARS:
+            raise ValueError("too long")
+        canonical_url(url)
+    except ValueError:
+        raise InvalidArticle(f"The link {url[:200]!r} is not a valid URL.") from None
+
 
 def human_size(size: int) -> str:
     """A byte count for messages: '5.0 MB', '12.3 KB', '80 bytes'."""
@@ -460,13 +495,17 @@ def _apply_sidecar(article: Article, sidecar: Path) -> Article:
         meta = tomllib.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InvalidArticle(f"{sidecar.name} could not be read: {exc}") from None
+    except RecursionError:
+        raise InvalidArticle(f"{sidecar.name} is nested too deeply to be a metadata file.") from None
     changes: dict[str, Any] = {}
     for key in ("title", "outlet", "url"):
         value = meta.get(key)
         if value is not None and not isinstance(value, str):
             raise InvalidArticle(f"{sidecar.name}: {key!r} must be a string.")
         if value and value.strip():
-            changes[key] = _clean_title(value)
+            changes[key] = _clean_title(value) if key != "url" else value.strip()
+    if "url" in changes:
+        _check_url_text(changes["url"])
     if "published" in meta:
         changes["published"] = _parse_date(meta["published"], f"{sidecar.name}: 'published'")
     if "authors" in meta:

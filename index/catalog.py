@@ -8,13 +8,16 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 
 from .articles import Article
 from .errors import StoreError
 from .results import ArticleInfo
+
+if TYPE_CHECKING:
+    from .embedcache import EmbeddingCache
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -257,24 +260,16 @@ class Catalog:
         """Ids of every stored chunk."""
         return {r[0] for r in self._query("SELECT id FROM chunks")}
 
-    # embedding cache ------------------------------------------------------------------------------
-    def cached_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
-        """The cached embeddings among keys."""
-        found: dict[str, np.ndarray] = {}
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            marks = ",".join("?" * len(part))
-            for key, blob in self._query(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", part):
-                found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
-
-    def cache_vectors(self, vectors: dict[str, np.ndarray]) -> None:
-        """Remember embeddings by key."""
-        with self._lock:
-            self._db.executemany(
-                "INSERT OR IGNORE INTO embeddings(key, vector) VALUES(?, ?)",
-                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()],
-            )
+    # embedding cache, kept in the catalog by earlier versions --------------------------------------
+    def move_embeddings_to(self, cache: "EmbeddingCache") -> None:
+        """Move vectors cached in the catalog's own table (earlier versions) into the embedding cache."""
+        while True:
+            rows = self._query("SELECT key, vector FROM embeddings LIMIT 20000")
+            if not rows:
+                return
+            cache.put({key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows})
+            with self._lock:
+                self._db.executemany("DELETE FROM embeddings WHERE key=?", [(r[0],) for r in rows])
 
     # state ----------------------------------------------------------------------------------------
     def get_state(self, key: str, default: str | None = None) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -11,7 +10,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from .articles import Article
-from .catalog import Catalog, ChunkRow
+from .catalog import ChunkRow
+from .embedcache import EmbeddingCache, cache_key
 
 if TYPE_CHECKING:  # LlamaIndex is imported when articles are chunked, not when questions are answered
     from llama_index.core.node_parser import SentenceSplitter
@@ -80,7 +80,7 @@ class ChunkedArticle:
 
 def title_key(model_key: str, title: str) -> str:
     """Embedding-cache key of a title embedded alone."""
-    return hashlib.sha256(f"{model_key}\x1ftitle\x1f{title}".encode()).hexdigest()
+    return cache_key(model_key, f"title\x1f{title}")
 
 
 _SENTENCE_SPLIT: Callable[[str], list[str]] | None = None
@@ -141,7 +141,7 @@ def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str
     rows = []
     for ordinal, node in enumerate(nodes):
         node.id_ = f"{article.id}-{version}-{ordinal:04d}"
-        key = hashlib.sha256(f"{model_key}\x1f{embed_text(node)}".encode()).hexdigest()
+        key = cache_key(model_key, embed_text(node))
         rows.append(ChunkRow(id=node.id_, article_id=article.id, ordinal=ordinal, text=node.text, embed_key=key,
                              sentences=sentence_spans(node.text)))
     return ChunkedArticle(nodes=nodes, rows=rows, title=metadata["title"],
@@ -170,29 +170,29 @@ def embed_text(node: "TextNode") -> str:
     return node.get_content(metadata_mode=MetadataMode.EMBED)
 
 
-def embed_chunks(chunked: list[ChunkedArticle], embed_model: "Embedder", catalog: Catalog) -> tuple[int, int]:
+def embed_chunks(chunked: list[ChunkedArticle], embed_model: "Embedder", cache: EmbeddingCache) -> tuple[int, int]:
     """Give every node its embedding, from the cache where possible, and cache each article's title
     vector; returns (chunks embedded, chunks cached)."""
     pairs = [(node, row) for c in chunked for node, row in zip(c.nodes, c.rows)]
     titles = {c.title_key: c.title for c in chunked if c.title}
-    cached = catalog.cached_vectors(sorted({row.embed_key for _, row in pairs} | set(titles)))
+    cached = cache.get(sorted({row.embed_key for _, row in pairs} | set(titles)))
     missing: dict[str, str] = {k: t for k, t in titles.items() if k not in cached}
     for node, row in pairs:
         if row.embed_key not in cached:
             missing[row.embed_key] = embed_text(node)
-    cached.update(embed_into_cache(missing, embed_model, catalog))
+    cached.update(embed_into_cache(missing, embed_model, cache))
     for node, row in pairs:
         node.embedding = np.asarray(cached[row.embed_key], dtype=np.float32).tolist()
     embedded = len({row.embed_key for _, row in pairs} & set(missing))
     return embedded, len(pairs) - embedded
 
 
-def embed_into_cache(texts: dict[str, str], embed_model: "Embedder", catalog: Catalog) -> dict[str, np.ndarray]:
+def embed_into_cache(texts: dict[str, str], embed_model: "Embedder", cache: EmbeddingCache) -> dict[str, np.ndarray]:
     """Embed texts (by cache key) and remember their vectors in the catalog's cache."""
     if not texts:
         return {}
     fresh = dict(zip(texts, _embed_texts(embed_model, list(texts.values()))))
-    catalog.cache_vectors(fresh)
+    cache.put(fresh)
     return fresh
 
 

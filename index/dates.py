@@ -46,7 +46,8 @@ class TimeWindow:
 
     def _shifted(self, years: int) -> "TimeWindow":
         def move(d: date) -> date:
-            return _safe_date(d.year + years, d.month, d.day) or date(d.year + years, d.month, 28)
+            year = min(max(d.year + years, date.min.year), date.max.year)
+            return _safe_date(year, d.month, d.day) or date(year, d.month, 28)
         return TimeWindow(move(self.start), move(self.end), self.explicit)
 
 
@@ -57,9 +58,9 @@ def question_window(question: str, as_of: date, default_days: int = 30) -> TimeW
         return explicit
     for pattern, end_back, span in _RELATIVE + [_RECENT]:
         if pattern.search(question):
-            end = as_of - timedelta(days=end_back)
-            return TimeWindow(end - timedelta(days=span), end + timedelta(days=1), True)
-    return TimeWindow(as_of - timedelta(days=default_days), as_of + timedelta(days=1), False)
+            end = plus_days(as_of, -end_back)
+            return TimeWindow(plus_days(end, -span), plus_days(end, 1), True)
+    return TimeWindow(plus_days(as_of, -default_days), plus_days(as_of, 1), False)
 
 
 def without_time_words(question: str) -> str:
@@ -77,26 +78,26 @@ def _explicit_date(question: str, as_of: date) -> TimeWindow | None:
     if iso:
         day = _safe_date(int(iso[1]), int(iso[2]), int(iso[3]))
         if day:
-            return TimeWindow(day - timedelta(days=1), day + timedelta(days=3), True)
+            return TimeWindow(plus_days(day, -1), plus_days(day, 3), True)
     md = re.search(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", question, re.I)
     dm = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b(?:,?\s+(\d{{4}}))?", question, re.I)
     if md or dm:
         month, day_num, year = (md[1], md[2], md[3]) if md else (dm[2], dm[1], dm[3])
         day = _resolve(int(year) if year else None, _MONTHS[month.lower()], int(day_num), as_of)
         if day:
-            return TimeWindow(day - timedelta(days=1), day + timedelta(days=3), True, yearless=not year)
+            return TimeWindow(plus_days(day, -1), plus_days(day, 3), True, yearless=not year)
     my = re.search(rf"\b(?:in|during|since)\s+({_MONTH_RE})\b(?:\s+(\d{{4}}))?", question, re.I)
     if my:
         month = _MONTHS[my[1].lower()]
         year = int(my[2]) if my[2] else (as_of.year if month <= as_of.month else as_of.year - 1)
         start = _safe_date(year, month, 1)
         if start:
-            end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-            return TimeWindow(start, end + timedelta(days=2), True)
+            end = plus_days(start.replace(day=28), 4).replace(day=1)
+            return TimeWindow(start, plus_days(end, 2), True)
     year = re.search(r"\b(?:in|during|of)\s+((?:19|20)\d{2})\b", question)
     if year:
         y = int(year[1])
-        return TimeWindow(date(y, 1, 1), date(y, 12, 31) + timedelta(days=7), True)
+        return TimeWindow(date(y, 1, 1), plus_days(date(y, 12, 31), 7), True)
     return None
 
 
@@ -104,7 +105,7 @@ def _resolve(year: int | None, month: int, day: int, as_of: date) -> date | None
     if year is not None:
         return _safe_date(year, month, day)
     candidate = _safe_date(as_of.year, month, day)
-    if candidate and candidate > as_of + timedelta(days=1):
+    if candidate and candidate > plus_days(as_of, 1):
         candidate = _safe_date(as_of.year - 1, month, day)
     return candidate
 
@@ -116,6 +117,26 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def parse_as_of(text: str) -> date:
-    """Parse a YYYY-MM-DD as-of date."""
-    return date.fromisoformat(text.strip())
+def plus_days(day: date, days: int) -> date:
+    """day + days, held within the dates Python can represent."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)  # the dates a user may ask "as of"
+
+
+def parse_iso_date(text: str, what: str = "date") -> date:
+    """A YYYY-MM-DD date a user typed, between EARLIEST and LATEST; InvalidInput with an example otherwise."""
+    from .errors import InvalidInput
+
+    text = text.strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text[:40]!r} is not a {what} in the form YYYY-MM-DD, e.g. 2024-03-05.") from None
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInput(f"The {what} {text} is out of range ({EARLIEST} to {LATEST}).")
+    return day

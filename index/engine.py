@@ -15,22 +15,42 @@ from .answer import Answerer, ExtractiveAnswerer, TextCallback
 from .articles import Article
 from .catalog import Catalog
 from .chunking import CHUNKING_VERSION, ChunkedArticle, chunk_article, embed_chunks, make_splitter, stored_chunks
+from .embedcache import EmbeddingCache
 from .embedding import Embedder, load_embed_model, model_id
-from .errors import ArticleNotFound, InvalidArticle, RebuildInProgress
-from .results import AddResult, Answer, ArticleInfo, RebuildReport, Status, Turn
+from .dates import EARLIEST, LATEST
+from .errors import ArticleNotFound, InvalidArticle, InvalidInput, RebuildInProgress
+from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, KeywordIndex
 from .settings import Settings
 from .store import VectorStore, collection_names, drop_collection, make_chroma_client, preload_chromadb
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
+ProgressFactory = Callable[[str], Progress]
 REBUILD_BATCH = 64   # articles embedded and written per step of a rebuild
 URL_IDS = "2"        # how article ids are made from URLs; 2: tracking parameters and '/index.html' dropped
-HISTORY_TURNS = 3
 
 
 class Engine:
     """Articles in, cited answers out. Thread-safe; every method blocks (call it off the event loop)."""
+
+    @classmethod
+    def open(cls, settings: Settings, *, embed_model: Embedder | None = None, seed: bool = True,
+             progress: ProgressFactory | None = None, **options: Any) -> "Engine":
+        """The one start-up path of every face: open the index, add the seed articles on first use, and
+        rebuild when it was built with another embedding model or chunking. `progress(label)` gives a
+        progress callback for each long step."""
+        engine = cls(settings, embed_model=embed_model, **options)
+        try:
+            if seed:
+                engine.ensure_seeded(progress("Indexing seed articles") if progress else None)
+            if engine.needs_rebuild():
+                log.warning("The index was built with another embedding model or chunking; rebuilding")
+                engine.rebuild(progress("Rebuilding") if progress else None)
+        except BaseException:
+            engine.close()
+            raise
+        return engine
 
     def __init__(self, settings: Settings, *, embed_model: Embedder | None = None,
                  chroma_client: Any = None, answerer: Answerer | None = None) -> None:
@@ -42,11 +62,13 @@ class Engine:
         self._embed = embed_model or load_embed_model(settings.embed_model, settings.embed_batch_size)
         self._model_key = model_id(self._embed)
         self._catalog = Catalog(data_dir / "newsdesk.sqlite3")
+        self._cache = EmbeddingCache(settings.embed_cache_path)
+        self._catalog.move_embeddings_to(self._cache)
         self._client = chroma_client or make_chroma_client(settings)
         self._splitter_made: Any = None
         self._write_lock = threading.RLock()
         self._rebuild_lock = threading.Lock()
-        self._keywords = KeywordIndex(self._catalog, data_dir / "bm25", self._embed, self._model_key)
+        self._keywords = KeywordIndex(self._catalog, self._cache, data_dir / "bm25", self._embed, self._model_key)
         self._vectors = self._open_active_collection()
         self._retriever = HybridRetriever(self._catalog, self._vectors, self._keywords, self._embed)
         self._answerer = answerer or build_answerer(settings, self._embed)
@@ -64,7 +86,7 @@ class Engine:
         """On first use (no articles yet), add every article in settings.seeds_dir; returns how many were added."""
         if self._catalog.counts()[0] or self._catalog.get_state("seeded"):
             return 0
-        paths = readers.iter_seed_paths(Path(self.settings.seeds_dir))
+        paths = readers.iter_article_paths(Path(self.settings.seeds_dir))
         added = 0
         for done, path in enumerate(paths, 1):
             try:
@@ -109,7 +131,7 @@ class Engine:
         if self._catalog.content_hash(article.id) == article.content_hash:
             return AddResult("unchanged", self._info(article.id))
         chunked = chunk_article(article, self._splitter, self._model_key)
-        embed_chunks([chunked], self._embed, self._catalog)
+        embed_chunks([chunked], self._embed, self._cache)
         with self._write_lock:
             previous = self._catalog.content_hash(article.id)
             if previous == article.content_hash:
@@ -139,7 +161,7 @@ class Engine:
             nonlocal pending, pending_chunks
             if not pending:
                 return
-            embed_chunks([c for _, _, c in pending], self._embed, self._catalog)
+            embed_chunks([c for _, _, c in pending], self._embed, self._cache)
             with self._write_lock:
                 fresh = []
                 for index, article, chunked in pending:
@@ -268,8 +290,10 @@ class Engine:
         configured one (the evaluation harness scores several on the same index)."""
         question = " ".join(question.split())
         if not question:
-            raise InvalidArticle("The question is empty.")
+            raise InvalidInput("The question is empty.")
         as_of = as_of or date.today()
+        if not EARLIEST <= as_of <= LATEST:
+            raise InvalidInput(f"The as-of date {as_of} is out of range ({EARLIEST} to {LATEST}).")
         recent = list(history)[-HISTORY_TURNS:]
         query = " ".join([t.question for t in recent[-1:]] + [question])
         retrieval = self._retriever.retrieve(query, as_of=as_of, top_k=self.settings.top_k, date_query=question)
@@ -324,7 +348,7 @@ class Engine:
                 chunked = [chunk_article(a, self._splitter, self._model_key) for a in batch]
             else:
                 chunked = [stored_chunks(a, self._catalog.chunks(a.id), self._model_key) for a in batch]
-            e, c = embed_chunks(chunked, self._embed, self._catalog)
+            e, c = embed_chunks(chunked, self._embed, self._cache)
             embedded, cached = embedded + e, cached + c
             target.add([n for ch in chunked for n in ch.nodes])
             if rechunk:
@@ -341,7 +365,7 @@ class Engine:
         missing_articles = {r.article_id for r in self._catalog.chunk_rows(sorted(wanted - present))}
         chunked = [chunk_article(a, self._splitter, self._model_key)
                    for a in (self._catalog.article(i) for i in sorted(missing_articles)) if a]
-        e, c = embed_chunks(chunked, self._embed, self._catalog)
+        e, c = embed_chunks(chunked, self._embed, self._cache)
         target.add([n for ch in chunked for n in ch.nodes if n.node_id not in present])
         return e, c, len(chunked)
 
@@ -399,6 +423,7 @@ class Engine:
     def close(self) -> None:
         """Release the database."""
         self._catalog.close()
+        self._cache.close()
 
 
 def build_answerer(settings: Settings, embed_model: Embedder) -> Answerer:

@@ -5,7 +5,11 @@ class NewsdeskError(Exception):
     """Base of every error the engine raises on purpose."""
 
 
-class InvalidArticle(NewsdeskError):
+class InvalidInput(NewsdeskError):
+    """A value a user gave cannot be used (a date out of range, an empty question...)."""
+
+
+class InvalidArticle(InvalidInput):
     """The input cannot become an article (empty, binary, undecodable, no body...)."""
 
 

@@ -14,12 +14,11 @@ from llama_index.core.llms import LLM
 
 from .answer import Answerer, TextCallback
 from .citecheck import check_citations, parse_markers
-from .results import Answer, Passage, Turn
+from .results import HISTORY_TURNS, Answer, Passage, Turn
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-HISTORY_TURNS = 3  # earlier turns shown to the model
 HISTORY_CHARS = 500  # each earlier answer is cut to this
 PASSAGE_CHARS = 2500  # each passage is cut to this
 EMIT_EVERY = 0.25  # seconds between on_text calls while streaming

@@ -50,6 +50,7 @@ class Sentence:
 
 
 NOT_COVERED = "The articles I have don't cover that."
+HISTORY_TURNS = 3  # earlier question/answer pairs a follow-up is read with
 
 
 @dataclass(frozen=True)

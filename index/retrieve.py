@@ -34,6 +34,7 @@ from .dates import TimeWindow, question_window, without_time_words
 from .results import Passage
 
 if TYPE_CHECKING:
+    from .embedcache import EmbeddingCache
     from .embedding import Embedder
     from .store import VectorStore
 
@@ -117,8 +118,10 @@ class KeywordIndex:
     the chunks' vectors in the same order and the articles' title vectors (memory-mapped); persisted
     beside the catalog and rebuilt when the articles change."""
 
-    def __init__(self, catalog: Catalog, persist_dir: Path, embed_model: "Embedder", model_key: str) -> None:
+    def __init__(self, catalog: Catalog, cache: "EmbeddingCache", persist_dir: Path, embed_model: "Embedder",
+                 model_key: str) -> None:
         self._catalog = catalog
+        self._cache = cache
         self._dir = persist_dir
         self._embed = embed_model
         self._model_key = model_key
@@ -186,7 +189,7 @@ class KeywordIndex:
         bm25.index(_tokenize(texts), show_progress=False)
         ids, articles = [r.id for r in rows], [r.article_id for r in rows]
         keys = [r.embed_key for r in rows]
-        vectors = _stacked(keys, self._catalog.cached_vectors(sorted(set(keys))))
+        vectors = _stacked(keys, self._cache.get(sorted(set(keys))))
         tmp = self._dir.with_name(self._dir.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -205,9 +208,9 @@ class KeywordIndex:
         from .chunking import embed_into_cache, title_key
 
         keys = [title_key(self._model_key, t) if t else "" for t in titles]
-        cached = self._catalog.cached_vectors(sorted({k for k in keys if k}))
+        cached = self._cache.get(sorted({k for k in keys if k}))
         missing = {k: t for k, t in zip(keys, titles) if k and k not in cached}
-        cached.update(embed_into_cache(missing, self._embed, self._catalog))
+        cached.update(embed_into_cache(missing, self._embed, self._cache))
         return _stacked(keys, cached)
 
 

@@ -1,29 +1,58 @@
-"""One settings object, read from the environment by the entry point."""
+"""The engine's settings, read from the environment by the entry point."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping, TypeVar
+
+S = TypeVar("S")
 
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _list(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
+def _convert(type_name: object, raw: str, key: str) -> object:
+    text = str(type_name)
+    try:
+        if "Path" in text:
+            return Path(raw).expanduser()
+        if "bool" in text:
+            return _bool(raw)
+        if "int" in text:
+            return int(raw)
+        if "float" in text:
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{key}={raw[:100]!r} is not a valid value: {exc}") from None
+    return raw
+
+
+def from_environment(cls: type[S], env_key: Callable[[str], str], environ: Mapping[str, str] | None = None) -> S:
+    """An instance of a settings dataclass with every field whose environment key is set (empty means default)."""
+    env = dict(os.environ if environ is None else environ)
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        key = env_key(f.name)
+        raw = env.get(key)
+        if raw is None or raw.strip() == "":
+            continue
+        kwargs[f.name] = _convert(f.type, raw.strip(), key)
+    return cls(**kwargs)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every setting Newsdesk reads; the environment keys are documented in .env.example."""
+    """Every setting the engine reads; the environment keys are documented in .env.example."""
 
     data_dir: Path = Path("data")
+    embed_cache: Path | None = None
     seeds_dir: Path = Path("seeds")
     chroma_host: str | None = None
     chroma_port: int = 8000
+    chroma_timeout: float = 10.0
     collection_prefix: str = "newsdesk"
     embed_model: str = "builtin:minilm-int8"
     embed_batch_size: int = 32
@@ -39,13 +68,32 @@ class Settings:
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout: float = 30.0
-    discord_token: str | None = None
-    discord_guild_id: int | None = None
-    discord_add_role: str | None = None
-    discord_moderator_role: str | None = None
-    discord_ask_per_minute: int = 6
-    discord_add_per_minute: int = 3
     log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.chunk_size < 16:
+            problems.append(f"NEWSDESK_CHUNK_SIZE={self.chunk_size} is too small (at least 16 tokens)")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            problems.append(f"NEWSDESK_CHUNK_OVERLAP={self.chunk_overlap} must be at least 0 and smaller than "
+                            f"NEWSDESK_CHUNK_SIZE={self.chunk_size}")
+        for name in ("embed_batch_size", "top_k", "max_article_bytes", "fetch_max_bytes"):
+            if getattr(self, name) < 1:
+                problems.append(f"{env_key(name)}={getattr(self, name)} must be at least 1")
+        for name in ("fetch_timeout", "llm_timeout", "chroma_timeout"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{env_key(name)}={getattr(self, name)} must be more than 0 seconds")
+        if not 0 < self.chroma_port < 65536:
+            problems.append(f"CHROMA_PORT={self.chroma_port} is not a port number")
+        if len(self.collection_prefix) < 2 or not self.collection_prefix.replace("-", "").replace("_", "").isalnum():
+            problems.append(f"NEWSDESK_COLLECTION_PREFIX={self.collection_prefix!r} must be 2+ letters, digits, - or _")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @property
+    def embed_cache_path(self) -> Path:
+        """The embedding cache's file: NEWSDESK_EMBED_CACHE, else embeddings.sqlite3 in the data directory."""
+        return self.embed_cache or Path(self.data_dir) / "embeddings.sqlite3"
 
     @property
     def chroma_is_server(self) -> bool:
@@ -59,40 +107,12 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        """Build settings from environment variables (NEWSDESK_*, CHROMA_*, LLM_*, DISCORD_*)."""
-        env = dict(os.environ if environ is None else environ)
-        kwargs: dict[str, object] = {}
-        for f in fields(cls):
-            key = _env_key(f.name)
-            raw = env.get(key)
-            if raw is None or raw.strip() == "":
-                continue
-            kwargs[f.name] = _convert(f.type, raw.strip(), key)
-        return cls(**kwargs)
+        """Build settings from environment variables (NEWSDESK_*, CHROMA_*, LLM_*)."""
+        return from_environment(cls, env_key, environ)
 
 
-_PREFIXES = ("chroma_", "llm_", "discord_")
-
-
-def _env_key(name: str) -> str:
-    if name.startswith(_PREFIXES):
+def env_key(name: str) -> str:
+    """The environment variable of a setting: CHROMA_* and LLM_* as they are, the rest NEWSDESK_*."""
+    if name.startswith(("chroma_", "llm_")):
         return name.upper()
     return "NEWSDESK_" + name.upper()
-
-
-def _convert(type_name: object, raw: str, key: str) -> object:
-    text = str(type_name)
-    try:
-        if "Path" in text:
-            return Path(raw).expanduser()
-        if "bool" in text:
-            return _bool(raw)
-        if "int" in text:
-            return int(raw)
-        if "float" in text:
-            return float(raw)
-        if "tuple" in text:
-            return _list(raw)
-    except ValueError as exc:
-        raise ValueError(f"{key}={raw!r} is not a valid value: {exc}") from None
-    return raw

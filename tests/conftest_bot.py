@@ -11,8 +11,8 @@ from typing import Any, AsyncIterator
 import pytest
 
 from bot.app import NewsdeskBot
-from index.engine import Engine
-from index.settings import Settings
+from bot.settings import DiscordSettings
+from index import Engine, Settings
 
 from .conftest import SEEDS
 from .fake_discord import FakeDiscord, FakeInteraction
@@ -49,8 +49,7 @@ def bot_engine(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> An
 async def connected(engine: Any, *, heartbeat_ms: int = 1000, **discord_settings: Any) -> AsyncIterator[Harness]:
     """Start a fake Discord and the bot against it; on exit stop both and fail on any recorded violation."""
     fake = await FakeDiscord(heartbeat_ms=heartbeat_ms).start()
-    settings = replace(engine.settings, discord_token=fake.token, discord_guild_id=int(fake.guild_id),
-                       **discord_settings)
+    settings = DiscordSettings(token=fake.token, guild_id=int(fake.guild_id), **discord_settings)
     bot = NewsdeskBot(settings, engine, guild_ready_timeout=0.1)
     with fake.patched():
         runner = asyncio.create_task(bot.start(fake.token))

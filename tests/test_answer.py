@@ -27,7 +27,7 @@ def test_a_quiz_that_repeats_the_question_is_not_quoted_as_its_answer(embed_mode
 
 
 def test_a_headline_that_states_the_news_is_quoted_and_its_citation_shows_it(embed_model):
-    from index.eval import citations_hold
+    from bench.scoring import citations_hold
 
     page = Passage("c3", "a3", "How relevant is this ad to you? Video player was slow to load content.",
                    "Nissan recalls more than 200,000 pickup trucks due to rollaway risk - CNN", "cnn.com",

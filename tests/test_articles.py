@@ -13,7 +13,7 @@ from pypdf import PdfReader, PdfWriter
 
 from index.articles import (
     Article, article_from_bytes, article_from_html, article_from_markdown, article_from_pdf, article_from_text,
-    iter_seed_paths, parse_front_matter, read_path,
+    iter_article_paths, parse_front_matter, read_path,
 )
 from index.errors import ArticleTooLarge, InvalidArticle, UnsupportedFormat
 
@@ -329,15 +329,15 @@ def test_read_path_with_sidecar_overrides(tmp_path):
         read_path(path, max_bytes=MB)
 
 
-def test_iter_seed_paths_skips_sidecars_and_hidden(tmp_path):
+def test_iter_article_paths_skips_sidecars_and_hidden(tmp_path):
     for name in ("b.md", "a.txt", "c.pdf", "d.html", "a.meta.toml", ".hidden.txt", "notes.docx", "e.htm"):
         (tmp_path / name).write_text("x")
     (tmp_path / "sub.txt").mkdir()
-    assert [p.name for p in iter_seed_paths(tmp_path)] == ["a.txt", "b.md", "c.pdf", "d.html", "e.htm"]
+    assert [p.name for p in iter_article_paths(tmp_path)] == ["a.txt", "b.md", "c.pdf", "d.html", "e.htm"]
 
 
 def test_seed_files_read_with_sidecars():
-    paths = iter_seed_paths(SEEDS)
+    paths = iter_article_paths(SEEDS)
     assert [p.name for p in paths] == ["000_8df5a7230fa5c5a8.txt", "004_cf9a00e46833b6ee.txt"]
     first, second = (read_path(p, max_bytes=5 * MB) for p in paths)
     assert first.title == "Russia escalates drone and missile strikes on Kyiv, Kharkiv and Zaporizhzhia"

@@ -35,7 +35,7 @@ async def test_moderator_commands_are_refused_for_members(discord_env: Harness) 
 
 
 async def test_moderator_role_setting(bot_engine: Any) -> None:
-    async with connected(bot_engine, discord_moderator_role="Night Desk") as env:
+    async with connected(bot_engine, moderator_role="Night Desk") as env:
         member = env.member("desk", roles=(env.plain_role["id"],))
         ix = await done(env, await env.slash("index-status", member))
         fields = {f["name"]: f["value"] for f in ix.original["embeds"][0]["fields"]}

@@ -113,7 +113,7 @@ async def test_link_and_file_together_is_refused(discord_env: Harness) -> None:
 
 
 async def test_add_role_setting(bot_engine: Any) -> None:
-    async with connected(bot_engine, discord_add_role="Night Desk") as env:
+    async with connected(bot_engine, add_role="Night Desk") as env:
         file = env.attachment("x.txt", b"Short note about nothing in particular, long enough to be an article.")
         plain = await done(env, await env.slash("add-article", env.member("reader"), file=file))
         assert plain.ephemeral() and "Night Desk" in plain.text
@@ -123,7 +123,7 @@ async def test_add_role_setting(bot_engine: Any) -> None:
 
 
 async def test_rejected_adds_do_not_count_toward_the_rate_limit(bot_engine: Any) -> None:
-    async with connected(bot_engine, discord_add_per_minute=1) as env:
+    async with connected(bot_engine, add_per_minute=1) as env:
         user = env.member("hasty")
         bad = await done(env, await env.slash("add-article", user, file=env.attachment("empty.txt", b"")))
         assert bad.ephemeral() and "empty" in bad.text.lower()

@@ -99,7 +99,7 @@ async def test_article_text_cannot_ping_or_format(discord_env: Harness) -> None:
 
 
 async def test_rate_limit_says_when_to_try_again(bot_engine: Any) -> None:
-    async with connected(bot_engine, discord_ask_per_minute=1) as env:
+    async with connected(bot_engine, ask_per_minute=1) as env:
         user = env.member("eager")
         first = await env.slash("ask", user, question="Which cities were hit?")
         await env.wait_for(lambda: first.original and first.original.get("embeds"), 30)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.main import BAD_TOKEN, run
+from bot.settings import DiscordSettings
 
 from .conftest_bot import bot_engine, connected, make_engine  # noqa: F401
 from .fake_openai import FakeOpenAI, Reply
@@ -31,7 +32,8 @@ async def test_bad_token_exits_with_a_clear_message(bot_engine: Any) -> None:
     fake = await FakeDiscord().start()
     try:
         with fake.patched(), pytest.raises(SystemExit) as exited:
-            await asyncio.to_thread(run, replace(bot_engine.settings, discord_token="not-the-token"), bot_engine)
+            await asyncio.to_thread(run, bot_engine.settings, DiscordSettings(token="not-the-token"),
+                                    engine=bot_engine)
     finally:
         await fake.stop()
     assert exited.value.code == BAD_TOKEN

@@ -7,30 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from index import cli
+from cli import main as cli
 
 from .conftest import SEEDS
 
 
 @pytest.fixture
 def env(tmp_path, monkeypatch, embed_model):
-    """Point the CLI at a fresh data directory and reuse the loaded embedding model."""
-    import index.engine
-
+    """Point the CLI at a fresh data directory; the loaded embedding model is handed to main."""
     monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NEWSDESK_SEEDS_DIR", str(SEEDS))
-    monkeypatch.setattr(index.engine, "load_embed_model", lambda spec, batch_size=32: embed_model)
-    return tmp_path
+    return embed_model
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = cli.main(["--env-file", "/nonexistent", *argv])
+def run(capsys, embed_model, *argv: str, input_fn=None) -> tuple[int, str, str]:
+    code = cli.main(["--env-file", "/nonexistent", *argv], embed_model=embed_model, input_fn=input_fn)
     out, err = capsys.readouterr()
     return code, out, err
 
 
 def test_ask_answers_from_the_seeds_with_sources(env, capsys):
-    code, out, _ = run(capsys, "ask", "Which cities were hit?")
+    code, out, _ = run(capsys, env, "ask", "Which cities were hit?")
     assert code == 0
     for city in ("Kyiv", "Kharkiv", "Zaporizhzhia"):
         assert city in out
@@ -39,7 +36,7 @@ def test_ask_answers_from_the_seeds_with_sources(env, capsys):
 
 
 def test_ask_json_is_plain_data(env, capsys):
-    code, out, _ = run(capsys, "ask", "What happened on October 24, 2023?", "--json", "--as-of", "2023-10-26")
+    code, out, _ = run(capsys, env, "ask", "What happened on October 24, 2023?", "--json", "--as-of", "2023-10-26")
     data = json.loads(out)
     assert code == 0 and data["covered"] and data["as_of"] == "2023-10-26"
     assert data["citations"][0]["passage"]["published"] == "2023-10-24"
@@ -56,17 +53,17 @@ def test_add_list_remove(env, capsys, tmp_path):
     article = tmp_path / "bridge.md"
     article.write_text("---\ntitle: Bridge reopens\noutlet: Test Wire\npublished: 2024-05-06\n---\n"
                        "The Golden Gate Bridge reopened on Monday after repairs to its cables.\n")
-    code, out, _ = run(capsys, "add", str(article))
+    code, out, _ = run(capsys, env, "add", str(article))
     assert code == 0 and out.startswith("Added ") and "'Bridge reopens'" in out and "2024-05-06" in out
-    code, out, _ = run(capsys, "add", str(article))
+    code, out, _ = run(capsys, env, "add", str(article))
     assert code == 0 and out.startswith("Already there:")
-    code, out, _ = run(capsys, "list", "--json")
+    code, out, _ = run(capsys, env, "list", "--json")
     listed = {a["title"]: a for a in json.loads(out)}
     assert set(listed) == {"Bridge reopens", "Russia and Ukraine trade strikes a day before peace talks",
                            "Russia escalates drone and missile strikes on Kyiv, Kharkiv and Zaporizhzhia"}
-    code, out, _ = run(capsys, "remove", listed["Bridge reopens"]["id"])
+    code, out, _ = run(capsys, env, "remove", listed["Bridge reopens"]["id"])
     assert code == 0 and out.startswith("Removed")
-    code, _, err = run(capsys, "remove", listed["Bridge reopens"]["id"])
+    code, _, err = run(capsys, env, "remove", listed["Bridge reopens"]["id"])
     assert code == 1 and "No article has the id" in err
 
 
@@ -75,25 +72,22 @@ def test_bad_input_exits_1_with_a_message_and_stores_nothing(env, capsys, tmp_pa
     empty.write_text("   \n")
     binary = tmp_path / "image.txt"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    code, out, err = run(capsys, "add", str(empty), str(binary), str(tmp_path / "missing.txt"),
+    code, out, err = run(capsys, env, "add", str(empty), str(binary), str(tmp_path / "missing.txt"),
                          "http://127.0.0.1:9/article")
     assert code == 1 and out == ""
     assert err.count("error:") == 4
-    code, out, _ = run(capsys, "status", "--json")
+    code, out, _ = run(capsys, env, "status", "--json")
     assert json.loads(out)["articles"] == 2
 
 
 def test_rebuild_and_status(env, capsys):
-    code, out, _ = run(capsys, "rebuild")
+    code, out, _ = run(capsys, env, "rebuild")
     assert code == 0 and "0 embedded" in out
-    code, out, _ = run(capsys, "status")
+    code, out, _ = run(capsys, env, "status")
     assert code == 0 and "articles: 2" in out and "embedded chroma" in out
 
 
 def test_chat_keeps_the_conversation(env, capsys):
-    from index.settings import Settings
-
     questions = iter(["Which cities were hit?", "", "What happened on October 24, 2023?", "quit"])
-    code = cli.cmd_chat(cli.build_parser().parse_args(["chat"]), Settings.from_env(), lambda prompt: next(questions))
-    out = capsys.readouterr().out
+    code, out, _ = run(capsys, env, "chat", input_fn=lambda prompt: next(questions))
     assert code == 0 and "Kyiv" in out and "October 24, 2023" in out

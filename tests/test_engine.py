@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from index.articles import Article
-from index.errors import ArticleNotFound, InvalidArticle, StoreError
+from index.errors import ArticleNotFound, InvalidArticle, InvalidInput, StoreError
 from index.results import NOT_COVERED, Turn
 
 
@@ -58,8 +58,24 @@ def test_not_covered_answer_cites_nothing(seeded):
 
 
 def test_empty_question_is_refused(seeded):
-    with pytest.raises(InvalidArticle):
+    with pytest.raises(InvalidInput):
         seeded.ask("   ")
+
+
+@pytest.mark.parametrize("as_of", [date(1, 1, 1), date(9999, 12, 31)])
+def test_as_of_dates_out_of_range_are_refused_not_overflowed(seeded, as_of):
+    with pytest.raises(InvalidInput, match="out of range"):
+        seeded.ask("Which cities were hit?", as_of=as_of)
+
+
+@pytest.mark.parametrize("question", ["What happened on 0001-01-01?", "What happened on 9999-12-31?",
+                                      "What happened on January 1?"])
+def test_questions_naming_extreme_dates_are_answered(seeded, question):
+    seeded.add_article(Article(title="Ancient record", body="A record from the first year was found in a cave.",
+                               published=date(1, 1, 1)))
+    seeded.add_article(Article(title="Far future", body="A time capsule is to be opened in the last year.",
+                               published=date(9999, 12, 31)))
+    assert seeded.ask(question, as_of=date(2024, 1, 5)).question == question
 
 
 def test_adding_twice_changes_nothing(engine):

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from index.eval import (answer_correct, answer_words, distinct, gold_rank, hits_at, make_subset, mrr_at,
-                        percentile, shown_text, summarise)
+from bench.corpus import make_subset
+from bench.scoring import (answer_correct, answer_words, distinct, gold_rank, hits_at, mrr_at, percentile, shown_text,
+                           summarise)
 
 
 # the README's answer rule -------------------------------------------------------------------------
@@ -134,11 +135,14 @@ def test_subset_keeps_gold_and_articles_near_the_question_dates(tmp_path):
     assert urls == [ARTICLES[0][0], ARTICLES[2][0], ARTICLES[3][0]]  # the 2025 article is far from 2024-03-04
 
 
+def _quiet(label):
+    return lambda done, total: None
+
+
 def test_harness_end_to_end_on_a_tiny_corpus(tmp_path, embed_model, monkeypatch):
-    from index import eval as harness
+    from bench import eval as harness
 
     corpus, questions = _write_bench(tmp_path)
-    monkeypatch.setattr("index.embedding.load_embed_model", lambda *a, **k: embed_model)
     monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     report_path = tmp_path / "report.json"
@@ -148,7 +152,7 @@ def test_harness_end_to_end_on_a_tiny_corpus(tmp_path, embed_model, monkeypatch)
         def write(self, text):
             printed.append(text)
 
-    result = harness.run_eval(corpus, questions, report=report_path, out=Out())
+    result = harness.run_eval(corpus, questions, embed_model=embed_model, progress=_quiet, report=report_path, out=Out())
     report = json.loads(report_path.read_text())
     for key in ("hits_at_1", "hits_at_5", "hits_at_10", "mrr_at_10", "answer_accuracy", "not_covered_rate",
                 "latency_ms_p50", "latency_ms_p95"):
@@ -159,18 +163,17 @@ def test_harness_end_to_end_on_a_tiny_corpus(tmp_path, embed_model, monkeypatch)
     assert len(report["per_question"]) == 3
     assert "| newsdesk |" in "".join(printed)
     # a second run reuses both indexes: nothing is embedded again
-    again = harness.run_eval(corpus, questions, out=Out())
+    again = harness.run_eval(corpus, questions, embed_model=embed_model, progress=_quiet, out=Out())
     assert again["build"]["added"] == 0
     assert again["baseline_build"]["reused"] is True
     assert again["hits_at_5"] == result["hits_at_5"]
 
 
 def test_llm_switch_scores_both_answerers_on_the_same_index(tmp_path, embed_model, monkeypatch):
-    from index import eval as harness
+    from bench import eval as harness
     from tests.fake_openai import FakeOpenAI
 
     corpus, questions = _write_bench(tmp_path)
-    monkeypatch.setattr("index.embedding.load_embed_model", lambda *a, **k: embed_model)
     monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
 
     class Out:
@@ -180,7 +183,7 @@ def test_llm_switch_scores_both_answerers_on_the_same_index(tmp_path, embed_mode
     printed: list[str] = []
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     with pytest.raises(Exception, match="LLM_BASE_URL"):
-        harness.run_eval(corpus, questions, llm=True, baseline=False, out=Out())
+        harness.run_eval(corpus, questions, embed_model=embed_model, progress=_quiet, llm=True, baseline=False, out=Out())
     with FakeOpenAI() as fake:
         monkeypatch.setenv("LLM_BASE_URL", fake.base_url)
         monkeypatch.setenv("LLM_MODEL", "fake-model")
@@ -189,7 +192,7 @@ def test_llm_switch_scores_both_answerers_on_the_same_index(tmp_path, embed_mode
                     "The plant was opened by Samsung in Munich [1].",
                     "The moon is made of blue cheese [7].")
         report_path = tmp_path / "llm.json"
-        result = harness.run_eval(corpus, questions, report=report_path, llm=True, baseline=False, out=Out())
+        result = harness.run_eval(corpus, questions, embed_model=embed_model, progress=_quiet, report=report_path, llm=True, baseline=False, out=Out())
     report = json.loads(report_path.read_text())
     assert result["answerer"] == "llm" and report["extractive"]["answerer"] == "extractive"
     assert [r["answerer"] for r in report["per_question"]] == ["llm:fake-model", "extractive", "extractive"]

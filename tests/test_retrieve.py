@@ -43,7 +43,7 @@ def test_every_article_has_its_title_vector_cached_when_added(coast, embed_model
     assert float(index.title_vectors[row] @ expected) > 0.999
     untitled = next(i for i in coast.list_articles() if not i.title)  # titled from its URL's slug
     key = title_key(coast._model_key, "Lighthouse keeper retires after forty years")
-    assert key in coast._catalog.cached_vectors([key])
+    assert key in coast._cache.get([key])
     assert index.title_vectors[index.title_row[untitled.id]].any()
 
 

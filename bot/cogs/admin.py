@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.errors import ArticleNotFound
+from index import ArticleNotFound
 
 from ..checks import Refused, moderator_only
 from ..render import escape

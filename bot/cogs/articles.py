@@ -9,8 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.errors import InvalidArticle
-from index.results import AddResult, ArticleInfo
+from index import AddResult, ArticleInfo, InvalidInput, parse_iso_date
 
 from ..checks import Refused, adders_only
 from ..render import DESCRIPTION_MAX, clip, escape
@@ -18,7 +17,7 @@ from ..respond import defer, edit_original
 
 # Adds refused for their input do not count toward the add limit; a link that could not be fetched does
 # (fetching costs the bot a connection and up to the fetch timeout).
-REFUNDED = (Refused, InvalidArticle)
+REFUNDED = (Refused, InvalidInput)
 
 if TYPE_CHECKING:
     from ..app import NewsdeskBot
@@ -82,13 +81,7 @@ class AddTextModal(discord.ui.Modal, title="Add an article"):
 
 
 def _parse_date(text: str) -> date | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise Refused(f"{escape(text)!s} is not a date; use YYYY-MM-DD, e.g. 2023-10-24.") from None
+    return parse_iso_date(text, "publication date") if text.strip() else None
 
 
 class Articles(commands.Cog):
@@ -110,9 +103,9 @@ class Articles(commands.Cog):
             await interaction.response.send_modal(AddTextModal(self))
             return
         with self.bot.add_limiter.charge(interaction.user.id, "adding articles", refund_on=REFUNDED):
-            if file is not None and file.size > self.bot.settings.max_article_bytes:
+            if file is not None and file.size > self.bot.engine.settings.max_article_bytes:
                 raise Refused(f"{escape(file.filename)} is {file.size:,} bytes; the limit is "
-                              f"{self.bot.settings.max_article_bytes:,}.")
+                              f"{self.bot.engine.settings.max_article_bytes:,}.")
             await defer(interaction)
             engine = self.bot.engine
             if file is not None:

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.results import Answer, Turn
+from index import HISTORY_TURNS, Answer, Turn
 
 from ..render import SHORTENED, clip, render_answer, render_partial
 from ..respond import NO_PINGS, defer, original_editor
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 STREAM_INTERVAL = 1.25  # seconds between edits while an answer streams in
-MAX_TURNS = 3  # earlier question/answer pairs passed to a follow-up
 THINKING = "Looking through the articles…"
 HINT = "Ask me a question about the news, e.g. `@Newsdesk which cities were hit?` or `/ask`."
 _UNESCAPE = re.compile(r"\\([\\*_~|>`\[\]#:-])")
@@ -108,7 +107,7 @@ class Ask(commands.Cog):
         """The last few question/answer pairs in a thread (oldest first, before `before`), read from Discord itself."""
         me = self.bot.user
         turns: list[Turn] = []
-        limit, seen = 2 * MAX_TURNS + 2, 0
+        limit, seen = 2 * HISTORY_TURNS + 2, 0
         async for msg in thread.history(limit=limit, before=before, oldest_first=False):
             seen += 1
             if msg.author.id == getattr(me, "id", None):
@@ -118,7 +117,7 @@ class Ask(commands.Cog):
                 turns[-1] = Turn(strip_mentions(msg.content, me.id), turns[-1].answer)  # type: ignore[union-attr]
         if turns and not turns[-1].question and seen < limit:  # reached the thread's start
             turns[-1] = Turn(await self._starter_question(thread), turns[-1].answer)
-        return [t for t in reversed(turns) if t.question][-MAX_TURNS:]
+        return [t for t in reversed(turns) if t.question][-HISTORY_TURNS:]
 
     async def _starter_question(self, thread: discord.Thread) -> str:
         """The question that opened the thread (the thread's starter message), else the thread's name."""

@@ -8,59 +8,53 @@ re-running the harness does not embed the same chunks again; it does not change 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-if TYPE_CHECKING:
-    from .embedding import Embedder
+from index import Embedder, EmbeddingCache, cache_key, model_id
+
 
 TOP_K = 20
 COLLECTION = "starter-baseline"
 
 
 class CachedEmbedding(BaseEmbedding):
-    """Wraps an embedding model with the catalog's embedding cache (sha256 of model id and text)."""
+    """Wraps an embedding model with the engine's embedding cache (the same keys: model id and text)."""
 
     model_name: str = "cached"
     _inner: Any = PrivateAttr()
-    _catalog: Any = PrivateAttr()
+    _cache: Any = PrivateAttr()
     _key_prefix: str = PrivateAttr()
     embedded: int = 0
     cached: int = 0
 
-    def __init__(self, inner: "Embedder", catalog: Any, **kwargs: Any) -> None:
-        from .embedding import model_id
-
+    def __init__(self, inner: Embedder, cache: EmbeddingCache, **kwargs: Any) -> None:
         super().__init__(model_name=inner.model_name, embed_batch_size=max(inner.embed_batch_size, 256), **kwargs)
         self._inner = inner
-        self._catalog = catalog
+        self._cache = cache
         self._key_prefix = model_id(inner)
 
     @classmethod
     def class_name(cls) -> str:
         return "CachedEmbedding"
 
-    def _key(self, text: str) -> str:
-        return hashlib.sha256(f"{self._key_prefix}\x1f{text}".encode()).hexdigest()
-
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        keys = [self._key(t) for t in texts]
-        found = self._catalog.cached_vectors(sorted(set(keys)))
+        keys = [cache_key(self._key_prefix, t) for t in texts]
+        found = self._cache.get(keys)
         missing = {k: t for k, t in zip(keys, texts) if k not in found}
         if missing:
             embed = getattr(self._inner, "embed", None)
             vectors = embed(list(missing.values())) if callable(embed) else np.asarray(
                 self._inner.get_text_embedding_batch(list(missing.values())), dtype=np.float32)
             fresh = dict(zip(missing, vectors))
-            self._catalog.cache_vectors(fresh)
+            self._cache.put(fresh)
             found.update(fresh)
         self.embedded += len(missing)
         self.cached += len(texts) - len(missing)
@@ -88,16 +82,13 @@ class Hit:
 class StarterPipeline:
     """The starter-tutorial pipeline, persisted in its own Chroma directory beside the eval index."""
 
-    def __init__(self, data_dir: Path, embed_model: "Embedder", top_k: int = TOP_K) -> None:
+    def __init__(self, data_dir: Path, embed_model: Embedder, cache_path: Path, top_k: int = TOP_K) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        from .catalog import Catalog
-
         self.dir = Path(data_dir) / "baseline"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._catalog = Catalog(Path(data_dir) / "newsdesk.sqlite3")  # shares the engine's embedding cache
-        self._embed = CachedEmbedding(embed_model, self._catalog)
+        self._embed = CachedEmbedding(embed_model, EmbeddingCache(cache_path))  # shares the engine's cache
         self._client = chromadb.PersistentClient(path=str(self.dir / "chroma"),
                                                  settings=ChromaSettings(anonymized_telemetry=False))
         self.top_k = top_k
@@ -110,7 +101,7 @@ class StarterPipeline:
         from llama_index.core.node_parser import SentenceSplitter
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        from .eval import file_digest, iter_jsonl
+        from .corpus import file_digest, iter_jsonl
 
         stamp = self.dir / "built.json"
         digest = file_digest(corpus)

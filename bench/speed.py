@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from .eval import eval_data_dir, file_digest, iter_jsonl, load_questions, percentile
+from .corpus import Question, eval_data_dir, file_digest, iter_jsonl, load_questions
+from .scoring import percentile
 
 
 def _load() -> float:
@@ -39,8 +40,6 @@ def _write_corpus(records: list[dict], path: Path) -> Path:
 def _questions_for(corpus: Path, questions: Path | None, limit: int = 60):
     """Benchmark questions whose source article is in the corpus, else questions made from titles."""
     from datetime import date, timedelta
-
-    from .eval import Question
 
     urls = {r.get("url") for r in iter_jsonl(corpus)}
     if questions:
@@ -74,11 +73,11 @@ def time_questions(engine, questions) -> dict:
 def bench_indexing(records: list[dict], root: Path, embed, sample: int = 4096) -> dict:
     """First build of a fresh index (cold embedding cache), the embedder alone on the same chunk texts,
     then the same articles added again (all unchanged) and a full rebuild from the cache."""
-    from .chunking import chunk_article, embed_text, make_splitter
-    from .embedding import model_id
-    from .engine import Engine
-    from .eval import article_from_record
-    from .settings import Settings
+    from index.chunking import chunk_article, embed_text, make_splitter
+    from index.embedding import model_id
+    from index.engine import Engine
+    from index import article_from_record
+    from index.settings import Settings
 
     data_dir = root / f"bench-index-{os.getpid()}"
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -134,7 +133,7 @@ def _seconds_each(embed, texts: list[str]) -> float:
 def bench_cold_start(data_dir: Path, question: str, as_of: str, runs: int = 3) -> dict:
     """Wall time of `newsdesk ask` in a fresh process against an existing index."""
     exe = Path(sys.executable).with_name("newsdesk")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "index.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli"]
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(data_dir), "TQDM_DISABLE": "1"}
     env.pop("LLM_BASE_URL", None)
     times = []
@@ -144,7 +143,7 @@ def bench_cold_start(data_dir: Path, question: str, as_of: str, runs: int = 3) -
         times.append(time.perf_counter() - started)
         if done.returncode != 0:
             return {"error": done.stderr[-500:]}
-    import_cmd = [sys.executable, "-c", "import index.engine"]
+    import_cmd = [sys.executable, "-c", "import index"]
     started = time.perf_counter()
     subprocess.run(import_cmd, env=env, capture_output=True)
     import_s = time.perf_counter() - started
@@ -155,9 +154,9 @@ def bench_cold_start(data_dir: Path, question: str, as_of: str, runs: int = 3) -
 
 def run_bench(args) -> dict:
     """Run the parts of the benchmark and print/write the figures."""
-    from .embedding import load_embed_model
-    from .eval import build_engine
-    from .settings import Settings
+    from index.embedding import load_embed_model
+    from .corpus import build_engine
+    from index.settings import Settings
 
     base = Settings.from_env()
     root = Path(args.data_root or base.data_dir)

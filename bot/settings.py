@@ -1,0 +1,30 @@
+"""The Discord face's own settings (DISCORD_*), read from the environment by the entry point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from index import from_environment
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    """What the bot needs beyond the engine's settings; the keys are documented in .env.example."""
+
+    token: str | None = None
+    guild_id: int | None = None
+    add_role: str | None = None
+    moderator_role: str | None = None
+    ask_per_minute: int = 6
+    add_per_minute: int = 3
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "DiscordSettings":
+        """Build the settings from DISCORD_* environment variables."""
+        return from_environment(cls, env_key, environ)
+
+
+def env_key(name: str) -> str:
+    """The environment variable of a setting: DISCORD_<NAME>."""
+    return "DISCORD_" + name.upper()

@@ -1,0 +1,5 @@
+"""`python -m cli` runs the `newsdesk` command."""
+
+from .main import run
+
+run()

@@ -1,0 +1,160 @@
+"""The subcommands of `newsdesk`: each opens the engine through the one start-up path and prints its result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable, Sequence
+
+from index import (HISTORY_TURNS, Embedder, Engine, InvalidInput, NewsdeskError, Settings, Turn,
+                   iter_article_paths, parse_iso_date)
+
+from .output import ProgressBar, printable, render_answer
+
+InputFn = Callable[[str], str]
+
+
+@dataclass
+class Context:
+    """What every command is given: the settings read once by main, and what tests inject."""
+
+    settings: Settings
+    embed_model: Embedder | None = None
+    input_fn: InputFn = input
+    progress: Callable[[str], Callable[[int, int], None]] = ProgressBar
+
+    def open_engine(self) -> Engine:
+        """The engine, opened (seeded and rebuilt when needed) with progress on stderr."""
+        return Engine.open(self.settings, embed_model=self.embed_model, progress=ProgressBar)
+
+
+def as_of_date(text: str) -> date:
+    """argparse type for --as-of."""
+    try:
+        return parse_iso_date(text, "as-of date")
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    answer = engine.ask(args.question, as_of=args.as_of)
+    print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else render_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    count = engine.status().articles
+    print(f"Newsdesk: ask about the {count} article(s) in the index. Follow-ups keep the conversation; "
+          "'new' starts over, 'quit' (or Ctrl-D) leaves.")
+    history: list[Turn] = []
+    while True:
+        try:
+            question = ctx.input_fn("\n> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question.lower() in {"quit", "exit", ":q"}:
+            return 0
+        if question.lower() == "new":
+            history.clear()
+            continue
+        if not question:
+            continue
+        try:
+            answer = engine.ask(question, as_of=args.as_of, history=history)
+        except NewsdeskError as exc:
+            print(f"error: {printable(str(exc))}")
+            continue
+        print(render_answer(answer))
+        history = (history + [Turn(question, answer.text)])[-HISTORY_TURNS:]
+
+
+def cmd_start(args: argparse.Namespace, ctx: Context) -> int:
+    from bot.main import run
+    from bot.settings import DiscordSettings
+
+    discord = DiscordSettings.from_env()
+    if discord.token:
+        return run(ctx.settings, discord, embed_model=ctx.embed_model)
+    print("No DISCORD_TOKEN set: starting the terminal chat (see README to run the Discord bot).",
+          file=sys.stderr)
+    return cmd_chat(args, ctx)
+
+
+def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    failures = 0
+    for target in _expand(args.sources):
+        try:
+            if target.startswith(("http://", "https://")):
+                result = engine.add_url(target)
+            else:
+                result = engine.add_path(Path(target), refresh=False)
+        except NewsdeskError as exc:
+            failures += 1
+            print(f"error: {printable(target[:300])}: {printable(str(exc))}", file=sys.stderr)
+            continue
+        info = result.article
+        verb = {"added": "Added", "replaced": "Updated", "unchanged": "Already there:"}[result.status]
+        print(printable(f"{verb} {info.id} {info.title!r} ({info.published or 'date unknown'}, "
+                        f"{info.chunks} chunk{'s' * (info.chunks != 1)})"))
+    return 1 if failures else 0
+
+
+def _expand(sources: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for source in sources:
+        if source.startswith(("http://", "https://")):
+            out.append(source)
+            continue
+        try:
+            is_dir = Path(source).is_dir()
+        except OSError:  # e.g. a name too long to be a path: reading it reports the error
+            is_dir = False
+        out += [str(p) for p in iter_article_paths(Path(source))] if is_dir else [source]
+    return out
+
+
+def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    info = engine.remove(args.id)
+    print(printable(f"Removed {info.id} {info.title!r} ({info.chunks} chunk{'s' * (info.chunks != 1)})"))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    infos = engine.list_articles(args.search, args.limit)
+    if args.json:
+        print(json.dumps([i.to_dict() for i in infos], indent=2, ensure_ascii=False))
+        return 0
+    for info in infos:
+        print(printable(f"{info.id}  {info.published or '----------'}  {info.chunks:>3} chunks  {info.title}"
+                        + (f"  ({info.outlet})" if info.outlet else "")))
+    print(f"{len(infos)} article(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    report = engine.rebuild(ProgressBar("Rebuilding"))
+    print(f"Rebuilt {report.articles} articles / {report.chunks} chunks into {report.collection} in "
+          f"{report.seconds:.1f} s ({report.embedded} embedded, {report.cached} from cache)")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    status = engine.status()
+    if args.json:
+        print(json.dumps(status.to_dict(), indent=2))
+        return 0
+    for key, value in status.to_dict().items():
+        print(printable(f"{key:>12}: {value}"))
+    return 0

@@ -1,0 +1,109 @@
+"""Entry point of `newsdesk`: the argument parser, settings read once, errors turned into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Sequence
+
+from index import Embedder, NewsdeskError, Settings
+
+from . import commands
+from .output import printable
+
+log = logging.getLogger("newsdesk")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `newsdesk` command."""
+    parser = argparse.ArgumentParser(prog="newsdesk",
+                                     description="Answers questions about news articles, with cited passages.")
+    parser.add_argument("--env-file", default=".env", help="settings file to read (default .env)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    as_of_help = "answer as of this date (YYYY-MM-DD; default today)"
+
+    p = sub.add_parser("chat", help="ask questions interactively; follow-ups keep the conversation")
+    p.add_argument("--as-of", type=commands.as_of_date, help=as_of_help)
+    p.set_defaults(func=commands.cmd_chat)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--as-of", type=commands.as_of_date, help=as_of_help)
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.set_defaults(func=commands.cmd_ask)
+
+    p = sub.add_parser("add", help="add articles: files (.txt .md .html .pdf), folders of them, or web pages")
+    p.add_argument("sources", nargs="+", metavar="PATH|URL")
+    p.set_defaults(func=commands.cmd_add)
+
+    p = sub.add_parser("remove", help="remove an article and all its chunks")
+    p.add_argument("id")
+    p.set_defaults(func=commands.cmd_remove)
+
+    p = sub.add_parser("list", help="the articles, newest first")
+    p.add_argument("--search", help="only articles whose title, outlet, id or URL contain this")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=commands.cmd_list)
+
+    p = sub.add_parser("rebuild", help="re-index everything into a fresh collection; the old one answers meanwhile")
+    p.set_defaults(func=commands.cmd_rebuild)
+
+    p = sub.add_parser("status", help="articles, chunks, store, embedding model")
+    p.add_argument("--json", action="store_true", help="print the status as JSON")
+    p.set_defaults(func=commands.cmd_status)
+
+    p = sub.add_parser("start", help="the Discord bot when DISCORD_TOKEN is set, else the chat")
+    p.add_argument("--as-of", type=commands.as_of_date, help=as_of_help)
+    p.set_defaults(func=commands.cmd_start)
+
+    from bench.cli import register
+
+    register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, embed_model: Embedder | None = None,
+         input_fn: commands.InputFn | None = None) -> int:
+    """Read .env and the environment once, run a subcommand, translate errors to exit codes."""
+    args = build_parser().parse_args(argv)
+    from dotenv import load_dotenv
+
+    load_dotenv(args.env_file, override=False)
+    os.environ.setdefault("TQDM_DISABLE", "1")  # library progress bars would garble ours
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"error: bad setting: {printable(str(exc))}", file=sys.stderr)
+        return 2
+    level = logging.DEBUG if args.verbose else getattr(logging, settings.log_level.upper(), logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("chromadb", "httpx", "bm25s", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx = commands.Context(settings, embed_model=embed_model, input_fn=input_fn or input)
+    try:
+        code: int = args.func(args, ctx)
+        sys.stdout.flush()
+        return code
+    except NewsdeskError as exc:
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader (e.g. `| head`) went away: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
