@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable
 
 from .articles import Article, _host, _parse_content_type, article_from_bytes, article_from_text, canonical_url
 from .errors import BlockedURL, FeedError, NewsdeskError
-from .fetch import FetchedPage
 from .feedxml import FeedScanner, root_element, to_utf8, without_items
+from .fetch import FetchedPage
 
 DEFAULT_MAX_ITEMS = 200
 MIN_FALLBACK_WORDS = 80  # a feed's own text shorter than this is a teaser, not an article
@@ -122,7 +123,7 @@ def _feed_item(entry: dict, outlet: str | None) -> FeedItem | None:
     names = [a.get("name") for a in entry.get("authors") or [] if isinstance(a, dict)] or [entry.get("author")]
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     return FeedItem(url=url, title=_one_line(entry.get("title")), summary=summary, outlet=outlet,
-                    published=datetime(*stamp[:6], tzinfo=timezone.utc) if stamp else None,
+                    published=_utc(stamp) if stamp else None,
                     authors=tuple(dict.fromkeys(n.strip() for n in names if n and n.strip())))
 
 
@@ -189,6 +190,15 @@ def _canonical(link: str) -> str:
 
 def _one_line(text: str | None) -> str | None:
     return " ".join(text.split()) or None if text else None
+
+
+def _utc(stamp: time.struct_time) -> datetime | None:
+    """feedparser's parsed date (a UTC struct_time) as an aware datetime; impossible dates give None."""
+    try:
+        return datetime(stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min,
+                        min(stamp.tm_sec, 59), tzinfo=timezone.utc)
+    except ValueError:
+        return None
 
 
 def _plain(text: dict) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import ipaddress
-import socket
 import re
+import socket
 import ssl
 import threading
 import time

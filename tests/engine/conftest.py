@@ -35,7 +35,7 @@ class Seen:
     headers: dict[str, str]
 
 
-Route = Reply | Callable[["SiteHandler"], None]
+Route = Reply | Callable[["SiteHandler"], object]
 
 
 class SiteHandler(BaseHTTPRequestHandler):
@@ -93,7 +93,7 @@ class Site:
 @pytest.fixture
 def site() -> Iterator[Site]:
     stop = threading.Event()
-    handler = type("Handler", (SiteHandler,), {})
+    handler: type[SiteHandler] = type("Handler", (SiteHandler,), {})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     handler.site = Site(httpd, stop)

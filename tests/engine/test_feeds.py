@@ -32,9 +32,11 @@ def fetch_page(url: str) -> FetchedPage:
     return fetch_url(url, timeout=3.0, max_bytes=1_000_000, user_agent=UA, resolver=DNS)
 
 
-def poll(url: str, known: set[str] | None = None, state: FeedState | None = None, **policy: object) -> PollResult:
+def poll(url: str, known: set[str] | None = None, state: FeedState | None = None, *, max_items: int = 200,
+         max_children: int = 10) -> PollResult:
     known = set() if known is None else known
-    return poll_feed(state or FeedState(url), fetch_feed, known.__contains__, policy=PollPolicy(**policy), now=NOW)
+    return poll_feed(state or FeedState(url), fetch_feed, known.__contains__, now=NOW,
+                     policy=PollPolicy(max_items=max_items, max_children=max_children))
 
 
 # --- formats ---------------------------------------------------------------------------------------
@@ -167,7 +169,8 @@ def test_etag_and_last_modified_give_304_and_no_items(site: Site) -> None:
         if handler.headers.get("If-None-Match") == '"v1"':
             handler.reply(Reply(b"", "", 304, headers=[("ETag", '"v1"')]))
         else:
-            handler.reply(Reply(docs.RSS2, headers=[("ETag", '"v1"'), ("Last-Modified", "Sat, 10 Feb 2024 09:00:00 GMT")]))
+            handler.reply(Reply(docs.RSS2, headers=[("ETag", '"v1"'),
+                                                    ("Last-Modified", "Sat, 10 Feb 2024 09:00:00 GMT")]))
 
     site.routes["/feed.xml"] = feed
     first = poll("http://news.example/feed.xml")
@@ -195,9 +198,9 @@ def test_feed_that_changes_between_polls_gives_only_the_new_items(site: Site) ->
 
 
 def test_ten_thousand_items_capped_and_paged(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    start = datetime(2024, 2, 1, tzinfo=timezone.utc)
     entries = [(f"http://news.example/n/{n}", f"Story {n}",
-                (datetime(2024, 2, 1, tzinfo=timezone.utc) - timedelta(minutes=n)).strftime("%a, %d %b %Y %H:%M:%S GMT"))
-               for n in range(10_000)]
+                (start - timedelta(minutes=n)).strftime("%a, %d %b %Y %H:%M:%S GMT")) for n in range(10_000)]
     site.routes["/big.xml"] = Reply(docs.rss2(entries), headers=[("ETag", '"big"')])
     real_parse, parsed_entries = feedparser.parse, []
 

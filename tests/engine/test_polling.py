@@ -74,7 +74,9 @@ def test_host_gate_spaces_requests_to_one_host() -> None:
 @pytest.fixture
 def busy_site(site: Site) -> Site:
     """A route that takes a while and records how many requests each host had in flight at once."""
-    guard, in_flight, peaks = threading.Lock(), {}, {}
+    guard = threading.Lock()
+    in_flight: dict[str, int] = {}
+    peaks: dict[str, int] = {}
 
     def slow(handler: SiteHandler) -> None:
         host = handler.headers["Host"]
