@@ -15,6 +15,7 @@ from .feedxml import FeedScanner, root_element, to_utf8, without_items
 from .fetch import FetchedPage
 
 DEFAULT_MAX_ITEMS = 200
+DEFAULT_MAX_CHILDREN = 10
 MIN_FALLBACK_WORDS = 80  # a feed's own text shorter than this is a teaser, not an article
 FEED_ROOTS = {"rss", "rdf", "feed"}
 SITEMAP_ROOTS = {"urlset", "sitemapindex"}
@@ -64,7 +65,7 @@ class ParsedSource:
 
 
 def parse_source(data: bytes, *, url: str, content_type: str | None = None, known_url: KnownURL = lambda u: False,
-                 max_items: int = DEFAULT_MAX_ITEMS, max_children: int = 20) -> ParsedSource:
+                 max_items: int = DEFAULT_MAX_ITEMS, max_children: int = DEFAULT_MAX_CHILDREN) -> ParsedSource:
     """Read a feed or sitemap document; known_url(canonical_url) says which items are already stored."""
     from .sitemaps import parse_sitemap
 
@@ -87,7 +88,7 @@ def _parse_feed(document: bytes, *, url: str, known_url: KnownURL, max_items: in
     seen: set[str] = set()
     unknown = 0
     for index, span in enumerate(spans):  # feeds list their newest items first
-        link = _canonical(span.link) if span.link else None
+        link = _canonical(span.link) if span.link else None  # a guess: feedparser's link is checked again below
         if link is not None and (link in seen or known_url(link)):
             continue
         if link is not None:
@@ -112,11 +113,8 @@ def _parse_feed(document: bytes, *, url: str, known_url: KnownURL, max_items: in
 
 def _feed_item(entry: dict, outlet: str | None) -> FeedItem | None:
     link = entry.get("link") or (entry.get("id") if entry.get("guidislink") else None)
-    if not link or not re.match(r"https?://", link, re.I):
-        return None
-    try:
-        url = _canonical(link)
-    except ValueError:
+    url = _canonical(link) if link and re.match(r"https?://", link, re.I) else None
+    if url is None:
         return None
     texts = [*(entry.get("content") or []), entry.get("summary_detail") or {}]
     summary = max((_plain(text) for text in texts), key=len, default="")
@@ -144,7 +142,7 @@ def html_to_text(html: str) -> str:
         return ""
     try:
         root = lxml_html.fragment_fromstring(html, create_parent="div")
-    except (etree.ParserError, ValueError):
+    except (etree.LxmlError, ValueError):
         return normalise_text(html)
     for junk in root.xpath("//script|//style"):
         junk.drop_tree()
@@ -184,8 +182,11 @@ def article_for_item(item: FeedItem, fetch_page: Callable[[str], FetchedPage], *
         return ItemArticle(item, fallback, "feed" if fallback else None, str(exc))
 
 
-def _canonical(link: str) -> str:
-    return canonical_url(link.strip())
+def _canonical(link: str) -> str | None:
+    try:
+        return canonical_url(link.strip())
+    except ValueError:  # e.g. 'http://[broken'
+        return None
 
 
 def _one_line(text: str | None) -> str | None:

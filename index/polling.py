@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from .articles import _host, canonical_url
 from .errors import NewsdeskError
-from .feeds import DEFAULT_MAX_ITEMS, FeedItem, KnownURL, ParsedSource, newest_first, parse_source
+from .feeds import DEFAULT_MAX_CHILDREN, DEFAULT_MAX_ITEMS, FeedItem, KnownURL, ParsedSource, newest_first, parse_source
 from .fetch import FetchedPage
 
 
@@ -33,7 +33,7 @@ class PollPolicy:
     max_backoff: timedelta = timedelta(hours=6)
     backlog_interval: timedelta = timedelta(minutes=1)  # sooner when a poll left new items for the next one
     max_items: int = DEFAULT_MAX_ITEMS
-    max_children: int = 10  # child sitemaps fetched per poll of a sitemap index
+    max_children: int = DEFAULT_MAX_CHILDREN  # child sitemaps fetched per poll of a sitemap index
     max_depth: int = 2  # sitemap index -> sitemap index -> sitemap at most
 
 
@@ -135,7 +135,11 @@ def _poll_index(state: FeedState, page: FetchedPage, index: ParsedSource, fetch:
     fetched = 0
     while queue:
         child, depth = queue.popleft()
-        key = canonical_url(child.url)
+        try:
+            key = canonical_url(child.url)
+        except ValueError:
+            problems.append(f"The sitemap index lists an invalid URL: {child.url[:200]!r}.")
+            continue
         if key in visited:
             problems.append(f"The sitemap index lists {child.url} again (a cycle); it was skipped.")
             continue

@@ -111,6 +111,21 @@ def test_sitemap_keeps_only_the_newest_within_the_cap() -> None:
     assert "https://news.example/s/27" not in {i.url for i in parsed.items}
 
 
+def test_known_items_do_not_use_up_the_cap() -> None:
+    parsed = parse_source(docs.ATOM, url="http://atom.example/feed.atom", max_items=1,
+                          known_url=lambda url: url == "http://atom.example/bridge")
+    assert [i.url for i in parsed.items] == ["http://atom.example/older"] and not parsed.more
+
+
+def test_known_check_uses_the_link_feedparser_resolved() -> None:
+    document = (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
+                b'<entry xml:base="http://mirror.example/news/"><title>Based</title><link href="story"/></entry>'
+                b'<entry><title>Plain</title><link href="http://atom.example/plain"/></entry></feed>')
+    parsed = parse_source(document, url="http://atom.example/feed.atom",
+                          known_url=lambda url: url == "http://mirror.example/news/story")
+    assert [i.title for i in parsed.items] == ["Plain"]
+
+
 def test_html_to_text_keeps_blocks_apart() -> None:
     assert html_to_text("<p>One<br>two</p><ul><li>a</li><li>b</li></ul>tail &amp; more") == \
         "One\n\ntwo\n\na\n\nb\n\ntail & more"
@@ -123,6 +138,12 @@ def test_declared_encodings_are_read(encoding: str) -> None:
             f"<item><title>{title}</title><link>http://news.example/j</link></item></channel></rss>")
     parsed = parse_source(text.encode(encoding), url="http://news.example/feed")
     assert parsed.title == title and parsed.items[0].title == title
+
+
+def test_http_charset_wins_over_the_utf8_default() -> None:
+    text = "<rss><channel><title>Καλημέρα</title></channel></rss>".encode("iso-8859-7")
+    parsed = parse_source(text, url="http://n.example/f", content_type="text/xml; charset=ISO-8859-7")
+    assert parsed.title == "Καλημέρα"
 
 
 # --- bad documents: a clear FeedError, nothing returned ---------------------------------------------
