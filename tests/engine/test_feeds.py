@@ -9,6 +9,7 @@ import pytest
 
 from index.errors import FeedError
 from index.feeds import article_for_item, html_to_text, parse_source
+from index.feedxml import FeedScanner, without_items
 from index.fetch import FetchedPage, fetch_url
 from index.polling import FeedState, PollPolicy, PollResult, poll_feed
 
@@ -16,7 +17,8 @@ from . import feed_docs as docs
 from .conftest import PUBLIC_IP, UA, Reply, Site, SiteHandler, fake_dns
 
 NOW = datetime(2024, 2, 12, 12, 0, tzinfo=timezone.utc)
-DNS = fake_dns({name: [PUBLIC_IP] for name in ("news.example", "gazette.example", "atom.example", "rdf.example")}
+DNS = fake_dns({name: [PUBLIC_IP] for name in ("news.example", "www.news.example", "gazette.example", "atom.example",
+                                               "rdf.example")}
                | {"intranet.example": ["10.20.30.40"]})
 pytestmark = pytest.mark.usefixtures("public")
 
@@ -111,6 +113,17 @@ def test_sitemap_keeps_only_the_newest_within_the_cap() -> None:
     assert "https://news.example/s/27" not in {i.url for i in parsed.items}
 
 
+def test_items_cut_out_exactly_so_the_rest_stays_well_formed() -> None:
+    document = (b"<rss><channel><title>T</title><item><link>http://a.example/1</link></item >\n<item/>"
+                b"<item><link>http://a.example/2</link></item></channel></rss>")
+    spans = FeedScanner(document, "http://a.example/").scan()
+    assert [document[s.start:s.end] for s in spans] == [
+        b"<item><link>http://a.example/1</link></item >", b"<item/>", b"<item><link>http://a.example/2</link></item>"]
+    assert [s.link for s in spans] == ["http://a.example/1", None, "http://a.example/2"]
+    assert without_items(document, spans, {2}) == \
+        b"<rss><channel><title>T</title>\n<item><link>http://a.example/2</link></item></channel></rss>"
+
+
 def test_known_items_do_not_use_up_the_cap() -> None:
     parsed = parse_source(docs.ATOM, url="http://atom.example/feed.atom", max_items=1,
                           known_url=lambda url: url == "http://atom.example/bridge")
@@ -129,6 +142,7 @@ def test_known_check_uses_the_link_feedparser_resolved() -> None:
 def test_html_to_text_keeps_blocks_apart() -> None:
     assert html_to_text("<p>One<br>two</p><ul><li>a</li><li>b</li></ul>tail &amp; more") == \
         "One\n\ntwo\n\na\n\nb\n\ntail & more"
+    assert html_to_text("<p>Text</p><script>track()</script><style>p { color: red }</style>") == "Text"
 
 
 @pytest.mark.parametrize("encoding", ["shift_jis", "utf-16", "windows-1252"])
@@ -201,6 +215,15 @@ def test_etag_and_last_modified_give_304_and_no_items(site: Site) -> None:
     assert site.requests[1].headers["If-Modified-Since"] == "Sat, 10 Feb 2024 09:00:00 GMT"
     assert second.state.etag == '"v1"' and second.state.last_modified == "Sat, 10 Feb 2024 09:00:00 GMT"
     assert second.state.next_poll == NOW + timedelta(minutes=15)
+
+
+def test_items_come_newest_first_whatever_the_feed_order() -> None:
+    document = docs.rss2([("http://news.example/undated-1", "U1", ""),
+                          ("http://news.example/a", "A", "Fri, 09 Feb 2024 10:00:00 GMT"),
+                          ("http://news.example/c", "C", "Sun, 11 Feb 2024 10:00:00 GMT"),
+                          ("http://news.example/undated-2", "U2", ""),
+                          ("http://news.example/b", "B", "Sat, 10 Feb 2024 10:00:00 GMT")])
+    assert [i.title for i in parse_source(document, url="http://news.example/f").items] == ["C", "B", "A", "U1", "U2"]
 
 
 def test_feed_that_changes_between_polls_gives_only_the_new_items(site: Site) -> None:
@@ -310,6 +333,23 @@ def test_sitemap_index_children_are_bounded(site: Site) -> None:
     assert len(site.requests) == 1 + 5 and result.more and result.state.backlog
     assert {i.url for i in result.items} == {f"https://news.example/story-{n}" for n in range(20, 25)}
     assert any("20 child sitemaps over the limit" in w for w in result.warnings)
+
+
+def test_nested_sitemap_indexes_bounded_in_depth_and_in_fetches(site: Site) -> None:
+    site.routes["/top.xml"] = Reply(docs.sitemap_index(("/mid1.xml", "2024-02-10"), ("/mid2.xml", "2024-02-09")))
+    site.routes["/mid1.xml"] = Reply(docs.sitemap_index(*[(f"/leaf{n}.xml", None) for n in (1, 2, 3)]))
+    site.routes["/mid2.xml"] = Reply(docs.sitemap_index(("/deep.xml", None)))
+    site.routes["/deep.xml"] = Reply(docs.sitemap_index(("/leaf9.xml", None)))
+    for n in (1, 2, 3, 9):
+        site.routes[f"/leaf{n}.xml"] = Reply(docs.urlset(f"https://news.example/leaf-{n}"))
+    deep = poll("http://news.example/top.xml", max_children=10)
+    assert site.paths() == ["/top.xml", "/mid1.xml", "/mid2.xml", "/leaf1.xml", "/leaf2.xml", "/leaf3.xml",
+                            "/deep.xml"]
+    assert len(deep.items) == 3 and any("nested too deep" in w for w in deep.warnings)
+    site.requests.clear()
+    bounded = poll("http://news.example/top.xml", max_children=3)
+    assert site.paths() == ["/top.xml", "/mid1.xml", "/mid2.xml", "/leaf1.xml"]
+    assert bounded.more and [i.url for i in bounded.items] == ["https://news.example/leaf-1"]
 
 
 def test_sitemap_index_whose_children_all_fail_is_an_error(site: Site) -> None:
