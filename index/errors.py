@@ -43,3 +43,7 @@ class RebuildInProgress(NewsdeskError):
 
 class ModelError(NewsdeskError):
     """The embedding model could not be loaded or failed its integrity check."""
+
+
+class FeedError(NewsdeskError):
+    """A feed or sitemap cannot be read: not XML, malformed, unsafe (entity expansion), or not a feed at all."""
