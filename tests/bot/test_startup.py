@@ -11,9 +11,9 @@ import pytest
 
 from bot.main import BAD_TOKEN, run
 
-from .conftest_bot import bot_engine, connected, make_engine  # noqa: F401
-from .fake_openai import FakeOpenAI, Reply
-from .fake_discord import FakeDiscord
+from ..fakes.discord import FakeDiscord
+from ..fakes.openai import FakeOpenAI, Reply
+from .harness import connected, make_engine
 
 COMMANDS = {"ask", "add-article", "sources", "rebuild-index", "remove-article", "index-status"}
 
@@ -23,7 +23,8 @@ async def test_commands_synced_to_the_guild_and_ready_logged(bot_engine: Any, ca
     async with connected(bot_engine) as env:
         assert set(env.commands) == COMMANDS
         assert all(c["guild_id"] == env.guild_id for c in env.commands.values())
-        assert env.identify and not env.identify["intents"] & (1 << 15)  # no privileged message-content intent
+        identify = env.gateway.identify
+        assert identify and not identify["intents"] & (1 << 15)  # no privileged message-content intent
     assert any("Newsdesk bot ready: logged in as Newsdesk" in r.getMessage() for r in caplog.records)
 
 
@@ -57,7 +58,7 @@ async def test_streamed_answer_edits_at_most_about_once_a_second(llm_engine: Any
     reply = ("Ukrainian air defense systems have been pushed to their limits as waves of aerial attacks targeted "
              "urban centers including Kyiv, Kharkiv, and Zaporizhzhia [1].")
     llm.script(Reply(reply, chunk_delay=0.15, words_per_chunk=1))  # about 3 s of streaming
-    async with connected(llm_engine) as env:  # the fake answers 429 to > 5 edits in 5 s on one message
+    async with connected(llm_engine, time_scale=1) as env:  # the fake answers 429 to > 5 edits in 5 s on one message
         ix = await env.slash("ask", env.member("reader"), question="Which cities were hit?")
         await env.wait_for(lambda: ix.original and ix.original.get("embeds"), 30)
         patches = [b for m, p, b in env.requests if m == "PATCH" and ix.token in p]

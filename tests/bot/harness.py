@@ -1,4 +1,4 @@
-"""Fixtures for the bot's end-to-end tests: a real engine built once per module, the fake Discord, a connected bot."""
+"""The bot test harness: the real bot connected to a fresh fake Discord, real engines, and a recording engine."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-import pytest
-
-from bot.app import NewsdeskBot
+from bot.app import PROGRESS_INTERVAL, STREAM_INTERVAL, NewsdeskBot
 from index.engine import Engine
 from index.settings import Settings
 
-from .conftest import SEEDS
-from .fake_discord import FakeDiscord, FakeInteraction
+from ..conftest import SEEDS
+from ..fakes.discord import FakeDiscord, FakeInteraction, Rules
+from ..fakes.discord.rules import EDIT_WINDOW
+
+# The bot's edit intervals and the fake's edit-rate window, as a share of the real ones: the same ratio to the
+# rule as in production (so a bot that edits too often still breaks it), with 25 times less waiting.
+FAST = 0.04
 
 
 @dataclass
@@ -37,21 +40,18 @@ def make_engine(data_dir: Path, embed_model: Any, *, seeded: bool = True, **sett
     return engine
 
 
-@pytest.fixture(scope="module")
-def bot_engine(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Any:
-    """The seeded real engine shared by a test module."""
-    engine = make_engine(tmp_path_factory.mktemp("bot-engine"), embed_model)
-    yield engine
-    engine.close()
-
-
 @contextlib.asynccontextmanager
-async def connected(engine: Any, *, heartbeat_ms: int = 1000, **discord_settings: Any) -> AsyncIterator[Harness]:
-    """Start a fake Discord and the bot against it; on exit stop both and fail on any recorded violation."""
-    fake = await FakeDiscord(heartbeat_ms=heartbeat_ms).start()
+async def connected(engine: Any, *, heartbeat_ms: int = 1000, time_scale: float = FAST,
+                    **discord_settings: Any) -> AsyncIterator[Harness]:
+    """Start a fake Discord and the bot against it; on exit stop both and fail on any recorded violation.
+
+    `time_scale` shrinks the bot's stream and progress intervals and the fake's edit window alike (1 = real).
+    """
+    fake = await FakeDiscord(heartbeat_ms=heartbeat_ms, rules=Rules(edit_window=EDIT_WINDOW * time_scale)).start()
     settings = replace(engine.settings, discord_token=fake.token, discord_guild_id=int(fake.guild_id),
                        **discord_settings)
-    bot = NewsdeskBot(settings, engine, guild_ready_timeout=0.1)
+    bot = NewsdeskBot(settings, engine, guild_ready_timeout=0.1, stream_interval=STREAM_INTERVAL * time_scale,
+                      progress_interval=PROGRESS_INTERVAL * time_scale)
     with fake.patched():
         runner = asyncio.create_task(bot.start(fake.token))
         ready = asyncio.create_task(bot.wait_until_ready())
@@ -67,13 +67,6 @@ async def connected(engine: Any, *, heartbeat_ms: int = 1000, **discord_settings
             await asyncio.gather(runner, return_exceptions=True)
             await fake.stop()
     assert fake.violations == [], f"Discord rules broken: {fake.violations}"
-
-
-@pytest.fixture
-async def discord_env(bot_engine: Any) -> AsyncIterator[Harness]:
-    """The bot, with default Discord settings, connected to a fresh fake Discord."""
-    async with connected(bot_engine) as env:
-        yield env
 
 
 class RecordingEngine:

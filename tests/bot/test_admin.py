@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest_bot import Harness, bot_engine, connected, discord_env, done  # noqa: F401
+from .harness import Harness, connected, done
 
 
 def edits(env: Harness, token: str) -> list[str]:

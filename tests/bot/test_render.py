@@ -12,7 +12,7 @@ from bot.ratelimit import RateLimited, SlidingWindowLimiter
 from bot.render import SHORTENED, escape, render_answer, render_partial
 from bot.stream import ThrottledEditor
 from index.results import Answer, Citation, Passage, Sentence
-from tests.fake_discord_payloads import message_errors
+from tests.fakes.discord.rules import message_errors
 
 
 def passage(n: int, text: str, title: str = "", url: str | None = "https://news.example/a") -> Passage:
@@ -22,7 +22,8 @@ def passage(n: int, text: str, title: str = "", url: str | None = "https://news.
 
 def huge_answer(sentences: int = 60, sources: int = 14) -> Answer:
     cites = tuple(Citation(n, passage(n, f"Passage {n} sentence. " * 400, "T" * 300)) for n in range(1, sources + 1))
-    said = tuple(Sentence(f"Claim number {i} " + "word " * 40 + "ends here.", ((i % sources) + 1, ((i + 3) % sources) + 1))
+    said = tuple(Sentence(f"Claim number {i} " + "word " * 40 + "ends here.",
+                          ((i % sources) + 1, ((i + 3) % sources) + 1))
                  for i in range(sentences))
     return Answer(question="q", sentences=said, citations=cites, as_of=date(2024, 6, 1))
 
@@ -48,7 +49,8 @@ def test_huge_answer_fits_discord_limits_without_cutting_citations() -> None:
 
 
 def test_one_enormous_sentence_keeps_its_markers() -> None:
-    answer = Answer("q", (Sentence("word " * 1000, (1, 2)),), (Citation(1, passage(1, "a")), Citation(2, passage(2, "b"))),
+    answer = Answer("q", (Sentence("word " * 1000, (1, 2)),),
+                    (Citation(1, passage(1, "a")), Citation(2, passage(2, "b"))),
                     date(2024, 1, 1))
     rendered = render_answer(answer)
     assert len(rendered.content) <= 2000 and "… [1][2]" in rendered.content and len(rendered.embeds) == 2
