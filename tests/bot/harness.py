@@ -1,9 +1,11 @@
-"""The bot test harness: the real bot connected to a fresh fake Discord, real engines, and a recording engine."""
+"""The bot test harness: the real bot connected to a fresh fake Discord; real engines and wrappers of them."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -69,11 +71,22 @@ async def connected(engine: Any, *, heartbeat_ms: int = 1000, time_scale: float 
     assert fake.violations == [], f"Discord rules broken: {fake.violations}"
 
 
-class RecordingEngine:
-    """The real engine, remembering what ask() was given (to check follow-up history)."""
+class EngineWrapper:
+    """The real engine, with some methods changed by a subclass; everything else passes through."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
+class RecordingEngine(EngineWrapper):
+    """Remembers what ask() was given (to check follow-up history); fails with `fail_with` when given."""
 
     def __init__(self, engine: Any, fail_with: BaseException | None = None) -> None:
-        self._engine, self._fail = engine, fail_with
+        super().__init__(engine)
+        self._fail = fail_with
         self.asks: list[tuple[str, list]] = []
 
     def ask(self, question: str, **kwargs: Any) -> Any:
@@ -82,8 +95,40 @@ class RecordingEngine:
             raise self._fail
         return self._engine.ask(question, **kwargs)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
+
+class HeldEngine(EngineWrapper):
+    """ask() waits until the test calls release() (at most 30 s), then answers."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def ask(self, question: str, **kwargs: Any) -> Any:
+        self._released.wait(30)
+        return self._engine.ask(question, **kwargs)
+
+
+class HastyEngine(EngineWrapper):
+    """Reports `burst` texts (ask) or progress steps (rebuild) 5 ms apart, faster than edits are allowed; then works."""
+
+    def __init__(self, engine: Any, burst: int = 40) -> None:
+        super().__init__(engine)
+        self.burst = burst
+
+    def ask(self, question: str, **kwargs: Any) -> Any:
+        for i in range(self.burst):
+            kwargs["on_text"](f"Partial answer {i}")
+            time.sleep(0.005)
+        return self._engine.ask(question, **kwargs)
+
+    def rebuild(self, progress: Any = None) -> Any:
+        for i in range(self.burst):
+            progress(i, self.burst)
+            time.sleep(0.005)
+        return self._engine.rebuild(progress=progress)
 
 
 async def done(env: Harness, ix: FakeInteraction) -> FakeInteraction:

@@ -54,16 +54,38 @@ def llm_engine(tmp_path_factory: pytest.TempPathFactory, embed_model: Any, llm: 
     engine.close()
 
 
-async def test_streamed_answer_edits_at_most_about_once_a_second(llm_engine: Any, llm: FakeOpenAI) -> None:
-    reply = ("Ukrainian air defense systems have been pushed to their limits as waves of aerial attacks targeted "
-             "urban centers including Kyiv, Kharkiv, and Zaporizhzhia [1].")
-    llm.script(Reply(reply, chunk_delay=0.15, words_per_chunk=1))  # about 3 s of streaming
+REPLY = ("Ukrainian air defense systems have been pushed to their limits as waves of aerial attacks targeted "
+         "urban centers including Kyiv, Kharkiv, and Zaporizhzhia [1].")  # 24 words
+
+
+def edits(env: Any, token: str) -> list[dict]:
+    """Bodies of the edits of an interaction's original response, in order."""
+    return [b for m, p, b in env.requests if m == "PATCH" and token in p]
+
+
+async def test_streamed_answer_is_shown_as_it_arrives(llm_engine: Any, llm: FakeOpenAI) -> None:
+    llm.script(Reply(REPLY, chunk_delay=0.03, words_per_chunk=1))  # 0.7 s; the engine passes text on every 0.25 s
+    async with connected(llm_engine) as env:
+        ix = await env.slash("ask", env.member("reader"), question="Which cities were hit?")
+        await env.wait_for(lambda: ix.original and ix.original.get("embeds"), 30)
+        patches = edits(env, ix.token)
+    streamed = [b["content"] for b in patches[:-1]]
+    assert len(streamed) >= 2 and all(not b.get("embeds") for b in patches[:-1])
+    assert all(len(a) < len(b) for a, b in zip(streamed, streamed[1:]))  # the text so far, growing
+    assert all(city in patches[-1]["content"] for city in ("Kyiv", "Kharkiv", "Zaporizhzhia"))
+    assert patches[-1]["embeds"] and "[1]" in patches[-1]["content"]
+
+
+@pytest.mark.slow
+async def test_streamed_answer_at_real_intervals_edits_at_most_about_once_a_second(llm_engine: Any,
+                                                                                   llm: FakeOpenAI) -> None:
+    llm.script(Reply(REPLY, chunk_delay=0.15, words_per_chunk=1))  # about 3.6 s of streaming
     async with connected(llm_engine, time_scale=1) as env:  # the fake answers 429 to > 5 edits in 5 s on one message
         ix = await env.slash("ask", env.member("reader"), question="Which cities were hit?")
         await env.wait_for(lambda: ix.original and ix.original.get("embeds"), 30)
-        patches = [b for m, p, b in env.requests if m == "PATCH" and ix.token in p]
-        assert 3 <= len(patches) <= 5
-        streamed = [b["content"] for b in patches[:-1]]
-        assert all(not b.get("embeds") for b in patches[:-1]) and streamed[0] != streamed[-1]
-        assert all(city in patches[-1]["content"] for city in ("Kyiv", "Kharkiv", "Zaporizhzhia"))
-        assert patches[-1]["embeds"] and "[1]" in patches[-1]["content"]
+        patches = edits(env, ix.token)
+    assert 3 <= len(patches) <= 5
+    streamed = [b["content"] for b in patches[:-1]]
+    assert all(not b.get("embeds") for b in patches[:-1]) and streamed[0] != streamed[-1]
+    assert all(city in patches[-1]["content"] for city in ("Kyiv", "Kharkiv", "Zaporizhzhia"))
+    assert patches[-1]["embeds"] and "[1]" in patches[-1]["content"]
