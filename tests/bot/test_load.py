@@ -28,7 +28,7 @@ def finished(ix: FakeInteraction) -> bool:
 async def test_fifty_questions_and_ten_adds_at_once(bot_engine: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="discord.gateway")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    async with connected(bot_engine, heartbeat_ms=1000) as env:  # heartbeats every second during the run
+    async with connected(bot_engine, heartbeat_ms=1000, time_scale=1) as env:  # real intervals; a heartbeat a second
         started = time.monotonic()
         sent = [await env.slash("ask", env.member(f"reader{i}"), question=QUESTIONS[i % len(QUESTIONS)])
                 for i in range(50)]
