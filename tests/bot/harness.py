@@ -45,10 +45,7 @@ def make_engine(data_dir: Path, embed_model: Any, *, seeded: bool = True, **sett
 @contextlib.asynccontextmanager
 async def connected(engine: Any, *, heartbeat_ms: int = 1000, time_scale: float = FAST,
                     **discord_settings: Any) -> AsyncIterator[Harness]:
-    """Start a fake Discord and the bot against it; on exit stop both and fail on any recorded violation.
-
-    `time_scale` shrinks the bot's stream and progress intervals and the fake's edit window alike (1 = real).
-    """
+    """The bot on a fresh fake Discord, intervals and edit window times `time_scale`; fails on any rule broken."""
     fake = await FakeDiscord(heartbeat_ms=heartbeat_ms, rules=Rules(edit_window=EDIT_WINDOW * time_scale)).start()
     settings = replace(engine.settings, discord_token=fake.token, discord_guild_id=int(fake.guild_id),
                        **discord_settings)

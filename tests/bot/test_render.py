@@ -12,7 +12,8 @@ from bot.ratelimit import RateLimited, SlidingWindowLimiter
 from bot.render import SHORTENED, escape, render_answer, render_partial
 from bot.stream import ThrottledEditor
 from index.results import Answer, Citation, Passage, Sentence
-from tests.fakes.discord.rules import message_errors
+
+from ..fakes.discord.rules import message_errors
 
 
 def passage(n: int, text: str, title: str = "", url: str | None = "https://news.example/a") -> Passage:

@@ -24,13 +24,10 @@ MESSAGE_CONTENT_INTENT = 1 << 15
 
 
 class Rules:
-    """Checks requests against Discord's rules; every breach is appended to `violations`.
-
-    `edit_window` can be shortened in tests that also shorten the bot's edit intervals by the same factor.
-    """
+    """Checks requests against Discord's rules; every breach is appended to `violations`."""
 
     def __init__(self, *, ack_deadline: float = ACK_DEADLINE, edit_limit: int = EDIT_LIMIT,
-                 edit_window: float = EDIT_WINDOW) -> None:
+                 edit_window: float = EDIT_WINDOW) -> None:  # tests shortening the bot's intervals shorten the window
         self.ack_deadline, self.edit_limit, self.edit_window = ack_deadline, edit_limit, edit_window
         self.violations: list[str] = []
         self._edits: dict[str, deque[float]] = defaultdict(deque)
