@@ -22,16 +22,20 @@ from .settings import DiscordSettings
 log = logging.getLogger("newsdesk.bot")
 T = TypeVar("T")
 GENERIC_ERROR = "Something went wrong on my side. It has been logged; please try again later."
+STREAM_INTERVAL = 1.25  # seconds between edits while an answer streams in
+PROGRESS_INTERVAL = 1.5  # seconds between progress edits (Discord rate-limits edits of one message)
 
 
 class NewsdeskBot(commands.Bot):
     """Slash commands and mentions in front of the engine; every engine call runs in a worker thread."""
 
-    def __init__(self, settings: DiscordSettings, engine: Engine, **options: Any) -> None:
+    def __init__(self, settings: DiscordSettings, engine: Engine, *, stream_interval: float = STREAM_INTERVAL,
+                 progress_interval: float = PROGRESS_INTERVAL, **options: Any) -> None:
         intents = discord.Intents.default()  # no privileged intents: mentions carry their content anyway
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=NO_PINGS, **options)
         self.settings, self.engine = settings, engine
+        self.stream_interval, self.progress_interval = stream_interval, progress_interval  # tests pass small ones
         self.ask_limiter = SlidingWindowLimiter(settings.ask_per_minute)
         self.add_limiter = SlidingWindowLimiter(settings.add_per_minute)
         self._heavy = asyncio.Semaphore(max(2, os.cpu_count() or 2))

@@ -171,7 +171,7 @@ def test_harness_end_to_end_on_a_tiny_corpus(tmp_path, embed_model, monkeypatch)
 
 def test_llm_switch_scores_both_answerers_on_the_same_index(tmp_path, embed_model, monkeypatch):
     from bench import eval as harness
-    from tests.fake_openai import FakeOpenAI
+    from tests.fakes.openai import FakeOpenAI
 
     corpus, questions = _write_bench(tmp_path)
     monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))

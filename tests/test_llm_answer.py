@@ -12,7 +12,7 @@ from index.answer import ExtractiveAnswerer
 from index.llm_answer import EMIT_EVERY, LLMAnswerer, build_llm
 from index.results import Passage, Turn
 from index.settings import Settings
-from tests.fake_openai import FakeOpenAI, Reply
+from tests.fakes.openai import FakeOpenAI, Reply
 
 AS_OF = date(2024, 5, 10)
 QUESTION = "When will the Harbor Bridge reopen?"

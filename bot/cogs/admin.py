@@ -18,8 +18,6 @@ from .articles import article_choices, describe
 if TYPE_CHECKING:
     from ..app import NewsdeskBot
 
-PROGRESS_INTERVAL = 1.5  # seconds between progress edits (Discord rate-limits edits of one message)
-
 
 def progress_line(done: int, total: int) -> str:
     """Rebuilding the index… ▰▰▰▱▱▱▱▱▱▱ 12/40 articles (30%)"""
@@ -39,9 +37,9 @@ class Admin(commands.Cog):
     @app_commands.guild_only()
     @moderator_only()
     async def rebuild_index(self, interaction: discord.Interaction) -> None:
-        """Rebuild, editing the reply with progress at most every PROGRESS_INTERVAL seconds."""
+        """Rebuild, editing the reply with progress at most every `bot.progress_interval` seconds."""
         await defer(interaction)
-        editor = original_editor(interaction, PROGRESS_INTERVAL)
+        editor = original_editor(interaction, self.bot.progress_interval)
 
         def progress(done: int, total: int) -> None:
             editor.update_threadsafe(content=progress_line(done, total))

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from ..app import NewsdeskBot
 
 log = logging.getLogger(__name__)
-STREAM_INTERVAL = 1.25  # seconds between edits while an answer streams in
 THINKING = "Looking through the articles…"
 HINT = "Ask me a question about the news, e.g. `@Newsdesk which cities were hit?` or `/ask`."
 _UNESCAPE = re.compile(r"\\([\\*_~|>`\[\]#:-])")
@@ -53,7 +52,7 @@ class Ask(commands.Cog):
         history: list[Turn] = []
         if isinstance(interaction.channel, discord.Thread):  # the empty "thinking…" placeholder is skipped
             history = await self.recent_turns(interaction.channel, before=None)
-        editor = original_editor(interaction, STREAM_INTERVAL)
+        editor = original_editor(interaction, self.bot.stream_interval)
         answer = await self.answer(question, history, editor)
         await editor.final(**render_answer(answer).kwargs())
 
@@ -84,7 +83,7 @@ class Ask(commands.Cog):
             reply = await message.reply(THINKING, mention_author=False, allowed_mentions=NO_PINGS)
         else:
             reply = await target.send(THINKING, allowed_mentions=NO_PINGS)
-        editor = ThrottledEditor(lambda **kw: reply.edit(allowed_mentions=NO_PINGS, **kw), STREAM_INTERVAL)
+        editor = ThrottledEditor(lambda **kw: reply.edit(allowed_mentions=NO_PINGS, **kw), self.bot.stream_interval)
         try:
             answer = await self.answer(question, history, editor)
             await editor.final(**render_answer(answer).kwargs())

@@ -7,7 +7,7 @@ from typing import Any, AsyncIterator
 import pytest
 from aiohttp import web
 
-from .conftest_bot import Harness, bot_engine, connected, discord_env, done, make_engine  # noqa: F401
+from .harness import Harness, connected, done, make_engine
 
 STORY = ("Port authorities in Gdansk reopened the northern terminal on Monday after a three-week closure "
          "caused by a crane collapse. Shipping lines said the backlog of containers would take ten days to clear. "
@@ -142,7 +142,8 @@ async def test_rejected_adds_do_not_count_toward_the_rate_limit(bot_engine: Any)
 async def test_sources_autocomplete_and_listing(discord_env: Harness) -> None:
     env, user = discord_env, discord_env.member("reader")
     choices = await env.autocomplete("sources", user, "search", "Kyiv")
-    assert [c["name"] for c in choices] == ["Russia escalates drone and missile strikes on Kyiv, Kharkiv and Zaporizhzhia"]
+    title = "Russia escalates drone and missile strikes on Kyiv, Kharkiv and Zaporizhzhia"
+    assert [c["name"] for c in choices] == [title]
     everything = await env.autocomplete("sources", user, "search", "")
     assert len(everything) >= 2
     ix = await done(env, await env.slash("sources", user, search=choices[0]["value"]))

@@ -12,7 +12,8 @@ from bot.ratelimit import RateLimited, SlidingWindowLimiter
 from bot.render import SHORTENED, escape, render_answer, render_partial
 from bot.stream import ThrottledEditor
 from index.results import Answer, Citation, Passage, Sentence
-from tests.fake_discord_payloads import message_errors
+
+from ..fakes.discord.rules import message_errors
 
 
 def passage(n: int, text: str, title: str = "", url: str | None = "https://news.example/a") -> Passage:
@@ -22,7 +23,8 @@ def passage(n: int, text: str, title: str = "", url: str | None = "https://news.
 
 def huge_answer(sentences: int = 60, sources: int = 14) -> Answer:
     cites = tuple(Citation(n, passage(n, f"Passage {n} sentence. " * 400, "T" * 300)) for n in range(1, sources + 1))
-    said = tuple(Sentence(f"Claim number {i} " + "word " * 40 + "ends here.", ((i % sources) + 1, ((i + 3) % sources) + 1))
+    said = tuple(Sentence(f"Claim number {i} " + "word " * 40 + "ends here.",
+                          ((i % sources) + 1, ((i + 3) % sources) + 1))
                  for i in range(sentences))
     return Answer(question="q", sentences=said, citations=cites, as_of=date(2024, 6, 1))
 
@@ -48,7 +50,8 @@ def test_huge_answer_fits_discord_limits_without_cutting_citations() -> None:
 
 
 def test_one_enormous_sentence_keeps_its_markers() -> None:
-    answer = Answer("q", (Sentence("word " * 1000, (1, 2)),), (Citation(1, passage(1, "a")), Citation(2, passage(2, "b"))),
+    answer = Answer("q", (Sentence("word " * 1000, (1, 2)),),
+                    (Citation(1, passage(1, "a")), Citation(2, passage(2, "b"))),
                     date(2024, 1, 1))
     rendered = render_answer(answer)
     assert len(rendered.content) <= 2000 and "… [1][2]" in rendered.content and len(rendered.embeds) == 2
@@ -115,11 +118,15 @@ async def test_throttled_editor_coalesces_and_spaces_edits() -> None:
     async def edit(content: str) -> None:
         sent.append((loop.time(), content))
 
-    editor = ThrottledEditor(edit, 0.2)
+    interval = 0.05
+    editor = ThrottledEditor(edit, interval)
+    started = loop.time()
     for i in range(30):
         await asyncio.to_thread(editor.update_threadsafe, content=str(i))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.005)
     await editor.final(content="final")
-    assert sent[0][1] == "0" and sent[-1][1] == "final" and 3 <= len(sent) <= 5
+    elapsed = loop.time() - started
+    assert sent[0][1] == "0" and sent[-1][1] == "final"
+    assert 3 <= len(sent) <= elapsed / interval + 2  # at most one edit per interval, plus the first and the final
     gaps = [b[0] - a[0] for a, b in zip(sent, sent[1:])]
-    assert min(gaps) >= 0.19
+    assert min(gaps) >= 0.95 * interval

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from .conftest_bot import bot_engine, connected  # noqa: F401
-from .fake_discord import FakeInteraction
+from ..fakes.discord import FakeInteraction
+from .harness import connected
 
 QUESTIONS = ["Which cities were hit?", "What happened a day before the peace talks?",
              "Which infrastructure was damaged by the strikes?", "What did Ukrainian air defences face?",
@@ -28,7 +28,7 @@ def finished(ix: FakeInteraction) -> bool:
 async def test_fifty_questions_and_ten_adds_at_once(bot_engine: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="discord.gateway")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    async with connected(bot_engine, heartbeat_ms=1000) as env:  # heartbeats every second during the run
+    async with connected(bot_engine, heartbeat_ms=1000, time_scale=1) as env:  # real intervals; a heartbeat a second
         started = time.monotonic()
         sent = [await env.slash("ask", env.member(f"reader{i}"), question=QUESTIONS[i % len(QUESTIONS)])
                 for i in range(50)]
@@ -38,7 +38,7 @@ async def test_fifty_questions_and_ten_adds_at_once(bot_engine: Any, caplog: pyt
         slowest_ack = max(ix.acked_after or 0 for ix in sent)
         await env.wait_for(lambda: all(finished(ix) for ix in sent), 300)
         elapsed = time.monotonic() - started
-        beats = env.heartbeats
+        beats = env.gateway.heartbeats
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     gaps = [b - a for a, b in zip(beats, beats[1:])]
     print(f"\nload: 60 interactions; slowest acknowledgement {slowest_ack:.2f} s; last answer after {elapsed:.1f} s; "

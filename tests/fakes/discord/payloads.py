@@ -1,4 +1,4 @@
-"""Payload builders and Discord's documented limits, for the fake Discord server in fake_discord.py."""
+"""Discord's JSON shapes: ids, responses, users and files, and builders for guilds, channels, messages, interactions."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ _ids = itertools.count(1)
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 MANAGE_GUILD = 1 << 5
-MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38)  # view, send, embed, history, threads
+# view channels, send messages, embed links, read history, create and send in threads
+MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38)
+TEXT, PUBLIC_THREAD = 0, 11  # channel types
 
 
 def snowflake() -> str:
@@ -86,16 +88,17 @@ class FakeFile:
         return out
 
 
-def channel(channel_id: str, guild_id: str, name: str, kind: int = 0, **extra: Any) -> dict:
+def channel(channel_id: str, guild_id: str, name: str, kind: int = TEXT, **extra: Any) -> dict:
     """A guild channel (0 = text, 11 = public thread)."""
     return {"id": channel_id, "guild_id": guild_id, "name": name, "type": kind, "position": 0,
             "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
             "last_message_id": None, "rate_limit_per_user": 0, **extra}
 
 
-def guild(guild_id: str, owner: FakeUser, roles: list[dict], channels: list[dict], members: list[FakeUser]) -> dict:
+def guild(guild_id: str, name: str, owner: FakeUser, roles: list[dict], channels: list[dict],
+          members: list[FakeUser]) -> dict:
     """The GUILD_CREATE payload."""
-    return {"id": guild_id, "name": "Fake Newsroom", "owner_id": owner.id, "unavailable": False, "large": False,
+    return {"id": guild_id, "name": name, "owner_id": owner.id, "unavailable": False, "large": False,
             "member_count": len(members), "roles": roles, "channels": channels, "threads": [],
             "members": [m.member() for m in members], "emojis": [], "stickers": [], "features": [],
             "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
@@ -123,92 +126,14 @@ def message(channel_id: str, guild_id: str | None, author: FakeUser, payload: di
     return data
 
 
-def _limit(errors: dict, path: list[str], code: str, text: str) -> None:
-    node = errors
-    for key in path:
-        node = node.setdefault(key, {})
-    node.setdefault("_errors", []).append({"code": code, "message": text})
-
-
-def message_errors(payload: dict, *, creating: bool) -> dict:
-    """Discord's validation of a message body: the nested `errors` object, empty when valid."""
-    errors: dict = {}
-    content = payload.get("content") or ""
-    if len(content) > 2000:
-        _limit(errors, ["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
-    embeds = payload.get("embeds") or []
-    if len(embeds) > 10:
-        _limit(errors, ["embeds"], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
-    total = 0
-    for i, embed in enumerate(embeds):
-        for key, cap in (("title", 256), ("description", 4096)):
-            text = embed.get(key) or ""
-            total += len(text)
-            if len(text) > cap:
-                _limit(errors, ["embeds", str(i), key], "BASE_TYPE_MAX_LENGTH", f"Must be {cap} or fewer in length.")
-        for key, sub, cap in (("footer", "text", 2048), ("author", "name", 256)):
-            text = (embed.get(key) or {}).get(sub) or ""
-            total += len(text)
-            if len(text) > cap:
-                _limit(errors, ["embeds", str(i), key, sub], "BASE_TYPE_MAX_LENGTH", f"Must be {cap} or fewer.")
-        fields = embed.get("fields") or []
-        if len(fields) > 25:
-            _limit(errors, ["embeds", str(i), "fields"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
-        for f in fields:
-            total += len(f.get("name") or "") + len(f.get("value") or "")
-            if len(f.get("name") or "") > 256 or len(f.get("value") or "") > 1024:
-                _limit(errors, ["embeds", str(i), "fields"], "BASE_TYPE_MAX_LENGTH", "Field too long.")
-    if total > 6000:
-        _limit(errors, ["embeds"], "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
-    return errors
-
-
-def is_empty(payload: dict) -> bool:
-    """True for a new message with nothing to show (Discord answers 50006)."""
-    return not (payload.get("content") or payload.get("embeds") or payload.get("attachments")
-                or payload.get("components") or payload.get("sticker_ids") or payload.get("poll"))
-
-
-def pings(payload: dict) -> list[str]:
-    """Who this message would notify under Discord's allowed_mentions rules (a safety check for tests)."""
-    content = payload.get("content") or ""
-    parse = (payload.get("allowed_mentions") or {"parse": ["everyone", "users", "roles"]}).get("parse", [])
-    allowed = payload.get("allowed_mentions") or {}
-    out = []
-    if "everyone" in parse and ("@everyone" in content or "@here" in content):
-        out.append("everyone")
-    if ("users" in parse or allowed.get("users")) and "<@" in content:
-        out.append("users")
-    if ("roles" in parse or allowed.get("roles")) and "<@&" in content:
-        out.append("roles")
-    return out
-
-
-def choice_errors(choices: list[dict]) -> dict:
-    """Validation of autocomplete results: at most 25 choices, names 1-100 characters, values ≤ 100."""
-    errors: dict = {}
-    if len(choices) > 25:
-        _limit(errors, ["data", "choices"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
-    for i, c in enumerate(choices):
-        if not 1 <= len(c.get("name", "")) <= 100:
-            _limit(errors, ["data", "choices", str(i), "name"], "BASE_TYPE_BAD_LENGTH", "Must be 1-100 long.")
-        if isinstance(c.get("value"), str) and len(c["value"]) > 100:
-            _limit(errors, ["data", "choices", str(i), "value"], "BASE_TYPE_MAX_LENGTH", "Must be ≤ 100 long.")
-    return errors
-
-
-def modal_errors(data: dict) -> dict:
-    """Validation of a modal: title ≤ 45, 1-5 components, labels ≤ 45, custom ids ≤ 100."""
-    errors: dict = {}
-    if not 1 <= len(data.get("title") or "") <= 45:
-        _limit(errors, ["data", "title"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 45 in length.")
-    rows = data.get("components") or []
-    if not 1 <= len(rows) <= 5:
-        _limit(errors, ["data", "components"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
-    for i, item in enumerate(modal_inputs(rows)):
-        if len(item.get("label") or "") > 45 or len(item.get("custom_id") or "") > 100:
-            _limit(errors, ["data", "components", str(i)], "BASE_TYPE_MAX_LENGTH", "Label or custom_id too long.")
-    return errors
+def interaction(interaction_id: str, token: str, app_id: str, kind: int, data: dict, user: FakeUser,
+                guild_id: str, channel: dict, **extra: Any) -> dict:
+    """The INTERACTION_CREATE payload (2 command, 3 component, 4 autocomplete, 5 modal submit) in a guild channel."""
+    return {"id": interaction_id, "application_id": app_id, "type": kind, "data": data, "token": token, "version": 1,
+            "guild_id": guild_id, "channel_id": channel["id"], "channel": channel, "member": user.member(),
+            "app_permissions": str(0xFFFFFFFF), "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
+            "authorizing_integration_owners": {"0": guild_id}, "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024, **extra}
 
 
 def modal_inputs(components: list[dict]) -> list[dict]:

@@ -8,7 +8,7 @@ from typing import AsyncIterator
 import aiohttp
 import pytest
 
-from .fake_discord import FakeDiscord, FakeInteraction
+from ..fakes.discord import FakeDiscord, FakeInteraction
 
 
 @pytest.fixture
@@ -28,8 +28,8 @@ async def call(fake: FakeDiscord, method: str, path: str, body: object = None) -
 
 
 def pending(fake: FakeDiscord, age: float) -> FakeInteraction:
-    ix = FakeInteraction("1", "tok", 2, "ask", fake.owner, fake.channel_id, time.monotonic() - age)
-    fake.interactions[ix.id] = ix
+    ix = FakeInteraction("1", "tok", 2, "ask", fake.guild.owner, fake.channel_id, time.monotonic() - age)
+    fake.world.interactions[ix.id] = ix
     return ix
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest_bot import Harness, bot_engine, connected, discord_env, done  # noqa: F401
+from .harness import Harness, HastyEngine, connected, done
 
 
 def edits(env: Harness, token: str) -> list[str]:
@@ -22,6 +22,15 @@ async def test_rebuild_by_a_moderator_shows_progress(discord_env: Harness) -> No
     assert steps[-1].startswith("Index rebuilt: ") and not ix.ephemeral()
     assert env.bot.engine.status().collection != collection
     assert int(env.commands["rebuild-index"]["default_member_permissions"]) == 1 << 5  # a hint only...
+
+
+async def test_progress_faster_than_edits_are_allowed_is_coalesced(bot_engine: Any) -> None:
+    engine = HastyEngine(bot_engine)
+    async with connected(engine) as env:  # the fake answers 429 to a 6th edit of one message within its window
+        ix = await done(env, await env.slash("rebuild-index", env.member("mod", moderator=True)))
+        await env.wait_for(lambda: "Index rebuilt" in ix.text, 60)
+        steps = edits(env, ix.token)
+    assert 2 <= len(steps) < engine.burst and steps[0] == "Rebuilding the index… ▱▱▱▱▱▱▱▱▱▱ 0/40 articles (0%)"
 
 
 async def test_moderator_commands_are_refused_for_members(discord_env: Harness) -> None:
