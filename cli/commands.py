@@ -95,7 +95,7 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
             if target.startswith(("http://", "https://")):
                 result = engine.add_url(target)
             else:
-                result = engine.add_path(Path(target), refresh=False)
+                result = engine.add_path(Path(target))
         except NewsdeskError as exc:
             failures += 1
             print(f"error: {printable(target[:300])}: {printable(str(exc))}", file=sys.stderr)

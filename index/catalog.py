@@ -1,47 +1,32 @@
-"""The article database (SQLite): stored articles, their chunks, the embedding cache, index state."""
+"""The catalog (SQLite): articles, their chunks and keyword index, the index state and the write journal.
+
+Several processes may share it (the bot and a `newsdesk add` from a shell): WAL mode, a busy timeout, and
+every change in one transaction that also bumps `index_state.change_seq`, which others watch.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
-
-import numpy as np
+from typing import Iterable, Iterator
 
 from .articles import Article
 from .errors import StoreError
 from .results import ArticleInfo
 
-if TYPE_CHECKING:
-    from .embedcache import EmbeddingCache
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, outlet TEXT, published TEXT, url TEXT,
-    authors TEXT NOT NULL DEFAULT '[]', body TEXT NOT NULL, content_hash TEXT NOT NULL,
-    added_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    id TEXT PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL, text TEXT NOT NULL, embed_key TEXT NOT NULL, sentences TEXT
-);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE TABLE IF NOT EXISTS chunks_next (
-    id TEXT PRIMARY KEY, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL, text TEXT NOT NULL,
-    embed_key TEXT NOT NULL, sentences TEXT, content_hash TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+BUSY_SECONDS = 30
+_BATCH = 500
 
 
 @dataclass(frozen=True)
 class ChunkRow:
-    """A chunk as stored: its id, article, position, text and embedding-cache key."""
+    """A chunk as stored: its id, article, position, text, embedding-cache key and sentence spans."""
 
     id: str
     article_id: str
@@ -49,51 +34,138 @@ class ChunkRow:
     text: str
     embed_key: str
     sentences: tuple[tuple[int, int], ...] = ()  # (start, end) of each sentence in text
+    seq: int = 0  # the catalog's integer key (also the chunk's row in the keyword index)
 
     @classmethod
     def from_db(cls, row: tuple) -> "ChunkRow":
-        """A row as selected by _CHUNK_COLUMNS."""
-        *head, spans = row
-        return cls(*head, sentences=tuple(tuple(s) for s in json.loads(spans)) if spans else ())
+        """A row as selected by CHUNK_COLUMNS."""
+        seq, chunk_id, article_id, ordinal, text, embed_key, spans = row
+        sentences = tuple((int(s[0]), int(s[1])) for s in json.loads(spans)) if spans else ()
+        return cls(chunk_id, article_id, ordinal, text, embed_key, sentences, seq)
 
 
-_CHUNK_COLUMNS = "id, article_id, ordinal, text, embed_key, sentences"
+CHUNK_COLUMNS = "seq, id, article_id, ordinal, text, embed_key, sentences"
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """The one row of index state."""
+
+    generation: int
+    collection: str | None
+    chunking: str | None
+    needs_rebuild: bool
+    change_seq: int
+    seeded: bool
 
 
 class Catalog:
-    """SQLite-backed store of articles and chunks; safe to share between threads."""
+    """The SQLite catalog, shared by threads and processes: writes go through one connection (one
+    transaction at a time); each thread reads through its own, so questions never wait behind a write."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        if "sentences" not in {r[1] for r in self._db.execute("PRAGMA table_info(chunks)")}:
-            self._db.execute("ALTER TABLE chunks ADD COLUMN sentences TEXT")  # catalogs made before chunks kept their sentences
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
         self._lock = threading.RLock()
+        self._db = _connect(self.path, read_only)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The write connection (callers hold `lock` while they use it)."""
+        return self._db
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock guarding the write connection."""
+        return self._lock
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection (it sees every committed change)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = _connect(self.path, self.read_only, reader=True)
+            with self._lock:
+                self._readers.append(db)
+        return db
 
     def close(self) -> None:
         """Close the database."""
         with self._lock:
+            for db in self._readers:
+                db.close()
             self._db.close()
 
-    def _query(self, sql: str, params: Iterable = ()) -> list[tuple]:
+    def query(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        """Rows of a read."""
+        try:
+            return self.reader().execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise store_error("read the catalog", exc) from exc
+
+    @contextlib.contextmanager
+    def transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on any error)."""
+        if self.read_only:
+            raise StoreError(f"Cannot {what}: the data directory is read-only.")
         with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise store_error(what, exc) from exc
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise store_error(what, exc) from exc
+                raise
+
+    # state ----------------------------------------------------------------------------------------
+    def state(self) -> IndexState:
+        """The index state row."""
+        row = self.query("SELECT generation, collection, chunking, needs_rebuild, change_seq, seeded"
+                         " FROM index_state WHERE id = 1")
+        if not row:
+            return IndexState(0, None, None, False, 0, False)
+        g, c, ch, nr, seq, seeded = row[0]
+        return IndexState(int(g), c, ch, bool(nr), int(seq), bool(seeded))
+
+    def change_seq(self) -> int:
+        """The counter every committed change bumps."""
+        return self.state().change_seq
+
+    def set_state(self, db: sqlite3.Connection | None = None, **values: object) -> None:
+        """Update fields of the index state (inside the caller's transaction when db is given)."""
+        if not values:
+            return
+        columns = ", ".join(f"{k} = ?" for k in values)
+        sql = f"UPDATE index_state SET {columns} WHERE id = 1"
+        if db is not None:
+            db.execute(sql, tuple(values.values()))
+        else:
+            with self.transaction("update the index state") as tx:
+                tx.execute(sql, tuple(values.values()))
+
+    @staticmethod
+    def bump(db: sqlite3.Connection, article_ids: Iterable[str] = ()) -> None:
+        """Record a change (inside a transaction): the counter others watch, and the changed articles."""
+        db.execute("UPDATE index_state SET change_seq = change_seq + 1 WHERE id = 1")
+        db.executemany("INSERT INTO change_log(article_id) VALUES(?)", [(a,) for a in article_ids])
 
     # articles -------------------------------------------------------------------------------------
     def content_hash(self, article_id: str) -> str | None:
         """The stored version's content hash, or None when the article is not stored."""
-        rows = self._query("SELECT content_hash FROM articles WHERE id=?", (article_id,))
+        rows = self.query("SELECT content_hash FROM articles WHERE id=?", (article_id,))
         return rows[0][0] if rows else None
 
     def article(self, article_id: str) -> Article | None:
         """The stored article, or None."""
-        rows = self._query(
-            "SELECT title, body, outlet, published, url, authors FROM articles WHERE id=?", (article_id,)
-        )
+        rows = self.query("SELECT title, body, outlet, published, url, authors FROM articles WHERE id=?",
+                          (article_id,))
         if not rows:
             return None
         title, body, outlet, published, url, authors = rows[0]
@@ -102,28 +174,22 @@ class Catalog:
 
     def article_ids(self) -> list[str]:
         """Every stored article's id, oldest added first."""
-        return [r[0] for r in self._query("SELECT id FROM articles ORDER BY added_at, id")]
-
-    def iter_articles(self) -> Iterator[Article]:
-        """Every stored article, oldest added first."""
-        for article_id in self.article_ids():
-            article = self.article(article_id)
-            if article is not None:
-                yield article
+        return [r[0] for r in self.query("SELECT id FROM articles ORDER BY added_at, id")]
 
     def infos(self, query: str | None = None, limit: int | None = None) -> list[ArticleInfo]:
-        """Article listings, newest published first; optionally filtered by a substring."""
-        sql = ("SELECT a.id, a.title, a.outlet, a.published, a.url, a.added_at, "
-               "(SELECT COUNT(*) FROM chunks c WHERE c.article_id=a.id) FROM articles a")
+        """Article listings, newest published first; optionally those whose title/outlet/id/url contain query."""
+        sql = f"SELECT {_INFO_COLUMNS} FROM articles a"
         params: list = []
         if query:
-            sql += " WHERE a.title LIKE ? OR a.outlet LIKE ? OR a.id LIKE ? OR a.url LIKE ?"
-            params = [f"%{query}%"] * 4
+            sql += " WHERE a.title LIKE ? ESCAPE '\\' OR a.outlet LIKE ? ESCAPE '\\' OR a.id LIKE ? ESCAPE '\\'" \
+                   " OR a.url LIKE ? ESCAPE '\\'"
+            like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params = [like] * 4
         sql += " ORDER BY COALESCE(a.published, '') DESC, a.added_at DESC"
         if limit:
             sql += " LIMIT ?"
             params.append(int(limit))
-        return [_info(row) for row in self._query(sql, params)]
+        return [_info(row) for row in self.query(sql, params)]
 
     def info(self, article_id: str) -> ArticleInfo | None:
         """One listing, or None."""
@@ -132,171 +198,147 @@ class Catalog:
 
     def infos_for(self, ids: Iterable[str]) -> list[ArticleInfo]:
         """Listings of the given articles (unknown ids skipped)."""
-        ids = list(ids)
         out: list[ArticleInfo] = []
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
+        for part in _batches(list(ids)):
             marks = ",".join("?" * len(part))
-            out += [_info(r) for r in self._query(
-                "SELECT a.id, a.title, a.outlet, a.published, a.url, a.added_at, "
-                f"(SELECT COUNT(*) FROM chunks c WHERE c.article_id=a.id) FROM articles a WHERE a.id IN ({marks})",
-                part)]
+            out += [_info(r) for r in self.query(f"SELECT {_INFO_COLUMNS} FROM articles a WHERE a.id IN ({marks})",
+                                                 part)]
         return out
 
     def published_dates(self, ids: Iterable[str]) -> dict[str, date | None]:
         """Publication date of each stored article among ids."""
-        ids = list(ids)
         out: dict[str, date | None] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
+        for part in _batches(list(ids)):
             marks = ",".join("?" * len(part))
-            for article_id, published in self._query(f"SELECT id, published FROM articles WHERE id IN ({marks})", part):
+            for article_id, published in self.query(f"SELECT id, published FROM articles WHERE id IN ({marks})",
+                                                    part):
                 out[article_id] = date.fromisoformat(published) if published else None
         return out
 
+    def titles(self, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """(title, url) of each stored article among ids."""
+        out: dict[str, tuple[str, str | None]] = {}
+        for part in _batches(list(ids)):
+            marks = ",".join("?" * len(part))
+            for article_id, title, url in self.query(f"SELECT id, title, url FROM articles WHERE id IN ({marks})",
+                                                     part):
+                out[article_id] = (title, url)
+        return out
+
+    def chunk_count(self) -> int:
+        """How many chunks are stored (remembered until the next change)."""
+        seq = self.change_seq()
+        cached = getattr(self, "_chunk_total", None)
+        if cached is None or cached[0] != seq:
+            cached = self._chunk_total = (seq, self.counts()[1])
+        return int(cached[1])
+
     def counts(self) -> tuple[int, int]:
         """(articles, chunks)."""
-        (articles,), = self._query("SELECT COUNT(*) FROM articles")
-        (chunks,), = self._query("SELECT COUNT(*) FROM chunks")
-        return articles, chunks
-
-    def save(self, article: Article, chunks: list[ChunkRow]) -> list[str]:
-        """Store an article and its chunks in one transaction; returns the ids of the chunks it replaced."""
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                old = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE article_id=?", (article.id,))]
-                self._db.execute("DELETE FROM chunks WHERE article_id=?", (article.id,))
-                self._db.execute(
-                    "INSERT INTO articles(id, title, outlet, published, url, authors, body, content_hash, added_at)"
-                    " VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title=excluded.title,"
-                    " outlet=excluded.outlet, published=excluded.published, url=excluded.url,"
-                    " authors=excluded.authors, body=excluded.body, content_hash=excluded.content_hash",
-                    (article.id, article.title, article.outlet,
-                     article.published.isoformat() if article.published else None, article.url,
-                     json.dumps(list(article.authors)), article.body, article.content_hash, now),
-                )
-                self._db.executemany(
-                    "INSERT INTO chunks(id, article_id, ordinal, text, embed_key, sentences) VALUES(?,?,?,?,?,?)",
-                    [(c.id, c.article_id, c.ordinal, c.text, c.embed_key, _spans_json(c.sentences)) for c in chunks],
-                )
-                self._bump_version()
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise StoreError(f"Could not save the article: {exc}") from exc
-        return [c for c in old if c not in {n.id for n in chunks}]
-
-    def delete(self, article_id: str) -> list[str]:
-        """Delete an article and its chunks; returns the chunk ids that were removed."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                old = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))]
-                self._db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
-                self._db.execute("DELETE FROM articles WHERE id=?", (article_id,))
-                self._bump_version()
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise StoreError(f"Could not remove the article: {exc}") from exc
-        return old
+        (articles,), = self.query("SELECT COUNT(*) FROM articles")
+        (chunks,), = self.query("SELECT COUNT(*) FROM chunks")
+        return int(articles), int(chunks)
 
     # chunks ---------------------------------------------------------------------------------------
-    def chunks(self, article_id: str | None = None) -> list[ChunkRow]:
-        """Stored chunks (of one article, or all), in article and position order."""
-        sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks"
-        params: tuple = ()
-        if article_id is not None:
-            sql += " WHERE article_id=?"
-            params = (article_id,)
-        return [ChunkRow.from_db(row) for row in self._query(sql + " ORDER BY article_id, ordinal", params)]
+    def chunks(self, article_id: str) -> list[ChunkRow]:
+        """The stored chunks of one article, in order."""
+        return [ChunkRow.from_db(r) for r in self.query(
+            f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE article_id=? ORDER BY ordinal", (article_id,))]
+
+    def chunks_of(self, article_ids: Iterable[str]) -> list[ChunkRow]:
+        """The chunks of several articles, grouped by article in the order given, each in order."""
+        ids = list(dict.fromkeys(article_ids))
+        found: dict[str, list[ChunkRow]] = {a: [] for a in ids}
+        for part in _batches(ids):
+            marks = ",".join("?" * len(part))
+            for r in self.query(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE article_id IN ({marks})"
+                                " ORDER BY article_id, ordinal", part):
+                found[r[2]].append(ChunkRow.from_db(r))
+        return [row for a in ids for row in found[a]]
 
     def chunk_rows(self, ids: list[str]) -> list[ChunkRow]:
         """The stored chunks among ids, in the order given (unknown ids skipped)."""
         found: dict[str, ChunkRow] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
+        for part in _batches(ids):
             marks = ",".join("?" * len(part))
-            for row in self._query(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", part):
-                found[row[0]] = ChunkRow.from_db(row)
+            for row in self.query(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", part):
+                found[row[1]] = ChunkRow.from_db(row)
         return [found[i] for i in ids if i in found]
 
-    # a rebuild's chunks, staged until it switches over ----------------------------------------------
-    def stage_chunks(self, article: Article, rows: list[ChunkRow]) -> None:
-        """Keep an article's re-chunked rows aside until promote_staged (the live index keeps the old ones)."""
-        with self._lock:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO chunks_next(id, article_id, ordinal, text, embed_key, sentences, content_hash)"
-                " VALUES(?,?,?,?,?,?,?)",
-                [(c.id, c.article_id, c.ordinal, c.text, c.embed_key, _spans_json(c.sentences), article.content_hash)
-                 for c in rows])
+    def chunk_articles(self, ids: Iterable[str]) -> dict[str, str]:
+        """The article of each stored chunk among ids."""
+        out: dict[str, str] = {}
+        for part in _batches(list(ids)):
+            marks = ",".join("?" * len(part))
+            out.update(self.query(f"SELECT id, article_id FROM chunks WHERE id IN ({marks})", part))
+        return out
 
-    def promote_staged(self) -> None:
-        """Replace the chunks of every staged article that is still stored in the same version; clear the stage."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                current = ("SELECT n.article_id FROM chunks_next n JOIN articles a"
-                           " ON a.id = n.article_id AND a.content_hash = n.content_hash")
-                self._db.execute(f"DELETE FROM chunks WHERE article_id IN ({current})")
-                self._db.execute(
-                    f"INSERT INTO chunks({_CHUNK_COLUMNS}) SELECT {_CHUNK_COLUMNS} FROM chunks_next"
-                    f" WHERE article_id IN ({current})")
-                self._db.execute("DELETE FROM chunks_next")
-                self._bump_version()
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise StoreError(f"Could not switch to the rebuilt chunks: {exc}") from exc
+    def chunk_ids(self, article_ids: Iterable[str] | None = None) -> set[str]:
+        """Ids of every stored chunk (of the given articles)."""
+        if article_ids is None:
+            return {r[0] for r in self.query("SELECT id FROM chunks")}
+        out: set[str] = set()
+        for part in _batches(list(article_ids)):
+            marks = ",".join("?" * len(part))
+            out.update(r[0] for r in self.query(f"SELECT id FROM chunks WHERE article_id IN ({marks})", part))
+        return out
 
-    def clear_staged(self) -> None:
-        """Forget staged chunks (a rebuild failed or starts afresh)."""
-        with self._lock:
-            self._db.execute("DELETE FROM chunks_next")
+    def chunk_keys_of(self, article_ids: Iterable[str]) -> list[tuple[int, str, str, str]]:
+        """(number, chunk id, article id, embedding key) of every chunk of the articles, in the order given."""
+        ids = list(dict.fromkeys(article_ids))
+        found: dict[str, list[tuple[int, str, str, str]]] = {a: [] for a in ids}
+        for part in _batches(ids):
+            marks = ",".join("?" * len(part))
+            for row in self.query(f"SELECT seq, id, article_id, embed_key FROM chunks WHERE article_id IN ({marks})"
+                                  " ORDER BY article_id, ordinal", part):
+                found[row[2]].append((int(row[0]), row[1], row[2], row[3]))
+        return [row for a in ids for row in found[a]]
 
-    def chunk_ids(self) -> set[str]:
-        """Ids of every stored chunk."""
-        return {r[0] for r in self._query("SELECT id FROM chunks")}
+    def articles_of_seqs(self, seqs: Iterable[int]) -> dict[int, str]:
+        """The article of each chunk number among seqs."""
+        out: dict[int, str] = {}
+        for part in _batches(list(seqs)):  # type: ignore[arg-type]
+            marks = ",".join("?" * len(part))
+            out.update((int(s), a) for s, a in self.query(f"SELECT seq, article_id FROM chunks WHERE seq IN ({marks})",
+                                                          part))
+        return out
 
-    # embedding cache, kept in the catalog by earlier versions --------------------------------------
-    def move_embeddings_to(self, cache: "EmbeddingCache") -> None:
-        """Move vectors cached in the catalog's own table (earlier versions) into the embedding cache."""
+    def chunk_ids_in(self, ids: Iterable[str]) -> set[str]:
+        """The stored chunk ids among ids."""
+        out: set[str] = set()
+        for part in _batches(list(ids)):
+            marks = ",".join("?" * len(part))
+            out.update(r[0] for r in self.query(f"SELECT id FROM chunks WHERE id IN ({marks})", part))
+        return out
+
+    def article_batches(self, size: int) -> Iterator[list[str]]:
+        """Every article id, in batches (by id order, so that a changing table is walked once)."""
+        last = ""
         while True:
-            rows = self._query("SELECT key, vector FROM embeddings LIMIT 20000")
-            if not rows:
+            ids = [r[0] for r in self.query("SELECT id FROM articles WHERE id > ? ORDER BY id LIMIT ?", (last, size))]
+            if not ids:
                 return
-            cache.put({key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows})
-            with self._lock:
-                self._db.executemany("DELETE FROM embeddings WHERE key=?", [(r[0],) for r in rows])
-
-    # state ----------------------------------------------------------------------------------------
-    def get_state(self, key: str, default: str | None = None) -> str | None:
-        """A value of the index state."""
-        rows = self._query("SELECT value FROM state WHERE key=?", (key,))
-        return rows[0][0] if rows else default
-
-    def set_state(self, key: str, value: str) -> None:
-        """Set a value of the index state."""
-        with self._lock:
-            self._db.execute("INSERT INTO state(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                             (key, value))
-
-    @property
-    def version(self) -> int:
-        """A counter bumped by every change to the articles."""
-        return int(self.get_state("version", "0") or 0)
-
-    def _bump_version(self) -> None:
-        self._db.execute(
-            "INSERT INTO state(key, value) VALUES('version', '1') "
-            "ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+1"
-        )
+            yield ids
+            last = ids[-1]
 
 
-def _spans_json(spans: tuple[tuple[int, int], ...]) -> str | None:
+_INFO_COLUMNS = ("a.id, a.title, a.outlet, a.published, a.url, a.added_at, "
+                 "(SELECT COUNT(*) FROM chunks c WHERE c.article_id=a.id)")
+
+
+def _batches(items: list, size: int = _BATCH) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def spans_json(spans: tuple[tuple[int, int], ...]) -> str | None:
+    """Sentence spans as stored."""
     return json.dumps(spans, separators=(",", ":")) if spans else None
+
+
+def now_text() -> str:
+    """The current UTC time as stored."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _info(row: tuple) -> ArticleInfo:
@@ -306,3 +348,50 @@ def _info(row: tuple) -> ArticleInfo:
         published=date.fromisoformat(published) if published else None,
         added_at=datetime.fromisoformat(added_at) if added_at else None,
     )
+
+
+def store_error(what: str, exc: sqlite3.Error) -> StoreError:
+    """A catalog failure as the user should read it."""
+    text = str(exc)
+    lower = text.lower()
+    if "full" in lower or "too large" in lower:
+        reason = "the disk is full (free some space and try again)"
+    elif "readonly" in lower or "read-only" in lower:
+        reason = "the data directory is read-only"
+    elif "locked" in lower or "busy" in lower:
+        reason = "another process kept the catalog busy; try again"
+    elif "malformed" in lower or "not a database" in lower:
+        reason = f"the catalog is damaged ({text}); restore newsdesk.sqlite3 from a backup"
+    else:
+        reason = text
+    return StoreError(f"Could not {what}: {reason}.")
+
+
+def _connect(path: Path, read_only: bool, reader: bool = False) -> sqlite3.Connection:
+    where = str(path)
+    if path.is_dir():
+        raise StoreError(f"The catalog {where} is a folder, not a file; check NEWSDESK_DATA_DIR.")
+    try:
+        if read_only:
+            if not path.exists():
+                raise StoreError(f"The data directory is read-only and holds no catalog ({where}).")
+            db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False,
+                                 isolation_level=None)
+        else:
+            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_SECONDS)
+            if reader:
+                db.execute("PRAGMA query_only=ON")
+            else:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise StoreError(f"The catalog {where} is damaged or is not a Newsdesk catalog ({exc}). Restore it "
+                             "from a backup; or move the data directory aside and add the articles again.") from exc
+        if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+            reason = "permission denied" if path.exists() and not os.access(path, os.R_OK) else str(exc)
+            raise StoreError(f"The catalog {where} cannot be opened ({reason}).") from exc
+        raise store_error("open the catalog", exc) from exc
+    return db

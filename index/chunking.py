@@ -15,14 +15,11 @@ from .embedcache import EmbeddingCache, cache_key
 
 if TYPE_CHECKING:  # LlamaIndex is imported when articles are chunked, not when questions are answered
     from llama_index.core.node_parser import SentenceSplitter
-    from llama_index.core.schema import TextNode
 
     from .embedding import Embedder
 
-# Shown to the embedder with every chunk; the rest of the metadata is for citations only.
+# Shown to the embedder with every chunk; the other keys only size the chunks (LlamaIndex leaves room for them).
 _EMBED_KEYS = ("title",)
-# Bumped whenever the text chunks are embedded or indexed as changes (a rebuild brings the index up to date).
-CHUNKING_VERSION = "3"  # 3: chunks store their sentence boundaries
 
 _SLUG_NOISE = {"index", "html", "htm", "php", "aspx", "gallery", "live", "news", "videos", "video"}
 
@@ -69,11 +66,12 @@ def article_metadata(article: Article) -> dict:
 
 @dataclass
 class ChunkedArticle:
-    """An article's chunks as LlamaIndex nodes (with embeddings) and as catalog rows, and the title it is
+    """An article's chunks as catalog rows, the text each is embedded as, and the title the article is
     indexed with (embedded on its own too: the title signal of retrieval)."""
 
-    nodes: list["TextNode"]
+    article: Article
     rows: list[ChunkRow]
+    texts: list[str]
     title: str = ""
     title_key: str = ""
 
@@ -127,7 +125,7 @@ def mended_spans(text: str, spans: Iterable[tuple[int, int]]) -> tuple[tuple[int
 
 
 def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str) -> ChunkedArticle:
-    """Split an article into nodes with stable ids and the text each is embedded as."""
+    """Split an article into chunks with stable ids (article, version, position) and their embed texts."""
     from llama_index.core import Document
 
     metadata = article_metadata(article)
@@ -136,59 +134,45 @@ def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str
         id_=article.id, text=article.body, metadata=metadata,
         excluded_embed_metadata_keys=excluded, excluded_llm_metadata_keys=["article_id"],
     )
-    nodes = splitter.get_nodes_from_documents([document])
     version = article.content_hash[:8]
-    rows = []
-    for ordinal, node in enumerate(nodes):
-        node.id_ = f"{article.id}-{version}-{ordinal:04d}"
-        key = cache_key(model_key, embed_text(node))
-        rows.append(ChunkRow(id=node.id_, article_id=article.id, ordinal=ordinal, text=node.text, embed_key=key,
+    title = metadata["title"]
+    rows, texts = [], []
+    for ordinal, node in enumerate(splitter.get_nodes_from_documents([document])):
+        text = embed_text(title, node.text)
+        texts.append(text)
+        rows.append(ChunkRow(id=f"{article.id}-{version}-{ordinal:04d}", article_id=article.id, ordinal=ordinal,
+                             text=node.text, embed_key=cache_key(model_key, text),
                              sentences=sentence_spans(node.text)))
-    return ChunkedArticle(nodes=nodes, rows=rows, title=metadata["title"],
-                          title_key=title_key(model_key, metadata["title"]))
+    return ChunkedArticle(article, rows, texts, title, title_key(model_key, title))
 
 
 def stored_chunks(article: Article, rows: list[ChunkRow], model_key: str) -> ChunkedArticle:
-    """An article's stored chunks as nodes again, as chunk_article made them, without splitting it anew
-    (a rebuild when the chunking has not changed)."""
-    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
-    metadata = article_metadata(article)
-    excluded = [k for k in metadata if k not in _EMBED_KEYS]
-    nodes = [TextNode(id_=row.id, text=row.text, metadata=dict(metadata), excluded_embed_metadata_keys=excluded,
-                      excluded_llm_metadata_keys=["article_id"],
-                      relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article.id)})
-             for row in rows]
-    return ChunkedArticle(nodes=nodes, rows=rows, title=metadata["title"],
-                          title_key=title_key(model_key, metadata["title"]))
+    """An article's stored chunks, as chunk_article made them, without splitting it again."""
+    title = index_title(article.title, article.url)
+    return ChunkedArticle(article, rows, [embed_text(title, r.text) for r in rows], title,
+                          title_key(model_key, title))
 
 
-def embed_text(node: "TextNode") -> str:
-    """The text a chunk is embedded as (the title, then the chunk)."""
-    from llama_index.core.schema import MetadataMode
+def embed_text(title: str, text: str) -> str:
+    """The text a chunk is embedded as: its article's title, then the chunk (the format LlamaIndex's
+    metadata template gave it first, kept so that cached vectors stay valid)."""
+    return f"title: {title}".rstrip() + "\n\n" + text
 
-    return node.get_content(metadata_mode=MetadataMode.EMBED)
 
-
-def embed_chunks(chunked: list[ChunkedArticle], embed_model: "Embedder", cache: EmbeddingCache) -> tuple[int, int]:
-    """Give every node its embedding, from the cache where possible, and cache each article's title
-    vector; returns (chunks embedded, chunks cached)."""
-    pairs = [(node, row) for c in chunked for node, row in zip(c.nodes, c.rows)]
+def chunk_vectors(chunked: list[ChunkedArticle], embed_model: "Embedder", cache: EmbeddingCache
+                  ) -> tuple[dict[str, np.ndarray], int]:
+    """The vector of every chunk and title (by cache key), embedding only what the cache lacks; returns
+    them and how many chunks were embedded."""
+    wanted = {row.embed_key: text for c in chunked for row, text in zip(c.rows, c.texts)}
     titles = {c.title_key: c.title for c in chunked if c.title}
-    cached = cache.get(sorted({row.embed_key for _, row in pairs} | set(titles)))
-    missing: dict[str, str] = {k: t for k, t in titles.items() if k not in cached}
-    for node, row in pairs:
-        if row.embed_key not in cached:
-            missing[row.embed_key] = embed_text(node)
-    cached.update(embed_into_cache(missing, embed_model, cache))
-    for node, row in pairs:
-        node.embedding = np.asarray(cached[row.embed_key], dtype=np.float32).tolist()
-    embedded = len({row.embed_key for _, row in pairs} & set(missing))
-    return embedded, len(pairs) - embedded
+    found = cache.get(list(wanted) + list(titles))
+    missing = {k: t for k, t in {**wanted, **titles}.items() if k not in found}
+    found.update(embed_into_cache(missing, embed_model, cache))
+    return found, len(set(missing) & set(wanted))
 
 
 def embed_into_cache(texts: dict[str, str], embed_model: "Embedder", cache: EmbeddingCache) -> dict[str, np.ndarray]:
-    """Embed texts (by cache key) and remember their vectors in the catalog's cache."""
+    """Embed texts (by cache key) and remember their vectors in the cache."""
     if not texts:
         return {}
     fresh = dict(zip(texts, _embed_texts(embed_model, list(texts.values()))))

@@ -1,23 +1,35 @@
-"""Chroma (embedded or server): collections, add, delete, switch-over.
+"""The vector store (Chroma, embedded or server): a derived index of the vectors whose truth is the embedding
+cache. Each generation has two collections: chunk vectors and title vectors.
 
-Chunks are written through LlamaIndex's Chroma vector store (nodes with their metadata). Questions ask the
-collection directly for ids and distances only: the engine reads passages from its catalog, so the
-adapter's node decoding (and its 2 s import) would be spent for nothing on every question.
+Every call has a deadline (a hung server gives "not answering" in seconds, not a wait forever). Embedded
+Chroma is not safe across processes on its own (a process's in-memory index goes stale when another writes,
+and a stale index written back loses vectors: chroma-core/chroma#3792): `ChromaHandle.reload` gives the
+process a fresh view, which the engine asks for, under the data directory's write lock, whenever the
+catalog says another process changed something.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib
+import logging
+import shutil
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
+
+import numpy as np
 
 from .errors import StoreError
 from .settings import Settings
 
-if TYPE_CHECKING:
-    from llama_index.core.schema import TextNode
-    from llama_index.vector_stores.chroma import ChromaVectorStore
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+WRITE_BATCH = 1000      # vectors per write call (Chroma refuses more than its max batch size, 5,461 here)
+WRITE_TIMEOUT_FACTOR = 6  # a write may take this many times the query timeout
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="chroma")
+_HANDLES: dict[str, "ChromaHandle"] = {}
+_HANDLES_LOCK = threading.Lock()
 
 
 def preload_chromadb() -> threading.Thread:
@@ -28,101 +40,293 @@ def preload_chromadb() -> threading.Thread:
     return thread
 
 
-def make_chroma_client(settings: Settings) -> Any:
-    """An embedded persistent client in the data directory, or an HTTP client when a server is configured."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+def chroma_path(settings: Settings) -> Path:
+    """Where the embedded store lives."""
+    return Path(settings.data_dir) / "chroma"
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    try:
-        if settings.chroma_is_server:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-        path = Path(settings.data_dir) / "chroma"
-        path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except Exception as exc:  # chromadb raises plain exceptions for unreachable servers
-        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_is_server else "the data directory"
-        raise StoreError(f"Cannot open the Chroma store at {where}: {exc}") from exc
+
+class ChromaHandle:
+    """One Chroma client, shared by every engine of this process on the same store, with call deadlines."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedded = not settings.chroma_is_server
+        self.where = (f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if not self.embedded
+                      else f"the vector store in {chroma_path(settings)}")
+        self.version = 0  # bumped by every reload: collections fetched before it are stale
+        self._lock = threading.RLock()
+        self.seen_seq = -1  # the catalog change counter this process's view of the store reflects
+        self.client = self._connect()
+
+    def _connect(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        s = self.settings
+
+        def make() -> Any:
+            if not self.embedded:
+                client = chromadb.HttpClient(host=s.chroma_host, port=s.chroma_port, settings=chroma_settings)
+                client.heartbeat()
+                return client
+            path = chroma_path(s)
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+        return self.call(make, "open")
+
+    def call(self, fn: Callable[[], T], what: str, *, write: bool = False) -> T:
+        """Run a store call with a deadline; StoreError (saying what to do) when it fails or hangs."""
+        timeout = self.settings.chroma_timeout * (WRITE_TIMEOUT_FACTOR if write else 1)
+        future = _POOL.submit(fn)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            raise StoreError(f"{self.where[0].upper()}{self.where[1:]} is not answering (waited {timeout:g} s to "
+                             f"{what}). " + ("Check that the server is running and reachable, then try again."
+                                             if not self.embedded else "Try again; if it persists, restart "
+                                             "Newsdesk.")) from None
+        except StoreError:
+            raise
+        except Exception as exc:  # chromadb raises plain exceptions of many kinds
+            raise StoreError(f"Could not {what} {self.where}: {_reason(exc)}") from exc
+
+    def reload(self) -> None:
+        """A fresh view of an embedded store (another process wrote to it); a server needs none."""
+        if not self.embedded:
+            return
+        with self._lock:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            system = SharedSystemClient._identifier_to_system.pop(str(chroma_path(self.settings)), None)
+            if system is not None:
+                try:
+                    system.stop()
+                except Exception as exc:  # a stopped system can only be dropped
+                    log.debug("stopping the stale Chroma system: %s", exc)
+            self.client = self._connect()
+            self.version += 1
+
+    def collection(self, name: str, create: bool = True) -> Any:
+        """A collection of this store (cosine space)."""
+        client = self.client
+        if create:
+            return self.call(lambda: client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"}),
+                             f"open the collection {name!r} in")
+        return self.call(lambda: client.get_collection(name), f"open the collection {name!r} in")
+
+    def names(self, prefix: str) -> list[str]:
+        """Names of this project's collections."""
+        client = self.client
+        found = self.call(client.list_collections, "list the collections of")
+        names = [c if isinstance(c, str) else c.name for c in found]
+        return sorted(n for n in names if n.startswith(prefix + "-"))
+
+    def drop(self, name: str) -> None:
+        """Delete a collection and, in the embedded store, its segment files (which Chroma leaves behind:
+        chroma-core/chroma#5520)."""
+        client = self.client
+        segments = self._segment_dirs(name)
+        try:
+            self.call(lambda: client.delete_collection(name), f"delete the collection {name!r} from", write=True)
+        except StoreError as exc:
+            if "does not exist" not in str(exc):
+                raise
+        for folder in segments:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _segment_dirs(self, name: str) -> list[Path]:
+        if not self.embedded:
+            return []
+        import sqlite3
+
+        path = chroma_path(self.settings)
+        try:
+            db = sqlite3.connect(f"file:{path / 'chroma.sqlite3'}?mode=ro", uri=True)
+            try:
+                rows = db.execute("SELECT s.id FROM segments s JOIN collections c ON s.collection = c.id"
+                                  " WHERE c.name = ?", (name,)).fetchall()
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return []
+        return [path / r[0] for r in rows if (path / r[0]).is_dir()]
+
+    def remove_orphan_segments(self) -> int:
+        """Delete segment folders of the embedded store that no collection owns; returns how many."""
+        if not self.embedded:
+            return 0
+        import sqlite3
+
+        path = chroma_path(self.settings)
+        try:
+            db = sqlite3.connect(f"file:{path / 'chroma.sqlite3'}?mode=ro", uri=True)
+            try:
+                owned = {r[0] for r in db.execute("SELECT id FROM segments")}
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return 0
+        removed = 0
+        for folder in path.iterdir():
+            if folder.is_dir() and _looks_like_uuid(folder.name) and folder.name not in owned:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
+
+
+def handle_for(settings: Settings) -> ChromaHandle:
+    """The process's handle on the store the settings name (one per embedded path or server)."""
+    key = (f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_is_server
+           else str(chroma_path(settings).resolve()))
+    with _HANDLES_LOCK:
+        handle = _HANDLES.get(key)
+        if handle is None:
+            handle = _HANDLES[key] = ChromaHandle(settings)
+        return handle
+
+
+def forget_handle(settings: Settings) -> None:
+    """Drop the process's handle (the store was moved aside or replaced)."""
+    key = (f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_is_server
+           else str(chroma_path(settings).resolve()))
+    with _HANDLES_LOCK:
+        handle = _HANDLES.pop(key, None)
+    if handle is not None and handle.embedded:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(str(chroma_path(settings)), None)
+        if system is not None:
+            try:
+                system.stop()
+            except Exception as exc:
+                log.debug("stopping a Chroma system: %s", exc)
 
 
 class VectorStore:
-    """One named Chroma collection of chunk vectors (cosine space)."""
+    """One generation of the store: the chunk collection `name` and the title collection `name-titles`."""
 
-    def __init__(self, client: Any, name: str) -> None:
+    def __init__(self, handle: ChromaHandle, name: str, *, create: bool = True) -> None:
+        self.handle = handle
         self.name = name
-        self._client = client
-        try:
-            collection = client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"})
-        except Exception as exc:
-            raise StoreError(f"Cannot open Chroma collection {name!r}: {exc}") from exc
-        self._collection = collection
-        self._store: "ChromaVectorStore | None" = None
+        self._create = create
+        self._version = -1
+        self._chunks: Any = None
+        self._titles: Any = None
+        self._refresh()
 
     @property
-    def llama_store(self) -> "ChromaVectorStore":
-        """The LlamaIndex vector store over this collection."""
-        if self._store is None:
-            from llama_index.vector_stores.chroma import ChromaVectorStore
+    def titles_name(self) -> str:
+        """The title collection's name."""
+        return f"{self.name}-titles"
 
-            self._store = ChromaVectorStore(chroma_collection=self._collection)
-        return self._store
+    def _refresh(self) -> None:
+        if self._version != self.handle.version:
+            self._chunks = self.handle.collection(self.name, self._create)
+            self._titles = self.handle.collection(self.titles_name, self._create)
+            self._version = self.handle.version
 
-    def count(self) -> int:
-        """How many vectors the collection holds."""
-        return self._collection.count()
+    def _call(self, fn: Callable[[Any, Any], T], what: str, *, write: bool = False) -> T:
+        self._refresh()
+        chunks, titles = self._chunks, self._titles
+        return self.handle.call(lambda: fn(chunks, titles), what, write=write)
 
-    def add(self, nodes: Sequence["TextNode"]) -> None:
-        """Add nodes that carry their embeddings; on failure, remove whatever part was added."""
-        if not nodes:
-            return
-        try:
-            self.llama_store.add(list(nodes))
-        except Exception as exc:
-            self.delete_ids([n.node_id for n in nodes], quiet=True)
-            raise StoreError(f"Could not write to the vector store: {exc}") from exc
+    # writing --------------------------------------------------------------------------------------
+    def add_chunks(self, ids: Sequence[str], vectors: np.ndarray, article_ids: Sequence[str]) -> None:
+        """Add (or overwrite) chunk vectors, in batches the store accepts."""
+        for start in range(0, len(ids), WRITE_BATCH):
+            part = slice(start, start + WRITE_BATCH)
+            batch_ids, batch_vectors = list(ids[part]), np.asarray(vectors[part], dtype=np.float32).tolist()
+            metadatas = [{"article_id": a} for a in article_ids[part]]
+            self._call(lambda c, t: c.upsert(ids=batch_ids, embeddings=batch_vectors, metadatas=metadatas),
+                       "write to", write=True)
 
-    def delete_ids(self, ids: Sequence[str], quiet: bool = False) -> None:
-        """Delete vectors by chunk id."""
-        try:
-            for start in range(0, len(ids), 5000):
-                self._collection.delete(ids=list(ids[start : start + 5000]))
-        except Exception as exc:
-            if not quiet:
-                raise StoreError(f"Could not delete from the vector store: {exc}") from exc
+    def add_titles(self, article_ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Add (or overwrite) article title vectors."""
+        for start in range(0, len(article_ids), WRITE_BATCH):
+            part = slice(start, start + WRITE_BATCH)
+            batch_ids, batch_vectors = list(article_ids[part]), np.asarray(vectors[part], dtype=np.float32).tolist()
+            self._call(lambda c, t: t.upsert(ids=batch_ids, embeddings=batch_vectors), "write to", write=True)
 
-    def ids(self) -> set[str]:
+    def delete_chunks(self, ids: Sequence[str]) -> None:
+        """Delete chunk vectors by id."""
+        for start in range(0, len(ids), WRITE_BATCH):
+            part = list(ids[start : start + WRITE_BATCH])
+            self._call(lambda c, t: c.delete(ids=part), "delete from", write=True)
+
+    def delete_titles(self, article_ids: Sequence[str]) -> None:
+        """Delete title vectors by article id."""
+        for start in range(0, len(article_ids), WRITE_BATCH):
+            part = list(article_ids[start : start + WRITE_BATCH])
+            self._call(lambda c, t: t.delete(ids=part), "delete from", write=True)
+
+    def delete_articles(self, article_ids: Sequence[str]) -> None:
+        """Delete every chunk vector of the given articles, whatever version wrote it, and their titles."""
+        for start in range(0, len(article_ids), 100):
+            part = list(article_ids[start : start + 100])
+            self._call(lambda c, t: c.delete(where={"article_id": {"$in": part}}), "delete from", write=True)
+        self.delete_titles(article_ids)
+
+    # reading --------------------------------------------------------------------------------------
+    def query_chunks(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the nearest chunks."""
+        return self._query(vector, k, titles=False)
+
+    def query_titles(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(article id, cosine similarity) of the nearest titles."""
+        return self._query(vector, k, titles=True)
+
+    def _query(self, vector: np.ndarray, k: int, *, titles: bool) -> list[tuple[str, float]]:
+        if k <= 0:
+            return []
+        q = [np.asarray(vector, dtype=np.float32).tolist()]
+
+        def run(c: Any, t: Any) -> dict:
+            collection = t if titles else c
+            n = min(k, collection.count())
+            if n == 0:
+                return {"ids": [[]], "distances": [[]]}
+            return collection.query(query_embeddings=q, n_results=n, include=["distances"])
+
+        result = self._call(run, "search")
+        # In cosine space Chroma's distance is 1 - cosine similarity.
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
+
+    def counts(self) -> tuple[int, int]:
+        """(chunk vectors, title vectors)."""
+        return self._call(lambda c, t: (c.count(), t.count()), "count the vectors in")
+
+    def chunk_ids(self) -> set[str]:
         """Every chunk id in the collection."""
+        return self._ids(titles=False)
+
+    def title_ids(self) -> set[str]:
+        """Every article id with a title vector."""
+        return self._ids(titles=True)
+
+    def _ids(self, *, titles: bool) -> set[str]:
         found: set[str] = set()
         offset = 0
         while True:
-            batch = self._collection.get(include=[], limit=5000, offset=offset)["ids"]
+            batch = self._call(lambda c, t: (t if titles else c).get(include=[], limit=5000, offset=offset)["ids"],
+                               "list the vectors in")
             found.update(batch)
             if len(batch) < 5000:
                 return found
             offset += len(batch)
 
-    def query(self, embedding: Sequence[float], top_k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the nearest chunks."""
-        if top_k <= 0:
-            return []
-        try:
-            result = self._collection.query(query_embeddings=[list(map(float, embedding))], n_results=top_k,
-                                            include=["distances"])
-        except Exception as exc:
-            raise StoreError(f"Could not query the vector store: {exc}") from exc
-        # In cosine space Chroma's distance is 1 - cosine similarity.
-        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
+
+def _looks_like_uuid(name: str) -> bool:
+    parts = name.split("-")
+    return len(name) == 36 and [len(p) for p in parts] == [8, 4, 4, 4, 12]
 
 
-def collection_names(client: Any, prefix: str) -> list[str]:
-    """Names of this project's collections in the client."""
-    names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
-    return sorted(n for n in names if n.startswith(prefix + "-"))
-
-
-def drop_collection(client: Any, name: str) -> None:
-    """Delete a collection if it exists."""
-    try:
-        client.delete_collection(name)
-    except Exception:
-        pass
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    lower = text.lower()
+    if "no space" in lower or "disk is full" in lower or "file too large" in lower or "database or disk" in lower:
+        return "the disk is full (free some space and try again)"
+    if "connect" in lower and ("refused" in lower or "error" in lower):
+        return f"cannot connect ({text[:200]}); check that the server is running"
+    return text[:500]

@@ -113,18 +113,22 @@ def test_remove_takes_every_chunk_and_is_idempotent_in_effect(engine):
 
 
 def test_failed_write_leaves_nothing_half_added(engine, monkeypatch):
+    import index.ingest
+
     engine.add_article(FLOOD_1)
     before = engine.status()
 
-    def broken_save(*args, **kwargs):
+    def broken_save(*args, **kwargs):  # the catalog transaction fails after the vectors were written
         raise StoreError("disk full")
 
-    monkeypatch.setattr(engine._catalog, "save", broken_save)
+    monkeypatch.setattr(index.ingest, "_save", broken_save)
     with pytest.raises(StoreError):
         engine.add_article(FLOOD_2)
     monkeypatch.undo()
     after = engine.status()
     assert (after.articles, after.chunks, after.extra) == (before.articles, before.chunks, before.extra)
+    assert engine._view.live().chunk_ids() == engine._catalog.chunk_ids()
+    assert not engine._catalog.query("SELECT * FROM pending_vectors")
     assert all(p.article_id == FLOOD_1.id for p in engine.retrieve("Elbe flood").passages)
 
 
@@ -173,8 +177,7 @@ def test_interrupted_rebuild_keeps_the_old_index_answering(seeded):
     assert seeded.status().collection == old.collection
     assert not seeded.rebuilding
     assert "Kyiv" in seeded.ask("Which cities were hit?").text
-    names = [c.name for c in seeded._client.list_collections()]
-    assert names == [old.collection]
+    assert seeded._handle.names("newsdesk") == [old.collection, f"{old.collection}-titles"]
 
 
 def test_article_added_during_rebuild_is_in_the_new_index(seeded):
@@ -210,17 +213,17 @@ def test_changed_chunking_is_detected_and_a_rebuild_rechunks_the_stored_articles
 
     from index.engine import Engine
 
-    before = {r.id: r.text for r in seeded._catalog.chunks()}
+    before = seeded._catalog.chunk_ids()
     seeded.close()
     smaller = Engine(with_changes(settings, chunk_size=120, chunk_overlap=10), embed_model=embed_model)
     try:
         assert smaller.needs_rebuild()
         assert "Kharkiv" in smaller.ask("Which cities were hit?").text  # the old index answers meanwhile
         report = smaller.rebuild()
-        rows = smaller._catalog.chunks()
+        rows = smaller._catalog.chunks_of(smaller._catalog.article_ids())
         assert len(rows) > len(before) and report.chunks == len(rows)
         assert all(r.sentences for r in rows)
-        assert smaller._vectors.ids() == {r.id for r in rows}  # the collection and the catalog agree
+        assert smaller._view.live().chunk_ids() == {r.id for r in rows}  # the collection and the catalog agree
         assert not smaller.needs_rebuild()
         answer = smaller.ask("Which cities were hit?")
         assert answer.citations and all(c.quote in {r.text for r in rows} for c in answer.citations)
@@ -233,74 +236,40 @@ def test_changed_chunking_is_detected_and_a_rebuild_rechunks_the_stored_articles
 def test_article_replaced_during_a_rebuild_keeps_its_new_chunks(seeded, monkeypatch, rechunk):
     seeded.add_article(FLOOD_1)
     if rechunk:
-        seeded._catalog.set_state("chunking", "an older chunking")
+        seeded._catalog.set_state(chunking="an older chunking")
     assert seeded.needs_rebuild() is rechunk
     newer = _article(FLOOD_1.title, FLOOD_1.body + " Officials later raised the count to 350.",
                      url=FLOOD_1.url, published=FLOOD_1.published)
-    fill = seeded._fill
+    fill = seeded._generations._fill
 
-    def fill_then_replace(target, progress, rechunk):
-        result = fill(target, progress, rechunk)
+    def fill_then_replace(*args):
+        result = fill(*args)
         seeded.add_article(newer)  # arrives while the rebuild is finishing
         return result
 
-    monkeypatch.setattr(seeded, "_fill", fill_then_replace)
+    monkeypatch.setattr(seeded._generations, "_fill", fill_then_replace)
     seeded.rebuild()
     texts = " ".join(r.text for r in seeded._catalog.chunks(FLOOD_1.id))
     assert "350" in texts
-    assert seeded._vectors.ids() == {r.id for r in seeded._catalog.chunks()}
+    assert seeded._view.live().chunk_ids() == seeded._catalog.chunk_ids()
+    assert seeded._view.live().title_ids() == set(seeded._catalog.article_ids())
 
 
 def test_rebuild_with_unchanged_chunking_reuses_the_stored_chunks_as_they_were(seeded, monkeypatch):
-    import index.engine as engine_module
+    import index.generations
 
-    def stored(vectors):
-        got = vectors._collection.get(include=["metadatas", "documents"])
-        keep = ("article_id", "title", "outlet", "published", "url", "ref_doc_id", "document_id")
-        return {i: (d, {k: m.get(k) for k in keep}) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
-
-    before = stored(seeded._vectors)
-    monkeypatch.setattr(engine_module, "chunk_article", lambda *a, **k: pytest.fail("articles were split again"))
-    seeded.rebuild()
-    assert stored(seeded._vectors) == before
+    before = seeded._catalog.chunks_of(seeded._catalog.article_ids())
+    monkeypatch.setattr(index.generations, "chunk_article", lambda *a, **k: pytest.fail("articles were split again"))
+    report = seeded.rebuild()
+    after = seeded._catalog.chunks_of(seeded._catalog.article_ids())
+    assert [(r.id, r.text) for r in after] == [(r.id, r.text) for r in before] and report.embedded == 0
+    assert seeded._view.live().chunk_ids() == {r.id for r in before}
     assert "Kyiv" in seeded.ask("Which cities were hit?").text
 
 
 def test_the_peace_talks_seed_is_covered(seeded):
     answer = seeded.ask("What happened a day before the peace talks?")
     assert answer.covered and any("talks" in s.text for s in answer.sentences)
-
-
-def test_articles_stored_under_older_url_spellings_move_to_one_id(settings, embed_model, monkeypatch):
-    from dataclasses import replace as with_changes
-
-    from index import articles
-    from index.engine import Engine
-
-    monkeypatch.setattr(articles, "canonical_url", lambda url: url)  # ids as an older version made them
-    older = Engine(settings, embed_model=embed_model)
-    first = with_changes(FLOOD_1, url="https://news.example/flood/index.html")
-    later = with_changes(FLOOD_2, url="https://news.example/flood?cid=feed_partner")
-    kept = with_changes(FLOOD_1, title="Bridge reopens", body="The Augustus bridge reopened to traffic on Monday.",
-                        url="https://news.example/bridge")
-    for article in (first, later, kept):
-        older.add_article(article)
-    stale_ids = {first.id, later.id}
-    older._catalog.set_state("url_ids", "1")
-    older.close()
-    monkeypatch.undo()
-
-    engine = Engine(settings, embed_model=embed_model)
-    merged = articles.url_article_id("https://news.example/flood")
-    assert {i.id for i in engine.list_articles()} == {merged, kept.id}
-    assert not stale_ids & {i.id for i in engine.list_articles()}
-    assert engine.get_article(merged).body == FLOOD_2.body  # the later-added spelling wins
-    status = engine.status()
-    assert status.extra["vectors"] == status.chunks  # no vectors of the old ids left behind
-    passages = engine.retrieve("How many residents were evacuated in Dresden?", as_of=date(2025, 9, 20)).passages
-    assert {p.article_id for p in passages} <= {merged, kept.id} and passages[0].article_id == merged
-    engine.close()
-    assert Engine(settings, embed_model=embed_model).status().chunks == status.chunks  # nothing moves twice
 
 
 def test_one_article_twice_in_a_batch_is_added_once_in_its_last_version(engine):
@@ -311,6 +280,6 @@ def test_one_article_twice_in_a_batch_is_added_once_in_its_last_version(engine):
     results = engine.add_articles([first, later])
     assert [r.status for r in results] == ["added", "added"] and results[0].article.id == later.id
     assert engine.get_article(later.id).body == FLOOD_2.body and engine.status().articles == 1
-    version = engine._catalog.version
+    version = engine._catalog.change_seq()
     assert [r.status for r in engine.add_articles([first, later])] == ["unchanged", "unchanged"]
-    assert engine._catalog.version == version  # nothing written again
+    assert engine._catalog.change_seq() == version  # nothing written again

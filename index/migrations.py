@@ -1,0 +1,184 @@
+"""The catalog's persisted format as one ordered list of numbered migrations (the pattern of simonw/llm's
+embeddings_migrations.py): each runs once, in order, in its own transaction, and is recorded by name."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .embedcache import EmbeddingCache
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a migration may need beyond the catalog's own connection."""
+
+    cache: EmbeddingCache
+    terms_text: Callable[[str, str], str]
+    data_dir: Path
+
+
+Migration = Callable[[sqlite3.Connection, Context], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register a migration; its name (m001_...) fixes its place in the list."""
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def apply(db: sqlite3.Connection, context: Context) -> list[str]:
+    """Run every migration not yet applied; returns the names of those that ran."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {r[0] for r in db.execute("SELECT name FROM _migrations")}
+    ran = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        log.info("Upgrading the catalog: %s", name)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if name not in {r[0] for r in db.execute("SELECT name FROM _migrations")}:  # another process won
+                fn(db, context)
+                db.execute("INSERT INTO _migrations(name, applied_at) VALUES(?, ?)",
+                           (name, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                ran.append(name)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return ran
+
+
+def pending(db: sqlite3.Connection) -> list[str]:
+    """Names of the migrations a catalog still needs (all of them for one that has none)."""
+    try:
+        done = {r[0] for r in db.execute("SELECT name FROM _migrations")}
+    except sqlite3.OperationalError:
+        done = set()
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
+@migration
+def m001_release0(db: sqlite3.Connection, context: Context) -> None:
+    """The schema of the first release (a catalog it made already has it)."""
+    for statement in (
+        """CREATE TABLE IF NOT EXISTS articles (
+            id TEXT PRIMARY KEY, title TEXT NOT NULL, outlet TEXT, published TEXT, url TEXT,
+            authors TEXT NOT NULL DEFAULT '[]', body TEXT NOT NULL, content_hash TEXT NOT NULL,
+            added_at TEXT NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS chunks (
+            id TEXT PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL, text TEXT NOT NULL, embed_key TEXT NOT NULL, sentences TEXT)""",
+        "CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ):
+        db.execute(statement)
+    if "sentences" not in {r[1] for r in db.execute("PRAGMA table_info(chunks)")}:
+        db.execute("ALTER TABLE chunks ADD COLUMN sentences TEXT")
+
+
+@migration
+def m002_embeddings_to_cache(db: sqlite3.Connection, context: Context) -> None:
+    """Vectors move from the catalog's own table to the embedding cache, shared and kept in one place."""
+    last = ""
+    while True:
+        rows = db.execute("SELECT key, vector FROM embeddings WHERE key > ? ORDER BY key LIMIT 20000",
+                          (last,)).fetchall()
+        if not rows:
+            break
+        context.cache.put({key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows})
+        last = rows[-1][0]
+    db.execute("DROP TABLE embeddings")
+
+
+@migration
+def m003_index_state(db: sqlite3.Connection, context: Context) -> None:
+    """One typed row of index state instead of string keys: the live generation, the chunking it was
+    built with, a counter every change bumps (other processes follow it), whether the seeds were added."""
+    state = dict(db.execute("SELECT key, value FROM state").fetchall())
+    db.execute("""CREATE TABLE index_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        generation INTEGER NOT NULL DEFAULT 0,
+        collection TEXT,
+        chunking TEXT,
+        needs_rebuild INTEGER NOT NULL DEFAULT 0,
+        change_seq INTEGER NOT NULL DEFAULT 0,
+        seeded INTEGER NOT NULL DEFAULT 0)""")
+    chunking = state.get("chunking") or None  # "3:200:40" was method 3 (today's), size 200, overlap 40
+    if chunking and chunking.count(":") == 2:
+        method, size_overlap = chunking.split(":", 1)
+        chunking = size_overlap if method == "3" else f"old-{chunking}"
+    db.execute("INSERT INTO index_state(id, generation, collection, chunking, needs_rebuild, change_seq, seeded)"
+               " VALUES(1, ?, ?, ?, ?, ?, ?)",
+               (int(state.get("generation") or 0), state.get("collection") or None, chunking,
+                1 if state.get("needs_rebuild") else 0, int(state.get("version") or 0),
+                1 if state.get("seeded") else 0))
+    db.execute("DROP TABLE state")
+    db.execute("DROP TABLE IF EXISTS chunks_next")
+
+
+@migration
+def m004_chunk_numbers_and_keywords(db: sqlite3.Connection, context: Context) -> None:
+    """Chunks get a stable integer key, and a full-text index (FTS5, BM25 ranking) over their terms that
+    is updated in the same transaction as the chunks themselves."""
+    db.execute("""CREATE TABLE chunks_v2 (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL, text TEXT NOT NULL, embed_key TEXT NOT NULL, sentences TEXT)""")
+    db.execute("INSERT INTO chunks_v2(id, article_id, ordinal, text, embed_key, sentences)"
+               " SELECT id, article_id, ordinal, text, embed_key, sentences FROM chunks ORDER BY article_id, ordinal")
+    db.execute("DROP TABLE chunks")
+    db.execute("ALTER TABLE chunks_v2 RENAME TO chunks")
+    db.execute("CREATE INDEX chunks_article ON chunks(article_id, ordinal)")
+    db.execute("CREATE VIRTUAL TABLE chunk_terms USING fts5(terms, tokenize='unicode61 remove_diacritics 0')")
+    db.execute("CREATE VIRTUAL TABLE chunk_terms_vocab USING fts5vocab(chunk_terms, 'row')")
+    titles = {a: _index_title(t, u) for a, t, u in db.execute("SELECT id, title, url FROM articles")}
+    rows = db.execute("SELECT seq, article_id, text FROM chunks").fetchall()
+    db.executemany("INSERT INTO chunk_terms(rowid, terms) VALUES(?, ?)",
+                   [(seq, context.terms_text(titles.get(a, ""), text)) for seq, a, text in rows])
+    shutil.rmtree(context.data_dir / "bm25", ignore_errors=True)  # the keyword index and vector copies it replaces
+
+
+@migration
+def m005_journal(db: sqlite3.Connection, context: Context) -> None:
+    """A journal of vector-store work in flight (undone or finished after a crash), a log of changed
+    articles (what a rebuild must bring over), and the vector-store generations being built."""
+    db.execute("""CREATE TABLE pending_vectors (
+        id INTEGER PRIMARY KEY, action TEXT NOT NULL CHECK (action IN ('add', 'delete')),
+        chunk_ids TEXT NOT NULL, title_ids TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL)""")
+    db.execute("CREATE TABLE change_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL)")
+    db.execute("""CREATE TABLE generations (
+        number INTEGER PRIMARY KEY, collection TEXT NOT NULL, state TEXT NOT NULL
+            CHECK (state IN ('building', 'live', 'retired')),
+        started_seq INTEGER NOT NULL DEFAULT 0, rechunk INTEGER NOT NULL DEFAULT 0, started_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE staged_chunks (
+        id TEXT PRIMARY KEY, generation INTEGER NOT NULL, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+        text TEXT NOT NULL, embed_key TEXT NOT NULL, sentences TEXT, content_hash TEXT NOT NULL)""")
+    live = db.execute("SELECT generation, collection FROM index_state WHERE id = 1").fetchone()
+    if live and live[1]:
+        db.execute("INSERT INTO generations(number, collection, state, started_at) VALUES(?, ?, 'live', ?)",
+                   (live[0], live[1], datetime.now(timezone.utc).isoformat(timespec="seconds")))
+
+
+def _index_title(title: str, url: str | None) -> str:
+    from .chunking import index_title
+
+    return index_title(title, url)
+
+
+def dumps(ids: list[str]) -> str:
+    """Chunk or title ids as stored in the journal."""
+    return json.dumps(ids, separators=(",", ":"))
