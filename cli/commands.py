@@ -142,7 +142,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace, ctx: Context) -> int:
-    engine = ctx.open_engine()
+    engine = Engine.open(ctx.settings, embed_model=ctx.embed_model, progress=ctx.progress, repair=True)
     report = engine.rebuild(ProgressBar("Rebuilding"))
     print(f"Rebuilt {report.articles} articles / {report.chunks} chunks into {report.collection} in "
           f"{report.seconds:.1f} s ({report.embedded} embedded, {report.cached} from cache)")

@@ -28,7 +28,7 @@ class EmbeddingCache:
         self.path = Path(path)
         try:
             if read_only:
-                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False,
+                self._db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False,
                                            isolation_level=None)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from .migrations import Context, apply, pending
 from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, Retrieval
 from .settings import Settings
-from .store import ChromaHandle, handle_for, preload_chromadb
+from .store import ChromaHandle, chroma_path, handle_for, move_aside, preload_chromadb
 from .view import StoreView
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,21 @@ class Engine:
 
     @classmethod
     def open(cls, settings: Settings, *, embed_model: Embedder | None = None, seed: bool = True,
-             progress: ProgressFactory | None = None, **options: Any) -> "Engine":
+             progress: ProgressFactory | None = None, repair: bool = False, **options: Any) -> "Engine":
         """The one start-up path of every face: open the index (upgrading it), settle what an interrupted
         process left, add the seed articles on first use, restore vectors the store lost, and rebuild when
         the index was built with another embedding model or chunking. `progress(label)` gives a progress
-        callback for each long step."""
-        engine = cls(settings, embed_model=embed_model, **options)
+        callback for each long step. With repair, an embedded vector store that cannot be opened is moved
+        aside and rebuilt from the catalog and the embedding cache."""
+        try:
+            engine = cls(settings, embed_model=embed_model, **options)
+        except StoreError as exc:
+            if not (repair and not settings.chroma_is_server and chroma_path(settings).exists()
+                    and "vector store" in str(exc)):
+                raise
+            moved = move_aside(settings)
+            log.warning("The vector store could not be opened (%s); moved it to %s and rebuilding it", exc, moved)
+            engine = cls(settings, embed_model=embed_model, **options)
         try:
             engine._start(seed, progress)
         except BaseException:
@@ -66,13 +75,13 @@ class Engine:
         self._catalog = _open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only)
         self._locks = DataLocks(data_dir)
         seen = self._catalog.change_seq()
-        self._handle = chroma_handle or handle_for(settings)
-        if self._handle.seen_seq < 0:
+        self._handle = chroma_handle or _open_store(settings, self.read_only)
+        if self._handle is not None and self._handle.seen_seq < 0:
             self._handle.seen_seq = seen
         self._view = StoreView(self._catalog, self._handle, self._locks)
         self._splitter_made: Any = None
         self._splitter_lock = threading.Lock()
-        self._generations = Generations(self._catalog, self._cache, self._handle, self._view, self._locks,
+        self._generations = Generations(self._catalog, self._cache, self._handle, self._view, self._locks,  # type: ignore[arg-type]
                                         self._embed, self._model_key, settings.collection_prefix,
                                         self._chunking_key(), self._splitter)
         self._writer = Writer(self._catalog, self._cache, self._view, self._embed, self._model_key, self._splitter)
@@ -234,6 +243,11 @@ class Engine:
         s = self.settings
         store = f"chroma server {s.chroma_host}:{s.chroma_port}" if s.chroma_is_server else "embedded chroma"
         extra: dict[str, Any] = {}
+        if self._view.handle.client is None:
+            extra["problem"] = ("The data directory is read-only and the vector store cannot be opened that way: "
+                                "questions are answered by keyword search only.")
+            return Status(articles=articles, chunks=chunks, store=store, collection="", embed_model=self._model_key,
+                          data_dir=str(s.data_dir), answerer=self._answerer.name, extra=extra)
         try:
             stored, _, titles_stored, titled = self._generations.missing_vectors()
             extra = {"vectors": stored, "title_vectors": titles_stored}
@@ -278,6 +292,18 @@ def _prepare_data_dir(data_dir: Path) -> bool:
     if not os.access(data_dir, os.R_OK | os.X_OK):
         raise StoreError(f"The data directory {data_dir} cannot be read (permission denied).")
     return not os.access(data_dir, os.W_OK)
+
+
+def _open_store(settings: Settings, read_only: bool) -> ChromaHandle | None:
+    """The vector store; None when the data directory is read-only and the embedded store cannot be opened
+    that way (questions are then answered by keywords, with evidence from the embedding cache)."""
+    try:
+        return handle_for(settings)
+    except StoreError as exc:
+        if not read_only or settings.chroma_is_server:
+            raise
+        log.warning("Answering by keywords only: the embedded vector store cannot be opened read-only (%s)", exc)
+        return None
 
 
 def _open_catalog(path: Path, cache: EmbeddingCache, read_only: bool) -> Catalog:

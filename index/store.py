@@ -58,6 +58,15 @@ class ChromaHandle:
         self.seen_seq = -1  # the catalog change counter this process's view of the store reflects
         self.client = self._connect()
 
+    @classmethod
+    def unavailable(cls) -> "ChromaHandle":
+        """A handle with no store behind it (a read-only data directory the embedded store cannot open)."""
+        handle = cls.__new__(cls)
+        handle.embedded, handle.version, handle.seen_seq, handle.client = True, 0, 0, None
+        handle.where = "the vector store (not available: the data directory is read-only)"
+        handle._lock = threading.RLock()
+        return handle
+
     def _connect(self) -> Any:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
@@ -74,7 +83,14 @@ class ChromaHandle:
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
-        return self.call(make, "open")
+        try:
+            return self.call(make, "open")
+        except StoreError as exc:
+            if self.embedded and "not answering" not in str(exc):
+                raise StoreError(f"{str(exc).rstrip('.')}. Run `newsdesk rebuild` to rebuild the vector store from the catalog and "
+                                 "the embedding cache (nothing is embedded again); the damaged copy is kept as "
+                                 f"{chroma_path(s).name}.damaged-….") from exc
+            raise
 
     def call(self, fn: Callable[[], T], what: str, *, write: bool = False) -> T:
         """Run a store call with a deadline; StoreError (saying what to do) when it fails or hangs."""
@@ -187,13 +203,24 @@ def handle_for(settings: Settings) -> ChromaHandle:
         return handle
 
 
+def move_aside(settings: Settings) -> Path:
+    """Move a damaged embedded store out of the way (kept for inspection); returns where it went."""
+    import time
+
+    forget_handle(settings)
+    path = chroma_path(settings)
+    target = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    path.rename(target)
+    return target
+
+
 def forget_handle(settings: Settings) -> None:
     """Drop the process's handle (the store was moved aside or replaced)."""
     key = (f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_is_server
            else str(chroma_path(settings).resolve()))
     with _HANDLES_LOCK:
-        handle = _HANDLES.pop(key, None)
-    if handle is not None and handle.embedded:
+        _HANDLES.pop(key, None)
+    if not settings.chroma_is_server:  # a failed open may have left its half-made system registered too
         from chromadb.api.shared_system_client import SharedSystemClient
 
         system = SharedSystemClient._identifier_to_system.pop(str(chroma_path(settings)), None)
@@ -221,14 +248,22 @@ class VectorStore:
         """The title collection's name."""
         return f"{self.name}-titles"
 
-    def _refresh(self) -> None:
-        if self._version != self.handle.version:
+    def _refresh(self, force: bool = False) -> None:
+        if force or self._version != self.handle.version:
             self._chunks = self.handle.collection(self.name, self._create)
             self._titles = self.handle.collection(self.titles_name, self._create)
             self._version = self.handle.version
 
     def _call(self, fn: Callable[[Any, Any], T], what: str, *, write: bool = False) -> T:
         self._refresh()
+        try:
+            chunks, titles = self._chunks, self._titles
+            return self.handle.call(lambda: fn(chunks, titles), what, write=write)
+        except StoreError as exc:
+            if "does not exist" not in str(exc):
+                raise
+        # the collection was recreated under us (a server restarted empty, another process's rebuild)
+        self._refresh(force=True)
         chunks, titles = self._chunks, self._titles
         return self.handle.call(lambda: fn(chunks, titles), what, write=write)
 
@@ -327,6 +362,29 @@ def _reason(exc: Exception) -> str:
     lower = text.lower()
     if "no space" in lower or "disk is full" in lower or "file too large" in lower or "database or disk" in lower:
         return "the disk is full (free some space and try again)"
+    if "disk i/o error" in lower:
+        return "the disk is full or cannot be written (disk I/O error); free some space and try again"
     if "connect" in lower and ("refused" in lower or "error" in lower):
         return f"cannot connect ({text[:200]}); check that the server is running"
     return text[:500]
+
+
+class _NoStore:
+    """What answers for the vector store when there is none: no nearest chunks or titles, no vectors."""
+
+    name = ""
+
+    def query_chunks(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Nothing is near: candidates come from keywords."""
+        return []
+
+    def query_titles(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Nothing is near."""
+        return []
+
+    def counts(self) -> tuple[int, int]:
+        """No vectors."""
+        return 0, 0
+
+
+NO_STORE: Any = _NoStore()

@@ -12,7 +12,7 @@ from typing import Iterator
 from .catalog import Catalog
 from .errors import StoreError
 from .locks import DataLocks
-from .store import ChromaHandle, VectorStore
+from .store import NO_STORE, ChromaHandle, VectorStore
 
 log = logging.getLogger(__name__)
 READ_RELOAD_WAIT = 2.0  # a question waits at most this long for a writer before reading a slightly older view
@@ -21,9 +21,9 @@ READ_RELOAD_WAIT = 2.0  # a question waits at most this long for a writer before
 class StoreView:
     """The live generation's collections, kept current with what every process committed."""
 
-    def __init__(self, catalog: Catalog, handle: ChromaHandle, locks: DataLocks) -> None:
+    def __init__(self, catalog: Catalog, handle: ChromaHandle | None, locks: DataLocks) -> None:
         self.catalog = catalog
-        self.handle = handle
+        self.handle = handle or ChromaHandle.unavailable()
         self.locks = locks
         self._lock = threading.RLock()
         self._store: VectorStore | None = None
@@ -31,6 +31,8 @@ class StoreView:
     def live(self) -> VectorStore:
         """The live store for reading, brought up to date with other processes' committed changes."""
         state = self.catalog.state()
+        if self.handle.client is None:
+            return NO_STORE
         with self._lock:
             if state.change_seq != self.handle.seen_seq:
                 if self.handle.embedded and self.handle.seen_seq >= 0:
