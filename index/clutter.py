@@ -40,7 +40,7 @@ class Removed:
     """A line taken out of an article body, and the cue that took it."""
 
     text: str
-    reason: str  # 'repeated', 'credit', 'widget', 'link', 'contact'
+    reason: str  # 'repeated', 'credit', 'widget', 'link', 'timestamp', 'contact'
 
 
 @dataclass(frozen=True)
@@ -183,9 +183,17 @@ _NAME = r"[A-Z][\w.'’&-]*(?: (?:[A-Z][\w.'’&-]*|de|van|von|da|del|la|of|the|
 _CREDIT = re.compile(r"(?:^|[.!?\"”’)]\s+)" + _NAME + r"(?:/" + _NAME + r")+\s*$")
 # A related-story link: a short label glued to the linked headline ("More:Headline", "THE MATCHUP:One reason").
 _GLUED_LINK = re.compile(r"^[^\s:][^:]{0,60}[^\s\d:]:[A-Z\"'‘“$\d]")
-# A video length inside a line ("01:29"), not a clock time ("9:30 a.m.", "4:46 PM").
-_DURATION = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])(?!\s*(?:[ap]\.?m\b|e[sd]?t\b|p[sd]?t\b|c[sd]?t\b))", re.I)
-_SENTENCE_END = re.compile(r"[.!?\"”’)]\s*$")
+# A video length inside a line ("01:29"); a line that tells clock times ("9:30 a.m.", "1:40-1:44 p.m. CDT")
+# holds none.
+_DURATION = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])")
+_CLOCK_TIME = re.compile(r"(?i:\b[ap]\.?m\b)|\b[ECMP][SD]?T\b|\d:\d\d\s*[-–]\s*\d")
+_SENTENCE_END = re.compile(r"[.!?:\"”’)]\s*$")
+# A live blog's time stamp on a line of its own ("Updated Feb. 15, 2024, 12:52 p.m. ET"): a year and a clock
+# time, a few words, none of them a lower-case word other than a.m./p.m.
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
+_PROSE_WORD = re.compile(r"[a-z]{2,}")
+TIMESTAMP_MAX_WORDS = 8
 _CONTACT = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|(?<![\w@])@\w{2,}")
 # Correction notices, in the conventional wording of newsroom corrections (AP and most outlets): a
 # 'Correction:' / 'Clarification:' label, or an opening that speaks of an earlier version of the story.
@@ -207,10 +215,14 @@ def structural_reason(line: str, lines_after: int) -> str | None:
     words = len(line.split())
     if _CREDIT.search(line):
         return "credit"
-    if not _SENTENCE_END.search(line) and not line[:1].isdigit() and (_DURATION.search(line) or _self_repeating(line)):
+    if not _SENTENCE_END.search(line) and not line.lstrip("[(")[:1].isdigit() and (
+            _self_repeating(line) or (_DURATION.search(line) and not _CLOCK_TIME.search(line))):
         return "widget"  # video players and galleries print their item's title twice, or with its length
     if words <= LINK_MAX_WORDS and _GLUED_LINK.match(line):
         return "link"
+    if words <= TIMESTAMP_MAX_WORDS and _YEAR.search(line) and _CLOCK.search(line) and not any(
+            _PROSE_WORD.fullmatch(w.strip(",.;:()")) for w in line.split()):
+        return "timestamp"
     if lines_after < CONTACT_LAST_LINES and words <= CONTACT_MAX_WORDS and _CONTACT.search(line):
         return "contact"
     return None
