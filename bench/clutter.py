@@ -144,13 +144,28 @@ def _confusion(rows: list[tuple[dict, str | None, int]]) -> dict:
     quotable = Counter()
     for s, reason, q in rows:
         quotable[(s["label"], "removed" if reason else "kept")] += q
+    total = sum(quotable.values())
+    kept = sum(n for (label, fate), n in quotable.items() if fate == "kept")
     res["quotable sentences"] = {
+        "in sample": total,
         "clutter before": quotable[("clutter", "kept")] + quotable[("clutter", "removed")],
         "clutter after": quotable[("clutter", "kept")],
         "content before": quotable[("content", "kept")] + quotable[("content", "removed")],
         "content removed": quotable[("content", "removed")],
+        "clutter share before (95% CI)": _share(quotable[("clutter", "kept")] + quotable[("clutter", "removed")], total),
+        "clutter share after (95% CI)": _share(quotable[("clutter", "kept")], kept),
     }
     return res
+
+
+def _share(k: int, n: int) -> str:
+    """k/n as a percentage with its Wilson 95% interval (sentences are counted as independent draws)."""
+    if not n:
+        return "n/a"
+    p, z = k / n, 1.96
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return f"{100 * p:.1f}% ({100 * (centre - half):.1f}–{100 * (centre + half):.1f}%)"
 
 
 # --- corpus: counts over every article ---------------------------------------------------------------
@@ -167,6 +182,7 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
     changed: list[tuple[Doc, str]] = []
     removed_examples: list[tuple[str, str, str]] = []
     reasons_two: dict[str, list[str | None]] = {}
+    notices: Counter = Counter()
     for doc in docs:
         reasons = line_reasons(doc.body, doc.outlet, stats, doc.id)
         reasons_two[doc.id] = reasons
@@ -179,6 +195,7 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
                 removed_q[why] += q
                 removed_lines[why] += 1
                 corrections += why == "correction"
+                notices[doc.id] += why == "correction"
                 if why != "correction":
                     removed_examples.append((why, doc.url, line.strip()))
         cleaned = clean(doc.body, doc.outlet, stats, doc.id)
@@ -197,11 +214,13 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
         "quotable sentences removed (by cue)": dict(removed_q),
         "lines removed (by cue)": dict(removed_lines),
         "correction notices set apart": corrections,
+        "articles with correction notices (with more than 3: corrections listing pages)":
+            f"{sum(n > 0 for n in notices.values())} ({sum(n > 3 for n in notices.values())})",
         "articles changed": len(changed), "articles left with < 10 words": len(emptied),
         "one pass (publication order, no re-clean): lines the two-pass run removes but it keeps": dict(missed),
         "one pass: articles a re-clean policy would clean again": len(reclean),
         "one pass: re-clean events (article, later arrival)": sum(map(len, reclean.values())),
-        "chunks": chunk_changes(changed),
+        "chunks": chunk_changes(changed, docs),
         "seconds": round(time.time() - started, 1),
     }
     if show_removed:
@@ -211,23 +230,30 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
     return out
 
 
-def chunk_changes(changed: list[tuple[Doc, str]]) -> dict:
-    """Chunks of the changed articles before and after cleaning (default splitter settings); a chunk whose
-    text is new must be embedded, the others come from the embedding cache."""
+def chunk_changes(changed: list[tuple[Doc, str]], docs: list[Doc]) -> dict:
+    """Chunks before and after cleaning (default splitter settings); a chunk whose text is new must be
+    embedded, the others come from the embedding cache (keyed by model, title and text)."""
     from llama_index.core import Document
 
     from index.chunking import make_splitter
 
     splitter = make_splitter(CHUNK_SIZE, CHUNK_OVERLAP)
-    before = after = new = 0
-    for doc, body in changed:
-        old = [n.text for n in splitter.get_nodes_from_documents([Document(text=doc.body)])]
-        fresh = [n.text for n in splitter.get_nodes_from_documents([Document(text=body)])] if body else []
-        before += len(old)
-        after += len(fresh)
-        new += len(set(fresh) - set(old))
-    return {"in changed articles before": before, "after": after, "new texts to embed": new,
-            "embedding minutes at 25 chunks/s": round(new / EMBED_RATE / 60, 1)}
+
+    def chunks(text: str) -> list[str]:
+        return [n.text for n in splitter.get_nodes_from_documents([Document(text=text)])] if text else []
+
+    cleaned = {doc.id: body for doc, body in changed}
+    total = before = after = new = 0
+    for doc in docs:
+        old = chunks(doc.body)
+        total += len(old)
+        if doc.id in cleaned:
+            fresh = chunks(cleaned[doc.id])
+            before += len(old)
+            after += len(fresh)
+            new += len(set(fresh) - set(old))
+    return {"corpus chunks": total, "in changed articles before": before, "after": after,
+            "new texts to embed": new, "embedding minutes at 25 chunks/s": round(new / EMBED_RATE / 60, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -261,6 +261,8 @@ def line_reasons(body: str, outlet: str | None, stats: LineStats, article_id: st
         reasons[i] = structural_reason(line, len(filled) - 1 - rank)
         if reasons[i] is None and _repeat_candidate(line) and counts.get(fingerprint(line), 0) + 1 >= REPEAT_ARTICLES:
             reasons[i] = "repeated"
+    if filled and reasons.count("credit") * 2 >= len(filled):  # a photo gallery: its captions are the article
+        reasons = [None if why == "credit" else why for why in reasons]
     return reasons
 
 

@@ -109,6 +109,12 @@ def test_a_photo_caption_with_its_credit_is_removed():
     assert all(line in cleaned.body for line in kept)
 
 
+def test_a_photo_gallery_keeps_its_captions():
+    captions = [f"Fans cheer as the parade passes float {n} on Main Street. Jane Roe/Getty Images" for n in range(3)]
+    body = "\n\n".join(["The best photos of the parade.", *captions])
+    assert clean(body, None, MemoryLineStats()).body == body
+
+
 def test_video_player_text_is_removed_but_clock_times_stay():
     player = [
         "Video Ad Feedback Flooding swamps the town center 02:31 - Source: CNN",
