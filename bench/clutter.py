@@ -209,6 +209,8 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
         for two_why, one_why in zip(reasons_two[doc.id], one[doc.id]):
             if two_why and not one_why:
                 missed[two_why] += 1
+    by_id = {doc.id: doc for doc in docs}
+    recleaned = [(_kept(by_id[i], one[i]), _kept(by_id[i], reasons_two[i])) for i in reclean]
     out = {
         "articles": len(docs), "quotable sentences": quotable_total,
         "quotable sentences removed (by cue)": dict(removed_q),
@@ -220,6 +222,7 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
         "one pass (publication order, no re-clean): lines the two-pass run removes but it keeps": dict(missed),
         "one pass: articles a re-clean policy would clean again": len(reclean),
         "one pass: re-clean events (article, later arrival)": sum(map(len, reclean.values())),
+        "one pass: chunks of re-cleaned articles (before, new texts to embed)": _rechunk(recleaned),
         "chunks": chunk_changes(changed, docs),
         "seconds": round(time.time() - started, 1),
     }
@@ -230,25 +233,43 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
     return out
 
 
+def _kept(doc: Doc, reasons: list[str | None]) -> str:
+    return "\n".join(line for line, why in zip(doc.lines, reasons) if not why)
+
+
+def _rechunk(pairs: list[tuple[str, str]]) -> tuple[int, int]:
+    splitter = _splitter()
+    before = new = 0
+    for old_body, new_body in pairs:
+        old = _chunks(splitter, old_body)
+        before += len(old)
+        new += len(set(_chunks(splitter, new_body)) - set(old))
+    return before, new
+
+
+def _splitter():  # type: ignore[no-untyped-def]
+    from index.chunking import make_splitter
+
+    return make_splitter(CHUNK_SIZE, CHUNK_OVERLAP)
+
+
+def _chunks(splitter, text: str) -> list[str]:  # type: ignore[no-untyped-def]
+    from llama_index.core import Document
+
+    return [n.text for n in splitter.get_nodes_from_documents([Document(text=text)])] if text.strip() else []
+
+
 def chunk_changes(changed: list[tuple[Doc, str]], docs: list[Doc]) -> dict:
     """Chunks before and after cleaning (default splitter settings); a chunk whose text is new must be
     embedded, the others come from the embedding cache (keyed by model, title and text)."""
-    from llama_index.core import Document
-
-    from index.chunking import make_splitter
-
-    splitter = make_splitter(CHUNK_SIZE, CHUNK_OVERLAP)
-
-    def chunks(text: str) -> list[str]:
-        return [n.text for n in splitter.get_nodes_from_documents([Document(text=text)])] if text else []
-
+    splitter = _splitter()
     cleaned = {doc.id: body for doc, body in changed}
     total = before = after = new = 0
     for doc in docs:
-        old = chunks(doc.body)
+        old = _chunks(splitter, doc.body)
         total += len(old)
         if doc.id in cleaned:
-            fresh = chunks(cleaned[doc.id])
+            fresh = _chunks(splitter, cleaned[doc.id])
             before += len(old)
             after += len(fresh)
             new += len(set(fresh) - set(old))

@@ -19,6 +19,8 @@ REPEAT_ARTICLES = 5
 # ("Alabama", "1. Extreme weather") that give the paragraphs below them their context.
 REPEAT_MIN_WORDS = 4
 LINK_MAX_WORDS = 30      # a glued 'Label:Headline' link is one headline; longer lines are paragraphs
+CREDIT_MAX_WORDS = 80    # a caption and its credit; longer lines are slide shows run together, or paragraphs
+WIDGET_MAX_WORDS = 60    # a player's or a shop card's title twice; longer lines are paragraphs run together
 CONTACT_LAST_LINES = 3   # contact and bio lines close an article; handles higher up are quoted posts
 CONTACT_MAX_WORDS = 80
 CORRECTION_MAX_WORDS = 150
@@ -187,7 +189,7 @@ _GLUED_LINK = re.compile(r"^[^\s:][^:]{0,60}[^\s\d:]:[A-Z\"'‘“$\d]")
 # holds none.
 _DURATION = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])")
 _CLOCK_TIME = re.compile(r"(?i:\b[ap]\.?m\b)|\b[ECMP][SD]?T\b|\d:\d\d\s*[-–]\s*\d")
-_SENTENCE_END = re.compile(r"[.!?:\"”’)]\s*$")
+_SENTENCE_END = re.compile(r"[.!?:\"'”’)]\s*$")
 # A live blog's time stamp on a line of its own ("Updated Feb. 15, 2024, 12:52 p.m. ET"): a year and a clock
 # time, a few words, none of them a lower-case word other than a.m./p.m.
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
@@ -213,9 +215,9 @@ def structural_reason(line: str, lines_after: int) -> str | None:
     """Why a line is clutter by its form alone (no outlet statistics), or None; lines_after counts the
     non-empty lines that follow it in the body."""
     words = len(line.split())
-    if _CREDIT.search(line):
+    if words <= CREDIT_MAX_WORDS and _CREDIT.search(line):
         return "credit"
-    if not _SENTENCE_END.search(line) and not line.lstrip("[(")[:1].isdigit() and (
+    if words <= WIDGET_MAX_WORDS and not _SENTENCE_END.search(line) and not line.lstrip("[(")[:1].isdigit() and (
             _self_repeating(line) or (_DURATION.search(line) and not _CLOCK_TIME.search(line))):
         return "widget"  # video players and galleries print their item's title twice, or with its length
     if words <= LINK_MAX_WORDS and _GLUED_LINK.match(line):

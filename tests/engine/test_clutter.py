@@ -126,6 +126,13 @@ def test_video_player_text_is_removed_but_clock_times_stay():
     assert all(line in cleaned.body for line in kept)
 
 
+def test_a_whole_article_run_into_one_line_is_not_taken_for_a_widget_or_a_caption():
+    story = " ".join(f"The council of town {n} met on Monday and the council of town {n} voted for the plan."
+                     for n in range(8))
+    for line in (story + " Skip advert", story + " The vote ended late. Jane Roe/Getty Images"):
+        assert line in clean(_page(1, line), None, MemoryLineStats()).body
+
+
 def test_a_glued_related_link_is_removed_but_a_paragraph_after_a_label_stays():
     link = "More:Council approves new library budget after long debate"
     paragraph = ("Springfield:The council approved the budget on Monday after a debate that lasted six hours. "
