@@ -17,9 +17,13 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.articles import url_article_id
-from index.clutter import MemoryLineStats, body_fingerprints, clean, line_reasons, outlet_key
+from index.clutter import MemoryLineStats, body_fingerprints, clean, kept_text, line_reasons, outlet_key
+
+if TYPE_CHECKING:
+    from llama_index.core.node_parser import SentenceSplitter
 
 CORPUS = Path("/work/shared/bench/realtimeqa/corpus.jsonl.gz")
 SAMPLE = Path(__file__).parent / "data" / "clutter.jsonl"
@@ -27,6 +31,7 @@ SEED, SAMPLE_SIZE = 14, 600
 ISSUE_KINDS = ("credit", "player", "promo", "navigation", "share", "cookie")  # the kinds issue 14 names
 CHUNK_SIZE, CHUNK_OVERLAP = 200, 40  # index/settings.py defaults
 EMBED_RATE = 25.0  # chunks per second on 2 cores (the lead's figure)
+MIN_WORDS = 10  # index/articles.py: fewer words than this is no article text
 
 
 @dataclass
@@ -141,18 +146,19 @@ def _confusion(rows: list[tuple[dict, str | None, int]]) -> dict:
     res["corrections found"] = f"{sum(r[1] == 'correction' for r in rows if r[0]['label'] == 'correction')}/" \
                                f"{sum(r[0]['label'] == 'correction' for r in rows)}"
     res["correction false alarms"] = sum(r[1] == "correction" and r[0]["label"] != "correction" for r in rows)
-    quotable = Counter()
+    quotable: Counter[tuple[str, str]] = Counter()
     for s, reason, q in rows:
         quotable[(s["label"], "removed" if reason else "kept")] += q
     total = sum(quotable.values())
     kept = sum(n for (label, fate), n in quotable.items() if fate == "kept")
+    clutter = quotable[("clutter", "kept")] + quotable[("clutter", "removed")]
     res["quotable sentences"] = {
         "in sample": total,
-        "clutter before": quotable[("clutter", "kept")] + quotable[("clutter", "removed")],
+        "clutter before": clutter,
         "clutter after": quotable[("clutter", "kept")],
         "content before": quotable[("content", "kept")] + quotable[("content", "removed")],
         "content removed": quotable[("content", "removed")],
-        "clutter share before (95% CI)": _share(quotable[("clutter", "kept")] + quotable[("clutter", "removed")], total),
+        "clutter share before (95% CI)": _share(clutter, total),
         "clutter share after (95% CI)": _share(quotable[("clutter", "kept")], kept),
     }
     return res
@@ -175,14 +181,14 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
     started = time.time()
     stats = two_pass_stats(docs)
     quotable_total = 0
-    removed_q: Counter = Counter()
-    removed_lines: Counter = Counter()
+    removed_q: Counter[str] = Counter()
+    removed_lines: Counter[str] = Counter()
     corrections = 0
     emptied = []
     changed: list[tuple[Doc, str]] = []
     removed_examples: list[tuple[str, str, str]] = []
     reasons_two: dict[str, list[str | None]] = {}
-    notices: Counter = Counter()
+    notices: Counter[str] = Counter()
     for doc in docs:
         reasons = line_reasons(doc.body, doc.outlet, stats, doc.id)
         reasons_two[doc.id] = reasons
@@ -201,16 +207,16 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
         cleaned = clean(doc.body, doc.outlet, stats, doc.id)
         if cleaned.body != doc.body.strip():
             changed.append((doc, cleaned.body))
-        if len(cleaned.body.split()) < 10:
+        if len(cleaned.body.split()) < MIN_WORDS:
             emptied.append(doc.url)
     one, reclean = one_pass(docs)
-    missed = Counter()
+    missed: Counter[str] = Counter()
     for doc in docs:
         for two_why, one_why in zip(reasons_two[doc.id], one[doc.id]):
             if two_why and not one_why:
                 missed[two_why] += 1
     by_id = {doc.id: doc for doc in docs}
-    recleaned = [(_kept(by_id[i], one[i]), _kept(by_id[i], reasons_two[i])) for i in reclean]
+    recleaned = [(kept_text(by_id[i].body, one[i]), kept_text(by_id[i].body, reasons_two[i])) for i in reclean]
     out = {
         "articles": len(docs), "quotable sentences": quotable_total,
         "quotable sentences removed (by cue)": dict(removed_q),
@@ -218,7 +224,7 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
         "correction notices set apart": corrections,
         "articles with correction notices (with more than 3: corrections listing pages)":
             f"{sum(n > 0 for n in notices.values())} ({sum(n > 3 for n in notices.values())})",
-        "articles changed": len(changed), "articles left with < 10 words": len(emptied),
+        "articles changed": len(changed), f"articles left with < {MIN_WORDS} words": len(emptied),
         "one pass (publication order, no re-clean): lines the two-pass run removes but it keeps": dict(missed),
         "one pass: articles a re-clean policy would clean again": len(reclean),
         "one pass: re-clean events (article, later arrival)": sum(map(len, reclean.values())),
@@ -233,10 +239,6 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
     return out
 
 
-def _kept(doc: Doc, reasons: list[str | None]) -> str:
-    return "\n".join(line for line, why in zip(doc.lines, reasons) if not why)
-
-
 def _rechunk(pairs: list[tuple[str, str]]) -> tuple[int, int]:
     splitter = _splitter()
     before = new = 0
@@ -247,16 +249,16 @@ def _rechunk(pairs: list[tuple[str, str]]) -> tuple[int, int]:
     return before, new
 
 
-def _splitter():  # type: ignore[no-untyped-def]
+def _splitter() -> SentenceSplitter:
     from index.chunking import make_splitter
 
     return make_splitter(CHUNK_SIZE, CHUNK_OVERLAP)
 
 
-def _chunks(splitter, text: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _chunks(splitter: SentenceSplitter, text: str) -> list[str]:
     from llama_index.core import Document
 
-    return [n.text for n in splitter.get_nodes_from_documents([Document(text=text)])] if text.strip() else []
+    return [n.get_content() for n in splitter.get_nodes_from_documents([Document(text=text)])] if text.strip() else []
 
 
 def chunk_changes(changed: list[tuple[Doc, str]], docs: list[Doc]) -> dict:

@@ -9,8 +9,9 @@ import re
 import sqlite3
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 # A line seen in at least this many distinct articles of one outlet (this one included) is boilerplate.
@@ -203,7 +204,7 @@ _CORRECTION = re.compile(
     r"^\W*(?:corrections?|clarifications?|corrected)\b[^:\n]{0,40}:"
     r"|^\W*(?:[\w ]{1,20}:\s*)?\(?(?:an?|the)\s+(?:earlier|previous|prior|original)\s+version\s+of\s+th(?:is|e)\b"
     r"|^\W*\(?th(?:is|e)\s+(?:story|article|column|report|post)\s+(?:has\s+been|was)\s+"
-    r"(?:corrected|(?:updated|changed|edited)\s+to\s+(?:correct|clarify))", re.I)
+    r"(?:corrected|(?:updated|changed|edited)\s+to\s+(?:correct|clarify))", re.IGNORECASE)
 
 
 def is_correction(line: str) -> bool:
@@ -274,8 +275,13 @@ def clean(body: str, outlet: str | None, stats: LineStats, article_id: str | Non
     reasons = line_reasons(body, outlet, stats, article_id)
     removed = tuple(Removed(line.strip(), why) for line, why in zip(lines, reasons) if why and why != "correction")
     corrections = tuple(line.strip() for line, why in zip(lines, reasons) if why == "correction")
-    text = "\n".join(line for line, why in zip(lines, reasons) if not why)
-    return Cleaned(body=re.sub(r"\n{3,}", "\n\n", text).strip(), removed=removed, corrections=corrections)
+    return Cleaned(body=kept_text(body, reasons), removed=removed, corrections=corrections)
+
+
+def kept_text(body: str, reasons: list[str | None]) -> str:
+    """The body without the lines that have a reason; the other lines and paragraph breaks as they were."""
+    text = "\n".join(line for line, why in zip(body.split("\n"), reasons) if not why)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def outlet_key(url: str | None) -> str | None:

@@ -4,13 +4,22 @@ line counts in memory and in a real SQLite database."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from index.clutter import (LINE_STATS_SCHEMA, REPEAT_ARTICLES, LineStats, MemoryLineStats, SqliteLineStats,
-                           body_fingerprints, clean, fingerprint, outlet_key)
+from index.clutter import (
+    LINE_STATS_SCHEMA,
+    REPEAT_ARTICLES,
+    LineStats,
+    MemoryLineStats,
+    SqliteLineStats,
+    body_fingerprints,
+    clean,
+    fingerprint,
+    outlet_key,
+)
 
 PROMO = "Sign up for the Morning Ledger newsletter and get the day's top stories in your inbox."
 OUTLET = "ledger.example"
