@@ -200,10 +200,11 @@ TIMESTAMP_MAX_WORDS = 8
 _CONTACT = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|(?<![\w@])@\w{2,}")
 # Correction notices, in the conventional wording of newsroom corrections (AP and most outlets): a
 # 'Correction:' / 'Clarification:' label, or an opening that speaks of an earlier version of the story.
+_LABEL = r"(?:[\w'’ ]{1,25}:\s*)?"  # a section label before a notice ("News: ", "Editor's note: ")
 _CORRECTION = re.compile(
     r"^\W*(?:corrections?|clarifications?|corrected)\b[^:\n]{0,40}:"
-    r"|^\W*(?:[\w ]{1,20}:\s*)?\(?(?:an?|the)\s+(?:earlier|previous|prior|original)\s+version\s+of\s+th(?:is|e)\b"
-    r"|^\W*\(?th(?:is|e)\s+(?:story|article|column|report|post)\s+(?:has\s+been|was)\s+"
+    r"|^\W*" + _LABEL + r"\(?(?:an?|the)\s+(?:earlier|previous|prior|original)\s+version\s+of\s+th(?:is|e)\b"
+    r"|^\W*" + _LABEL + r"\(?th(?:is|e)\s+(?:story|article|column|report|post)\s+(?:has\s+been|was)\s+"
     r"(?:corrected|(?:updated|changed|edited)\s+to\s+(?:correct|clarify))", re.IGNORECASE)
 
 
