@@ -4,6 +4,7 @@ after cleaning, one pass against two, and the chunks a cleaned re-index would ch
     python -m bench.clutter draw                 # the sample's lines again (seeded), without labels
     python -m bench.clutter score                # precision/recall on bench/data/clutter.jsonl
     python -m bench.clutter corpus [--removed N] # corpus counts; N random removed lines to check by hand
+    python -m bench.clutter sqlite               # the line_seen table for the corpus: size and time per article
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import argparse
 import gzip
 import json
 import random
+import sqlite3
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -20,7 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.articles import url_article_id
-from index.clutter import MemoryLineStats, body_fingerprints, clean, kept_text, line_reasons, outlet_key
+from index.clutter import (
+    LINE_STATS_SCHEMA,
+    MemoryLineStats,
+    SqliteLineStats,
+    body_fingerprints,
+    clean,
+    kept_text,
+    line_reasons,
+    outlet_key,
+)
 
 if TYPE_CHECKING:
     from llama_index.core.node_parser import SentenceSplitter
@@ -279,9 +291,33 @@ def chunk_changes(changed: list[tuple[Doc, str]], docs: list[Doc]) -> dict:
             "new texts to embed": new, "embedding minutes at 25 chunks/s": round(new / EMBED_RATE / 60, 1)}
 
 
+def sqlite_cost(docs: list[Doc]) -> dict:
+    """Ingest the corpus one article at a time through SqliteLineStats (clean, then record, one transaction
+    per article, as the engine would): rows, file size, time per article."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lines.sqlite3"
+        conn = sqlite3.connect(path)
+        conn.executescript(LINE_STATS_SCHEMA)
+        stats = SqliteLineStats(conn)
+        started = time.perf_counter()
+        for doc in sorted(docs, key=lambda d: d.published):
+            with conn:
+                clean(doc.body, doc.outlet, stats, doc.id)
+                if doc.outlet:
+                    stats.record(doc.outlet, doc.id, body_fingerprints(doc.body))
+        seconds = time.perf_counter() - started
+        rows = conn.execute("SELECT COUNT(*) FROM line_seen").fetchone()[0]
+        conn.execute("VACUUM")
+        conn.close()
+        size = path.stat().st_size
+    return {"articles": len(docs), "rows": rows, "rows per article": round(rows / len(docs), 1),
+            "file MB": round(size / 1e6, 1), "bytes per article": round(size / len(docs)),
+            "ms per article (clean + record)": round(1000 * seconds / len(docs), 2)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["draw", "score", "corpus"])
+    parser.add_argument("command", choices=["draw", "score", "corpus", "sqlite"])
     parser.add_argument("--removed", type=int, default=0, help="show this many random removed lines")
     args = parser.parse_args(argv)
     docs = load_corpus()
@@ -289,7 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         for row in draw(docs):
             print(json.dumps(row, ensure_ascii=False))
         return 0
-    result = score(docs) if args.command == "score" else corpus(docs, args.removed)
+    commands = {"score": lambda: score(docs), "corpus": lambda: corpus(docs, args.removed),
+                "sqlite": lambda: sqlite_cost(docs)}
+    result = commands[args.command]()
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     print()
     return 0
