@@ -192,9 +192,9 @@ _DURATION = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])")
 _CLOCK_TIME = re.compile(r"(?i:\b[ap]\.?m\b)|\b[ECMP][SD]?T\b|\d:\d\d\s*[-–]\s*\d")
 _SENTENCE_END = re.compile(r"[.!?:\"'”’)]\s*$")
 # A live blog's time stamp on a line of its own ("Updated Feb. 15, 2024, 12:52 p.m. ET"): a year and a clock
-# time, a few words, none of them a lower-case word other than a.m./p.m.
+# time (with a.m./p.m. or a zone: "2:00.0" is a race time), a few words, no lower-case word but a.m./p.m.
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
-_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\s*(?:(?i:[ap]\.?m)\b|[A-Z]{2,4}\b)")
 _PROSE_WORD = re.compile(r"[a-z]{2,}")
 TIMESTAMP_MAX_WORDS = 8
 _CONTACT = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|(?<![\w@])@\w{2,}")
