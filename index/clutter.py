@@ -24,6 +24,7 @@ CREDIT_MAX_WORDS = 80    # a caption and its credit; longer lines are slide show
 WIDGET_MAX_WORDS = 60    # a player's or a shop card's title twice; longer lines are paragraphs run together
 CONTACT_LAST_LINES = 3   # contact and bio lines close an article; handles higher up are quoted posts
 CONTACT_MAX_WORDS = 80
+TIMESTAMP_MAX_WORDS = 8
 CORRECTION_MAX_WORDS = 150
 
 # The table the engine keeps per-outlet line counts in (added by a numbered migration).
@@ -196,7 +197,6 @@ _SENTENCE_END = re.compile(r"[.!?:\"'”’)]\s*$")
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\s*(?:(?i:[ap]\.?m)\b|[A-Z]{2,4}\b)")
 _PROSE_WORD = re.compile(r"[a-z]{2,}")
-TIMESTAMP_MAX_WORDS = 8
 _CONTACT = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|(?<![\w@])@\w{2,}")
 # Correction notices, in the conventional wording of newsroom corrections (AP and most outlets): a
 # 'Correction:' / 'Clarification:' label, or an opening that speaks of an earlier version of the story.
