@@ -94,6 +94,7 @@ class MemoryLineStats:
         return out
 
     def record(self, outlet: str, article_id: str, fingerprints: Iterable[int]) -> set[int]:
+        had = self._recorded.get(article_id, (outlet, frozenset()))
         self.forget(article_id)
         fps = frozenset(fingerprints)
         self._recorded[article_id] = (outlet, fps)
@@ -101,7 +102,7 @@ class MemoryLineStats:
         for fp in fps:
             holders = self._articles[(outlet, fp)]
             holders.add(article_id)
-            if len(holders) == REPEAT_ARTICLES:
+            if len(holders) == REPEAT_ARTICLES and (had[0] != outlet or fp not in had[1]):
                 crossed.add(fp)
         return crossed
 
@@ -133,11 +134,13 @@ class SqliteLineStats:
 
     def record(self, outlet: str, article_id: str, fingerprints: Iterable[int]) -> set[int]:
         fps = sorted(set(fingerprints))
-        before = self.seen(outlet, fps, exclude=article_id)
+        others = self.seen(outlet, fps, exclude=article_id)
+        had = {fp for (fp,) in self._conn.execute(
+            "SELECT fingerprint FROM line_seen WHERE article_id = ? AND outlet = ?", (article_id, outlet))}
         self.forget(article_id)
         self._conn.executemany("INSERT INTO line_seen (outlet, fingerprint, article_id) VALUES (?, ?, ?)",
                                [(outlet, fp, article_id) for fp in fps])
-        return {fp for fp in fps if before.get(fp, 0) + 1 == REPEAT_ARTICLES}
+        return {fp for fp in fps if others.get(fp, 0) + 1 == REPEAT_ARTICLES and fp not in had}
 
     def forget(self, article_id: str) -> None:
         self._conn.execute("DELETE FROM line_seen WHERE article_id = ?", (article_id,))

@@ -100,6 +100,7 @@ def test_the_article_that_makes_a_line_boilerplate_names_the_pages_to_clean_agai
     assert crossed == {fingerprint(PROMO)}
     assert stats.articles_with(OUTLET, crossed) == set(pages)
     assert PROMO not in clean(pages["a0"], OUTLET, stats, "a0").body  # cleaned again, now it goes
+    assert not stats.record(OUTLET, "a0", body_fingerprints(pages["a0"]))  # a re-fetch is no new crossing
 
 
 def test_short_repeated_headings_stay(stats):
