@@ -35,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="articles indexed from scratch to time indexing against the embedder (default 100)")
     b.add_argument("--data-root", type=Path)
     b.add_argument("--skip", action="append", default=[], help="skip a part: index, rebuild, query, cold, all-query")
+    b.add_argument("--scale", type=int, metavar="N",
+                   help="instead: build an index of N copies of the eval index's articles (their vectors reused "
+                        "with noise, nothing embedded) and measure how the costs grow")
+    b.add_argument("--chroma-host", help="with --scale: use this Chroma server instead of the embedded store")
+    b.add_argument("--chroma-port", type=int, default=8000)
     b.set_defaults(func=_cmd_bench)
 
 
@@ -47,6 +52,22 @@ def _cmd_eval(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace, ctx: Any) -> int:
+    if args.scale:
+        import json
+
+        from .corpus import eval_data_dir
+        from .scale import run_scale
+
+        root = Path(args.data_root or Settings.from_env().data_dir)
+        source = eval_data_dir(root, args.corpus)
+        if not (source / "newsdesk.sqlite3").exists():
+            raise SystemExit(f"No index of {args.corpus} in {source}: run `newsdesk eval --corpus ...` first.")
+        figures = run_scale(args.scale, source_dir=source, root=root, questions_file=args.questions,
+                            progress=ctx.progress, chroma_host=args.chroma_host, chroma_port=args.chroma_port)
+        print(json.dumps(figures, indent=2))
+        if args.report:
+            Path(args.report).write_text(json.dumps(figures, indent=2))
+        return 0
     from .speed import run_bench
 
     run_bench(args)

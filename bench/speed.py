@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from index import Article, Engine, Settings, article_from_record, load_embed_model
+
 from .corpus import Question, eval_data_dir, file_digest, iter_jsonl, load_questions
 from .scoring import percentile
 
@@ -73,32 +75,25 @@ def time_questions(engine, questions) -> dict:
 def bench_indexing(records: list[dict], root: Path, embed, sample: int = 4096) -> dict:
     """First build of a fresh index (cold embedding cache), the embedder alone on the same chunk texts,
     then the same articles added again (all unchanged) and a full rebuild from the cache."""
-    from index.chunking import chunk_article, embed_text, make_splitter
-    from index.embedding import model_id
-    from index.engine import Engine
-    from index import article_from_record
-    from index.settings import Settings
-
     data_dir = root / f"bench-index-{os.getpid()}"
     shutil.rmtree(data_dir, ignore_errors=True)
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, seeds_dir=Path("/nonexistent"))
     articles = [article_from_record(r) for r in records if (r.get("body") or "").strip()]
-    engine = Engine(settings, embed_model=embed)
-    make_splitter(settings.chunk_size, settings.chunk_overlap)  # LlamaIndex's import (once a process) is not throughput
-    embed.get_text_embedding_batch(["warm-up"])
+    engine = Engine.open(settings, embed_model=embed, seed=False)
+    warm = Article(title="Warm-up", body="LlamaIndex is imported once a process; that is not throughput.")
+    engine.remove(engine.add_article(warm).article.id)
     try:
         load_before = _load()
         started = time.perf_counter()
         engine.add_articles(articles)
         first = time.perf_counter() - started
-        _, chunks = engine._catalog.counts()
+        chunks = engine.status().chunks
         # the embedder alone on the same texts (each chunk, and each article's title alone), all of them up
         # to `sample`: what indexing would cost with nothing else (a small sample's lengths differ too much
         # from the whole to compare with it); expressed in chunks per second
-        splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
-        chunked = [chunk_article(a, splitter, model_id(embed)) for a in articles]
-        texts = [embed_text(n) for c in chunked for n in c.nodes]
-        titles = [c.title for c in chunked if c.title]
+        stored = [engine.vectors(info.id) for info in engine.list_articles()]
+        texts = [t for v in stored for t in v.embed_texts]
+        titles = [v.title for v in stored if v.title]
         per_chunk = _seconds_each(embed, random.Random(0).sample(texts, min(sample, len(texts))))
         per_title = _seconds_each(embed, random.Random(0).sample(titles, min(sample, len(titles))))
         raw_rate = len(texts) / (len(texts) * per_chunk + len(titles) * per_title)
@@ -154,9 +149,7 @@ def bench_cold_start(data_dir: Path, question: str, as_of: str, runs: int = 3) -
 
 def run_bench(args) -> dict:
     """Run the parts of the benchmark and print/write the figures."""
-    from index.embedding import load_embed_model
     from .corpus import build_engine
-    from index.settings import Settings
 
     base = Settings.from_env()
     root = Path(args.data_root or base.data_dir)

@@ -8,12 +8,12 @@ from .embedding import Embedder, load_embed_model, model_id
 from .engine import Engine, build_answerer
 from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FetchError, InvalidArticle, InvalidInput,
                      ModelError, NewsdeskError, RebuildInProgress, StoreError, UnsupportedFormat)
-from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, Citation, Passage,
-                      RebuildReport, Sentence, Status, Turn)
+from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation,
+                      Passage, RebuildReport, Sentence, Status, Turn)
 from .settings import Settings, from_environment
 
 __all__ = [
-    "HISTORY_TURNS", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound",
+    "HISTORY_TURNS", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound", "ArticleVectors",
     "ArticleTooLarge", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine", "FetchError", "InvalidArticle",
     "InvalidInput", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress", "RebuildReport", "Sentence",
     "Settings", "Status", "StoreError", "Turn", "UnsupportedFormat", "article_from_record", "build_answerer", "cache_key",

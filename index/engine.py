@@ -20,11 +20,12 @@ from .embedcache import EmbeddingCache
 from .embedding import Embedder, load_embed_model, model_id
 from .errors import ArticleNotFound, InvalidInput, StoreError
 from .generations import Generations
-from .ingest import Writer, recover
+from .chunking import embed_text, index_title
+from .ingest import Writer, recover, title_keys
 from .keywords import terms_text
 from .locks import DataLocks
 from .migrations import Context, apply, pending
-from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, RebuildReport, Status, Turn
+from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, ArticleVectors, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, Retrieval
 from .settings import Settings
 from .store import ChromaHandle, chroma_path, handle_for, move_aside, preload_chromadb
@@ -198,6 +199,18 @@ class Engine:
         if article is None:
             raise ArticleNotFound(f"No article has the id {article_id!r}.")
         return article
+
+    def vectors(self, article_id: str) -> ArticleVectors:
+        """An article's title and chunk texts with their stored vectors (for export and benchmarks)."""
+        article = self.get_article(article_id)
+        rows = self._catalog.chunks(article_id)
+        title = index_title(article.title, article.url)
+        keys = title_keys(self._catalog, self._model_key, [article_id])
+        found = self._cache.get([r.embed_key for r in rows] + list(keys.values()))
+        title_key_ = keys.get(article_id)
+        kept = [r for r in rows if r.embed_key in found]
+        return ArticleVectors(article_id, title, found.get(title_key_) if title_key_ else None,
+                              [(r.text, found[r.embed_key]) for r in kept], [embed_text(title, r.text) for r in kept])
 
     # asking ---------------------------------------------------------------------------------------
     def ask(self, question: str, *, as_of: date | None = None, history: Sequence[Turn] = (),

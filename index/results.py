@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,17 @@ class AddResult:
 
     status: Literal["added", "replaced", "unchanged"]
     article: ArticleInfo
+
+
+@dataclass(frozen=True)
+class ArticleVectors:
+    """An article's title and chunk texts with the vectors the index holds for them."""
+
+    article_id: str
+    title: str
+    title_vector: Any
+    chunks: list[tuple[str, Any]]
+    embed_texts: list[str] = field(default_factory=list)  # what each chunk was embedded as
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WRITE_BATCH = 1000      # vectors per write call (Chroma refuses more than its max batch size, 5,461 here)
 WRITE_TIMEOUT_FACTOR = 6  # a write may take this many times the query timeout
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="chroma")
 _HANDLES: dict[str, "ChromaHandle"] = {}
 _HANDLES_LOCK = threading.Lock()
 
@@ -95,10 +94,23 @@ class ChromaHandle:
     def call(self, fn: Callable[[], T], what: str, *, write: bool = False) -> T:
         """Run a store call with a deadline; StoreError (saying what to do) when it fails or hangs."""
         timeout = self.settings.chroma_timeout * (WRITE_TIMEOUT_FACTOR if write else 1)
-        future = _POOL.submit(fn)
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                future.set_exception(exc)
+
+        # a daemon thread per call: one that never returns (a frozen server, a full disk) cannot keep the
+        # process from exiting, as a pool's joined threads would
+        threading.Thread(target=run, name="chroma-call", daemon=True).start()
         try:
             return future.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
+            if self.embedded and write and disk_full(chroma_path(self.settings)):
+                raise StoreError(f"Could not {what} {self.where}: the disk is full (free some space and try "
+                                 "again).") from None
             raise StoreError(f"{self.where[0].upper()}{self.where[1:]} is not answering (waited {timeout:g} s to "
                              f"{what}). " + ("Check that the server is running and reachable, then try again."
                                              if not self.embedded else "Try again; if it persists, restart "
@@ -350,6 +362,24 @@ class VectorStore:
             if len(batch) < 5000:
                 return found
             offset += len(batch)
+
+
+def disk_full(path: Path, margin: int = 1 << 20) -> bool:
+    """True when the files under path cannot grow: the file system is (nearly) full, or a file has reached
+    the process's file-size limit."""
+    import os
+    import resource
+
+    try:
+        stats = os.statvfs(path)
+        if stats.f_bavail * stats.f_frsize < margin:
+            return True
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit != resource.RLIM_INFINITY:
+            return any(p.stat().st_size + margin // 16 >= limit for p in path.rglob("*") if p.is_file())
+    except OSError:
+        return False
+    return False
 
 
 def _looks_like_uuid(name: str) -> bool:

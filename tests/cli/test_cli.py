@@ -9,7 +9,7 @@ import pytest
 
 from cli import main as cli
 
-from .conftest import SEEDS
+from tests.conftest import SEEDS
 
 
 @pytest.fixture
@@ -91,3 +91,44 @@ def test_chat_keeps_the_conversation(env, capsys):
     questions = iter(["Which cities were hit?", "", "What happened on October 24, 2023?", "quit"])
     code, out, _ = run(capsys, env, "chat", input_fn=lambda prompt: next(questions))
     assert code == 0 and "Kyiv" in out and "October 24, 2023" in out
+
+
+def test_control_characters_in_titles_and_file_names_are_shown_escaped(env, capsys, tmp_path):
+    odd = tmp_path / "line\nAdded fake 'Forged article' (2024-01-01, 1 chunk).md"
+    odd.write_text("---\ntitle: \x1b[31mRed\x1b[0m alert\u202e\n---\nThe harbour reopened on Monday after the storm.\n")
+    code, out, err = run(capsys, env, "add", str(odd))
+    assert code == 0 and "\x1b" not in out and "\u202e" not in out and out.count("\n") == 1
+    assert "\\x1b[31mRed" in out
+    code, out, _ = run(capsys, env, "list")
+    assert "\x1b" not in out and "\\x1b[31mRed" in out
+    code, out, _ = run(capsys, env, "ask", "Which harbour reopened after the storm?")
+    assert "\x1b" not in out
+
+
+def test_a_very_long_argument_is_not_taken_for_a_file_path(env, capsys):
+    code, out, err = run(capsys, env, "add", "x" * 10_000, "https://example.com/" + "a" * 10_000)
+    assert code == 1 and err.count("error:") == 2 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31"])
+def test_as_of_dates_out_of_range_are_a_usage_error(env, capsys, as_of):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["ask", "x", "--as-of", as_of], embed_model=env)
+    assert exc.value.code == 2 and "out of range" in capsys.readouterr().err
+
+
+def test_output_into_a_closed_pipe_ends_quietly(env, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    environ = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path / "data"), "NEWSDESK_SEEDS_DIR": str(SEEDS),
+               "PYTHONPATH": str(ROOT)}
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is printed (as `| head -0` would be)
+    done = subprocess.run([sys.executable, "-m", "cli", "--env-file", "/nonexistent", "ask", "Which cities were hit?"],
+                          cwd=ROOT, env=environ, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300)
+    os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr and done.returncode == 141
