@@ -15,6 +15,7 @@ from discord.ext import commands
 from index.engine import Engine
 from index.errors import NewsdeskError
 from index.settings import Settings
+from index.text import clip, load_sentence_splitter
 
 from .checks import Refused
 from .ratelimit import SlidingWindowLimiter
@@ -40,6 +41,8 @@ class NewsdeskBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Load the cogs and sync the slash commands (to DISCORD_GUILD_ID at once, else globally)."""
+        # Answers are shortened at sentence ends: the splitter (about a second to import) loads meanwhile.
+        self._splitter_loading = asyncio.create_task(asyncio.to_thread(load_sentence_splitter))
         from .cogs.admin import Admin
         from .cogs.articles import Articles
         from .cogs.ask import Ask
@@ -126,4 +129,4 @@ def user_text(error: BaseException) -> str | None:
 def clip_error(text: str) -> str:
     """Engine error text, short enough for a message."""
     text = discord.utils.escape_mentions(text)
-    return text if len(text) <= 1800 else text[:1797] + "…"
+    return clip(text, 1800)

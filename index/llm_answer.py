@@ -16,6 +16,7 @@ from .answer import Answerer, TextCallback
 from .citecheck import check_citations, parse_markers
 from .results import Answer, Passage, Turn
 from .settings import Settings
+from .text import clip
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +183,7 @@ def _attr(value: str | None) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(" ".join(text.split()), limit)
 
 
 def _reason(exc: Exception) -> str:

@@ -101,6 +101,8 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
 def _line_spans(line: str, punkt: "PunktSentenceTokenizer") -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     for start, end in punkt.span_tokenize(line):
+        start += len(line[start:end]) - len(line[start:end].lstrip())  # Punkt keeps a line's leading space
+        end = start + len(line[start:end].rstrip())
         cuts = [m.end() for m in _ELLIPSIS_BREAK.finditer(line, start, end)]
         for cut in cuts:  # Punkt does not end a sentence at an ellipsis ("in danger… So you")
             pieces.append((start, len(line[start:cut].rstrip()) + start))
@@ -126,3 +128,74 @@ def _continues(line: str, previous: tuple[int, int], start: int) -> bool:
 def split_sentences(text: str) -> list[str]:
     """The sentences of a text (see sentence_spans)."""
     return [text[start:end] for start, end in sentence_spans(text)]
+
+
+# terms --------------------------------------------------------------------------------------------------------------
+# One list for every matcher (the answerer's word overlap, the citation checker's support, keyword search): function
+# words, reporting verbs and the words questions are phrased with, none of which says what a text is about.
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are aren't as at be because been before being
+below between both but by can could did do does doing done down during each either few for from further had
+has have having he her here hers herself him himself his how i if in into is it its it's itself just me more
+most my myself neither no nor not now of off on once only or other our ours out over own same she should
+so some such than that the their theirs them themselves then there these they this those through to too
+under until up very was we were what when where which while who whom whose why will with would you your yours
+yes according article articles passage passages report reported reports say said says source sources
+told state stated states per cent percent mr mrs ms s t don doesn didn isn wasn weren wouldn
+cannot couldn shouldn hasn haven hadn aren may might recently week year month new latest
+""".split())
+NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split())}
+_INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # "U.S." -> "US", "a.m." -> "am"
+_TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)*")  # words; numbers keep their decimals and thousands ("2.9", "1,000")
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def terms(text: str, *, number_words: bool = False) -> list[str]:
+    """The content words of a text in order, as they are matched: lower case, curly apostrophes straight,
+    initialisms joined ('U.S.' -> 'us'), split at anything but letters and digits (so possessives lose their
+    's'), stop words and single letters dropped, thousands separators removed, Snowball-stemmed; with
+    number_words, 'three' -> '3' (for checks that numbers agree)."""
+    text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text).lower().replace("’", "'")
+    words = []
+    for word in _TOKEN.findall(text):
+        if number_words:
+            word = NUMBER_WORDS.get(word, word)
+        word = word.replace(",", "") if word[0].isdigit() else word
+        if word not in STOP_WORDS and (len(word) > 1 or word.isdigit()):
+            words.append(word)
+    return _stem_all(words)
+
+
+def term_set(text: str, *, number_words: bool = False) -> set[str]:
+    """The distinct terms of a text (see terms)."""
+    return set(terms(text, number_words=number_words))
+
+
+def _stem_all(words: list[str]) -> list[str]:
+    return [w if w[0].isdigit() else _stem(w) for w in words]
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+# truncation ---------------------------------------------------------------------------------------------------------
+def clip(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Text cut to at most `limit` characters, ellipsis included, at the last sentence end in the second half of
+    that room ("... on Monday. …"), else at the last space ("... the U.S. border…"), else mid-word."""
+    if len(text) <= limit:
+        return text
+    room = max(0, limit - len(ellipsis))
+    gap = "" if ellipsis[:1].isspace() else " "
+    spans = sentence_spans(text[:room + _LOOKAHEAD])  # the splitter sees the word after a period
+    ends = [end for _, end in spans[:-1] if end + len(gap) <= room]
+    if ends and ends[-1] > room // 2:
+        return text[:ends[-1]] + gap + ellipsis
+    cut = text.rfind(" ", 0, room + 1)
+    return (text[:cut] if cut > 0 else text[:room]).rstrip() + ellipsis
+
+
+_LOOKAHEAD = 40
