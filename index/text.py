@@ -134,9 +134,9 @@ def split_sentences(text: str) -> list[str]:
 # One list for every matcher (the answerer's word overlap, the citation checker's support, keyword search): function
 # words, reporting verbs and the words questions are phrased with, none of which says what a text is about.
 STOP_WORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being
+a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing done down during each either few for from further had
-has have having he her here hers herself him himself his how i if in into is it its it's itself just me more
+has have having he her here hers herself him himself his how i if in into is it its itself just me more
 most my myself neither no nor not now of off on once only or other our ours out over own same she should
 so some such than that the their theirs them themselves then there these they this those through to too
 under until up very was we were what when where which while who whom whose why will with would you your yours
@@ -153,11 +153,11 @@ _STEMMER = Stemmer.Stemmer("english")
 
 
 def terms(text: str, *, number_words: bool = False) -> list[str]:
-    """The content words of a text in order, as they are matched: lower case, curly apostrophes straight,
-    initialisms joined ('U.S.' -> 'us'), split at anything but letters and digits (so possessives lose their
-    's'), stop words and single letters dropped, thousands separators removed, Snowball-stemmed; with
+    """The content words of a text in order, as they are matched: lower case, initialisms joined ('U.S.' ->
+    'us'), split at anything but letters and digits (possessives lose their 's, straight or curly), stop words
+    and single letters dropped, thousands separators removed, Snowball-stemmed; with
     number_words, 'three' -> '3' (for checks that numbers agree)."""
-    text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text).lower().replace("’", "'")
+    text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text).lower()
     words = []
     for word in _TOKEN.findall(text):
         if number_words:

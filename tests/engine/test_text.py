@@ -103,6 +103,7 @@ def test_clip_cuts_at_a_sentence_end() -> None:
 
 def test_clip_cuts_at_a_word_when_no_sentence_ends_in_the_second_half() -> None:
     assert clip(SENTENCES, 36) == "Crews reached the U.S. border at 2…"  # "U.S." does not end a sentence
+    assert clip(SENTENCES, 27) == "Crews reached the U.S.…"
     assert clip(SENTENCES, 36, " …") == "Crews reached the U.S. border at 2 …"
     assert clip(SENTENCES, 35, " …") == "Crews reached the U.S. border at …"
 
