@@ -51,7 +51,8 @@ def load_sample(corpus: Path) -> list[dict]:
 def by_line(split: Callable[[str], Iterable[tuple[int, int]]]) -> Callable[[str], Spans]:
     """A splitter run on each line of a text, its spans moved to the text's offsets."""
     def spans(text: str) -> Spans:
-        out, offset = [], 0
+        out: Spans = []
+        offset = 0
         for line in text.split("\n"):
             if line.strip():
                 out.extend((offset + s, offset + e) for s, e in split(line) if line[s:e].strip())

@@ -230,7 +230,8 @@ def _check_one(sentence: str, cited: tuple[int, ...], valid: tuple[int, ...], wo
     union = set().union(*(words[n - 1] for n in valid))
     together = len(valid) > 1 and not gate(union) and overlap(s_words, union) >= OVERLAP_THRESHOLD
     if alone or together:
-        kept, covered = [], set()
+        kept: list[int] = []
+        covered: set[str] = set()
         for n in sorted(valid, key=lambda n: -scores[n]):
             new = (s_words & words[n - 1]) - covered
             if n in alone or (together and new and scores[n] >= UNION_MIN_SHARE):

@@ -7,7 +7,7 @@ import re
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import Stemmer
 
@@ -32,8 +32,8 @@ _COLLOCATIONS = frozenset({("no", "##number##"), ("nos", "##number##")}
 _ENUMERATOR = re.compile(r"[*#(]?(?:\d{1,3}|[A-Za-z])[.)]|No\.")  # a list item's number: "3.", "*1.", "(a)"
 # A title is never the last word of a sentence: "Rep. Troy Nehls", "Mr. President" (Punkt may break before a
 # capitalised word it has seen in lower case).
-_TITLE_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Reps?|Sens?|Gov|Lt|Gen|Col|Maj|Capt|Sgt|Cpl|Pvt|Cmdr|Adm|Brig|Rev|Msgr|Prof|"
-                        r"Supt|Det|Atty)\.$")
+_TITLE_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Reps?|Sens?|Gov|Lt|Gen|Col|Maj|Capt|Sgt|Cpl|Pvt|Cmdr|Adm|Brig|Rev|Msgr|"
+                        r"Prof|Supt|Det|Atty)\.$")
 _ELLIPSIS_BREAK = re.compile(r"(?:\.\.\.|…)[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z])")
 
 # Punkt's, with opening curly quotes before a word too: '“Mr.' is the abbreviation 'Mr.'
