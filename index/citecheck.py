@@ -46,7 +46,7 @@ _DISCOURSE = {"however", "meanwhile", "additionally", "overall", "furthermore", 
               "second", "third", "also", "yes", "in", "on", "at", "as", "while", "since", "after", "before"}
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _BULLET = re.compile(r"^\s*(?:#+|>|[-*•]|\d+[.)])\s+")
-_MARK_AFTER_STOP = re.compile(r"([.!?][\"'”’)]?)((?:\s*\[[^\[\]]{1,40}\])+)")
+_MARK_AFTER_STOP = re.compile(r"([.!?]+[\"'”’)]*)((?:\s*\[[^\[\]]{1,40}\])+)")
 _SOURCES = re.compile(r"^\s*(?:#+\s*)?(?:sources|references|citations|passages)\s*:?\s*$", re.I | re.M)
 @dataclass(frozen=True)
 class SentenceCheck:
@@ -134,7 +134,7 @@ def split_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
         line = _MARK_AFTER_STOP.sub(r"\2\1", _BULLET.sub("", line).strip())
         pieces: list[str] = []
         for piece in sentences_of(line):
-            if pieces and not _MARKER.sub("", piece).strip(" .,;:"):  # markers alone belong to the sentence before
+            if pieces and not _MARKER.sub("", piece).strip(" .,;:!?"):  # markers alone go with the sentence before
                 pieces[-1] = f"{pieces[-1]} {piece}"
             else:
                 pieces.append(piece)
