@@ -29,7 +29,7 @@ n.c n.d okla ore pa r.i s.c s.d tenn vt va wash w.va wis wyo
 _TIME_ZONES = "et ct mt pt est edt cst cdt mst mdt pst pdt gmt utc bst local".split()
 _COLLOCATIONS = frozenset({("no", "##number##"), ("nos", "##number##")}
                           | {(time, zone) for time in ("a.m", "p.m") for zone in _TIME_ZONES})
-_ENUMERATOR = re.compile(r"[*#(]?(?:\d{1,3}|[A-Za-z])[.)]|No\.")  # a list item's number: "3.", "*1.", "(a)"
+_ENUMERATOR = re.compile(r"[*#(]?(?:\d{1,3}|[A-Za-z])[.)]")  # a list item's number: "3.", "*1.", "(a)"
 # A title is never the last word of a sentence: "Rep. Troy Nehls", "Mr. President" (Punkt may break before a
 # capitalised word it has seen in lower case).
 _TITLE_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Reps?|Sens?|Gov|Lt|Gen|Col|Maj|Capt|Sgt|Cpl|Pvt|Cmdr|Adm|Brig|Rev|Msgr|"
@@ -155,8 +155,8 @@ _STEMMER = Stemmer.Stemmer("english")
 def terms(text: str, *, number_words: bool = False) -> list[str]:
     """The content words of a text in order, as they are matched: lower case, initialisms joined ('U.S.' ->
     'us'), split at anything but letters and digits (possessives lose their 's, straight or curly), stop words
-    and single letters dropped, thousands separators removed, Snowball-stemmed; with
-    number_words, 'three' -> '3' (for checks that numbers agree)."""
+    and single letters dropped, thousands separators removed, Snowball-stemmed; with number_words, 'three' ->
+    '3' (for checks that numbers agree)."""
     text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text).lower()
     words = []
     for word in _TOKEN.findall(text):
@@ -183,6 +183,9 @@ def _stem(word: str) -> str:
 
 
 # truncation ---------------------------------------------------------------------------------------------------------
+_LOOKAHEAD = 40  # characters after the cut the splitter sees, to judge a period just before it
+
+
 def clip(text: str, limit: int, ellipsis: str = "…") -> str:
     """Text cut to at most `limit` characters, ellipsis included, at the last sentence end in the second half of
     that room ("... on Monday. …"), else at the last space ("... the U.S. border…"), else mid-word."""
@@ -190,12 +193,9 @@ def clip(text: str, limit: int, ellipsis: str = "…") -> str:
         return text
     room = max(0, limit - len(ellipsis))
     gap = "" if ellipsis[:1].isspace() else " "
-    spans = sentence_spans(text[:room + _LOOKAHEAD])  # the splitter sees the word after a period
+    spans = sentence_spans(text[:room + _LOOKAHEAD])
     ends = [end for _, end in spans[:-1] if end + len(gap) <= room]
     if ends and ends[-1] > room // 2:
         return text[:ends[-1]] + gap + ellipsis
     cut = text.rfind(" ", 0, room + 1)
     return (text[:cut] if cut > 0 else text[:room]).rstrip() + ellipsis
-
-
-_LOOKAHEAD = 40

@@ -35,6 +35,7 @@ def test_one_sentence(text: str) -> None:
     ("“Are you sure?” The clerk nodded.", ["“Are you sure?”", "The clerk nodded."]),
     ("Nobody is in danger… So be thankful.", ["Nobody is in danger…", "So be thankful."]),
     ("The answer was no. Then he left.", ["The answer was no.", "Then he left."]),
+    ("Was it over? No. The fight went on.", ["Was it over?", "No.", "The fight went on."]),
     ("3. Coronavirus\nMillions are behind on vaccinations. Experts worry.",
      ["3. Coronavirus", "Millions are behind on vaccinations.", "Experts worry."]),
 ])
