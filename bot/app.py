@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index import Engine, NewsdeskError
+from index import Engine, NewsdeskError, clip, load_sentence_splitter
 
 from .checks import Refused
 from .ratelimit import SlidingWindowLimiter
@@ -43,6 +43,8 @@ class NewsdeskBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Load the cogs and sync the slash commands (to DISCORD_GUILD_ID at once, else globally)."""
+        # Answers are shortened at sentence ends: the splitter (about a second to import) loads meanwhile.
+        self._splitter_loading = asyncio.create_task(asyncio.to_thread(load_sentence_splitter))
         from .cogs.admin import Admin
         from .cogs.articles import Articles
         from .cogs.ask import Ask
@@ -129,4 +131,4 @@ def user_text(error: BaseException) -> str | None:
 def clip_error(text: str) -> str:
     """Engine error text, short enough for a message."""
     text = discord.utils.escape_mentions(text)
-    return text if len(text) <= 1800 else text[:1797] + "…"
+    return clip(text, 1800)

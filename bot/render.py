@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from index import NOT_COVERED, Answer, Citation, Sentence
+from index import NOT_COVERED, Answer, Citation, Sentence, clip
 
 CONTENT_MAX, DESCRIPTION_MAX, EMBEDS_TOTAL_MAX, EMBEDS_MAX, TITLE_MAX = 2000, 4096, 6000, 10, 256
 SHORTENED = "-# (shortened)"
@@ -36,20 +36,9 @@ def escape(text: str) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
-def clip(text: str, limit: int, ellipsis: str = " …") -> str:
-    """Cut text to at most `limit` characters at a sentence end, else a word boundary, marking the cut."""
-    if len(text) <= limit:
-        return text
-    room = max(0, limit - len(ellipsis))
-    head = text[:room]
-    ends = [m.end() for m in re.finditer(r"[.!?][\"')\]]?\s", head)]
-    cut = ends[-1] if ends and ends[-1] > room // 2 else head.rfind(" ")
-    return (head[:cut] if cut > 0 else head).rstrip() + ellipsis
-
-
 def render_partial(text: str) -> str:
     """The answer so far while it is being written (no sources yet)."""
-    return clip(escape(text), CONTENT_MAX - 2) or "…"
+    return clip(escape(text), CONTENT_MAX - 2, " …") or "…"
 
 
 def render_answer(answer: Answer) -> Rendered:
@@ -91,7 +80,7 @@ def _line(s: Sentence, limit: int | None = None) -> str:
     marks = "".join(f"[{n}]" for n in s.citations)
     text = escape(s.text)
     if limit is not None:
-        text = clip(text, max(1, limit - len(marks) - 1))
+        text = clip(text, max(1, limit - len(marks) - 1), " …")
     return f"{text} {marks}".strip()
 
 
@@ -117,17 +106,17 @@ def _embeds(sources: list[Citation], force: bool = False) -> list[discord.Embed]
 
 
 def _title(c: Citation) -> str:
-    return clip(f"[{c.number}] {escape(c.passage.title or 'Untitled')}", TITLE_MAX)
+    return clip(f"[{c.number}] {escape(c.passage.title or 'Untitled')}", TITLE_MAX, " …")
 
 
 def _footer(c: Citation) -> str:
     when = c.passage.published.isoformat() if c.passage.published else "date unknown"
-    return clip(f"{c.passage.outlet or 'Unknown outlet'} · {when}", 200)
+    return clip(f"{c.passage.outlet or 'Unknown outlet'} · {when}", 200, " …")
 
 
 def _quote(text: str, limit: int) -> str:
     flat = " ".join(escape(text).split())
-    return "> " + clip(flat, limit - 2)
+    return "> " + clip(flat, limit - 2, " …")
 
 
 def _with_notes(content: str, notes: tuple[str, ...], limit: int) -> str:

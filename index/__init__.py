@@ -11,11 +11,13 @@ from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FetchError, I
 from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation,
                       Passage, RebuildReport, Sentence, Status, Turn)
 from .settings import Settings, from_environment
+from .text import clip, load_sentence_splitter, sentence_spans, split_sentences, terms
 
 __all__ = [
     "HISTORY_TURNS", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound", "ArticleVectors",
     "ArticleTooLarge", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine", "FetchError", "InvalidArticle",
     "InvalidInput", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress", "RebuildReport", "Sentence",
     "Settings", "Status", "StoreError", "Turn", "UnsupportedFormat", "article_from_record", "build_answerer", "cache_key",
-    "from_environment", "iter_article_paths", "load_embed_model", "model_id", "parse_iso_date", "url_article_id",
+    "clip", "from_environment", "iter_article_paths", "load_embed_model", "load_sentence_splitter", "model_id",
+    "parse_iso_date", "sentence_spans", "split_sentences", "terms", "url_article_id",
 ]

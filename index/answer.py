@@ -8,9 +8,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
-import Stemmer
 
 from .results import Answer, Citation, Passage, Sentence, Turn
+from .text import sentence_spans, term_set
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -36,12 +36,6 @@ class Answerer(Protocol):
         ...
 
 
-_STOP = frozenset(
-    "a an the of in on and or to for by with at from as is are was were be been being this that these those "
-    "it its it's into about over after before than then there their they them he she his her who whom whose "
-    "which what when where why how did do does done has have had will would could should can may might "
-    "not no yes so if but also just recently week this year month according said says say new latest".split()
-)
 _WORD = re.compile(r"[\w’'-]+")
 
 # Weights of the sentence score; the parts are each in 0..1.
@@ -57,15 +51,6 @@ EMBED_BATCH = 8
 MAX_EMBEDDED_SENTENCES = 10  # at most this many, those sharing most words with the question, are embedded
 HEADLINE_ORDER = -1       # a headline's place among its passage's sentences: before the first
 _OUTLET_SUFFIX = re.compile(r"\s[|\-–—]\s([^|\-–—]{1,30})$")
-
-
-_STEMMER = Stemmer.Stemmer("english")
-
-
-def content_terms(text: str) -> list[str]:
-    """Lower-cased, Snowball-stemmed content words of a text."""
-    words = [w.strip("'-") for w in _WORD.findall(text.lower().replace("’", "'"))]
-    return _STEMMER.stemWords([w.removesuffix("'s") for w in words if w not in _STOP and len(w) > 1])
 
 
 _ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
@@ -157,9 +142,9 @@ class ExtractiveAnswerer:
                     raw.append((sentence, index, order))
         if not raw:
             return []
-        q_terms = set(content_terms(question))
+        q_terms = term_set(question)
         if len(raw) > MAX_EMBEDDED_SENTENCES:  # embedding dominates the time to answer: shortlist by words
-            overlap = {r: len(q_terms & set(content_terms(r[0]))) for r in raw}
+            overlap = {r: len(q_terms & term_set(r[0])) for r in raw}
             keep = set(sorted(raw, key=lambda r: (-overlap[r], r[1], r[2]))[:MAX_EMBEDDED_SENTENCES])
             raw = [r for r in raw if r in keep]
         vectors = self._embed_texts([question] + [s[:EMBED_CHARS] for s, _, _ in raw])
@@ -168,8 +153,7 @@ class ExtractiveAnswerer:
         top_score = max(p.score for p in passages) or 1.0
         out = []
         for (sentence, index, order), sim in zip(raw, dense):
-            terms = set(content_terms(sentence))
-            lexical = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
+            lexical = len(q_terms & term_set(sentence)) / len(q_terms) if q_terms else 0.0
             prior = passages[index].score / top_score
             fit = answer_type_fit(question, sentence)
             score = W_DENSE * float(sim) + W_LEXICAL * lexical + W_PASSAGE * prior + W_TYPE * fit
@@ -213,9 +197,9 @@ def _covered(candidate: _Candidate) -> bool:
 
 
 def _redundant(cand: _Candidate, chosen: list[_Candidate]) -> bool:
-    terms = set(content_terms(cand.text))
+    terms = term_set(cand.text)
     for other in chosen:
-        other_terms = set(content_terms(other.text))
+        other_terms = term_set(other.text)
         if terms and len(terms & other_terms) / len(terms) > 0.6:
             return True
     return False
@@ -224,10 +208,7 @@ def _redundant(cand: _Candidate, chosen: list[_Candidate]) -> bool:
 def passage_sentences(passage: Passage) -> list[str]:
     """The sentences of a passage worth quoting (20+ characters with letters), white space normalised;
     by the boundaries stored at indexing time, else by splitting the text now."""
-    from .chunking import mended_spans, sentence_spans
-
-    spans = mended_spans(passage.text, passage.sentence_spans) if passage.sentence_spans \
-        else sentence_spans(passage.text)
+    spans = passage.sentence_spans or sentence_spans(passage.text)
     raw = [passage.text[start:end] for start, end in spans]
     out = []
     for sentence in raw:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import ArticleTooLarge, InvalidArticle, UnsupportedFormat
+from .text import clip
 
 if TYPE_CHECKING:  # the HTML and PDF libraries load on first use: answering a question needs neither
     from pypdf import PdfReader
@@ -344,7 +345,7 @@ def _looks_binary(text: str) -> bool:
 
 def _clean_title(title: str) -> str:
     title = " ".join(title.split())
-    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+    return clip(title, MAX_TITLE_CHARS)
 
 
 def _unquote(value: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -12,6 +12,7 @@ import numpy as np
 from .articles import Article
 from .catalog import ChunkRow
 from .embedcache import EmbeddingCache, cache_key
+from .text import sentence_spans
 
 if TYPE_CHECKING:  # LlamaIndex is imported when articles are chunked, not when questions are answered
     from llama_index.core.node_parser import SentenceSplitter
@@ -79,49 +80,6 @@ class ChunkedArticle:
 def title_key(model_key: str, title: str) -> str:
     """Embedding-cache key of a title embedded alone."""
     return cache_key(model_key, f"title\x1f{title}")
-
-
-_SENTENCE_SPLIT: Callable[[str], list[str]] | None = None
-_MONTH_ABBREVIATION = re.compile(r"\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.\s*$")
-
-
-def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of each sentence of a text, paragraph by paragraph (LlamaIndex's Punkt tokenizer).
-    Stored with every chunk, so that answering a question never needs the tokenizer."""
-    global _SENTENCE_SPLIT
-    if _SENTENCE_SPLIT is None:
-        from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
-
-        _SENTENCE_SPLIT = split_by_sentence_tokenizer()
-    spans: list[tuple[int, int]] = []
-    offset = 0
-    for paragraph in text.split("\n"):
-        cursor = 0
-        for sentence in _SENTENCE_SPLIT(paragraph):
-            start = paragraph.find(sentence, cursor)
-            if start < 0:  # the tokenizer normalised something: fall back to the running position
-                start = cursor
-            cursor = start + len(sentence)
-            if sentence.strip():
-                spans.append((offset + start, offset + min(cursor, len(paragraph))))
-        offset += len(paragraph) + 1
-    return mended_spans(text, spans)
-
-
-def mended_spans(text: str, spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    """Sentence spans with false breaks joined: a 'sentence' that starts in lower case, or with a day after
-    a month's abbreviation, continues the one before it (Punkt breaks after abbreviations it does not
-    know: "U.S. border", "Ford Motor Co. is", "a Dec. 19 tweet")."""
-    out: list[tuple[int, int]] = []
-    for start, end in spans:
-        head = text[start:end].lstrip()[:1]
-        between = text[out[-1][1]:start] if out else ""
-        dated = head.isdigit() and bool(out) and _MONTH_ABBREVIATION.search(text[out[-1][0]:out[-1][1]])
-        if out and (head.islower() or dated) and "\n" not in between:
-            out[-1] = (out[-1][0], end)
-        else:
-            out.append((start, end))
-    return tuple(out)
 
 
 def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str) -> ChunkedArticle:

@@ -1,14 +1,13 @@
 """Checks a written answer's citations against the passages it cites, for any answerer.
 
-The text is split into sentences and each sentence's markers ([1], [1, 2], [1][3], [1-3]) are parsed;
+The text is split into sentences (index.text) and each sentence's markers ([1], [1, 2], [1][3], [1-3]) are parsed;
 numbers that match no passage are removed. A passage supports a sentence when all of these hold:
 
 - numbers: every number written in digits in the sentence occurs in the passage (a veto);
 - names: at least NAME_THRESHOLD of its capitalised words (names, not the sentence's first word unless it
   is an acronym or starts a run of capitalised words) occur in the passage;
-- overlap: at least OVERLAP_THRESHOLD of its content words (lowercased, stop words removed,
-  Snowball-stemmed, small number words as digits) occur in the passage, whose title, outlet and date
-  count too; or, with an embedding model, the passage shares at least COSINE_MIN_OVERLAP of them and the
+- overlap: at least OVERLAP_THRESHOLD of its content words (index.text.terms, small number words as
+  digits) occur in the passage, whose title, outlet and date count too; or, with an embedding model, the passage shares at least COSINE_MIN_OVERLAP of them and the
   cosine of sentence and passage embeddings is at least COSINE_THRESHOLD.
 
 Cited passages that support a sentence keep their citation; the others are removed. A sentence that cites
@@ -23,12 +22,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any, Sequence
 
-import Stemmer
-
 from .results import Citation, Passage, Sentence
+from .text import clip, split_sentences as sentences_of, term_set, terms
 
 OVERLAP_THRESHOLD = 0.5  # share of a sentence's content words found in the passage
 COSINE_THRESHOLD = 0.65  # MiniLM cosine of sentence and passage, when an embedding model is given
@@ -41,39 +38,16 @@ _MARKER = re.compile(
     r"\[\s*(?:(?:passage|source|doc)\s*)?(\d{1,3}(?:\s*(?:[,;]|–|-|and)\s*(?:(?:passage|source|doc)\s*)?\d{1,3})*)\s*\]",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-_STEMMER = Stemmer.Stemmer("english")  # Snowball, as the extractive answerer uses
-_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]+|\b\d[\d,.]*\d|\b\d\b")
+_CAPITALISED = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z][A-Za-z]+|\b\d[\d,.]*\d|\b\d\b")
 _MENTION = re.compile(r"@(?:everyone|here)\b|<[@#][!&]?\d+>|(?<![\w.])@\w", re.IGNORECASE)
 _NAME_RUN = re.compile(r"[A-Z][A-Za-z]+\s+[A-Z]")
-_INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _DISCOURSE = {"however", "meanwhile", "additionally", "overall", "furthermore", "moreover", "instead",
               "still", "yet", "although", "though", "today", "yesterday", "tomorrow", "finally", "first",
               "second", "third", "also", "yes", "in", "on", "at", "as", "while", "since", "after", "before"}
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
-_BREAK = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"'”’)])\s+")
 _BULLET = re.compile(r"^\s*(?:#+|>|[-*•]|\d+[.)])\s+")
-_MARK_AFTER_STOP = re.compile(r"([.!?][\"'”’)]?)((?:\s*\[[^\[\]]{1,40}\])+)")
+_MARK_AFTER_STOP = re.compile(r"([.!?]+[\"'”’)]*)((?:\s*\[[^\[\]]{1,40}\])+)")
 _SOURCES = re.compile(r"^\s*(?:#+\s*)?(?:sources|references|citations|passages)\s*:?\s*$", re.I | re.M)
-_ABBREV = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "gen", "sen", "rep", "gov", "prof", "lt", "col",
-           "sgt", "capt", "u.s", "u.k", "u.n", "e.g", "i.e", "vs", "inc", "corp", "co", "ltd", "jan",
-           "feb", "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec", "approx", "est"}
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty".split())}
-STOP_WORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being
-below between both but by can could did do does doing down during each either few for from further had
-has have having he her here hers herself him himself his how i if in into is it its itself just me more
-most my myself neither no nor not now of off on once only or other our ours out over own same she should
-so some such than that the their theirs them themselves then there these they this those through to too
-under until up very was we were what when where which while who whom why will with would you your yours
-yes according article articles passage passages report reported reports say said says source sources
-told state stated states per cent percent mr mrs ms s t don doesn didn isn wasn weren wouldn
-cannot couldn shouldn hasn haven hadn aren
-""".split())
-
-
 @dataclass(frozen=True)
 class SentenceCheck:
     """What the checker decided about one sentence of the model's text."""
@@ -119,7 +93,7 @@ class CheckReport:
         if self.removed_markers:
             lines.append("invalid citation numbers: " + ", ".join(str(n) for n in self.removed_markers))
         for s in self.dropped:
-            lines.append(f"dropped ({s.reason}): {_short(s.text)}")
+            lines.append(f"dropped ({s.reason}): {clip(s.text, 80)}")
         return tuple(lines)
 
 
@@ -159,11 +133,8 @@ def split_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     for line in _SOURCES.split(text.replace("**", ""), maxsplit=1)[0].splitlines():
         line = _MARK_AFTER_STOP.sub(r"\2\1", _BULLET.sub("", line).strip())
         pieces: list[str] = []
-        for piece in _BREAK.split(line):
-            piece = piece.strip()
-            if not piece:
-                continue
-            if pieces and (_abbreviated(pieces[-1]) or not _MARKER.sub("", piece).strip(" .,;:")):
+        for piece in sentences_of(line):
+            if pieces and not _MARKER.sub("", piece).strip(" .,;:!?"):  # markers alone go with the sentence before
                 pieces[-1] = f"{pieces[-1]} {piece}"
             else:
                 pieces.append(piece)
@@ -175,37 +146,29 @@ def split_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
 
 
 def content_words(text: str) -> set[str]:
-    """Lowercased, stemmed words that carry meaning (stop words removed, number words as digits)."""
-    words = set()
-    for word in _WORD.findall(_initialisms(text).lower().replace("’", "'")):
-        word = _NUMBER_WORDS.get(word, word).replace(",", "")
-        if word in STOP_WORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        words.add(_stem(word))
-    return words
+    """The terms of a text that carry meaning, small number words as digits (index.text.terms)."""
+    return term_set(text, number_words=True)
 
 
 def names_in(text: str) -> set[str]:
-    """Capitalised words and numbers (the specifics a wrong answer gets wrong), as content words.
+    """Capitalised words, initialisms and numbers (the specifics a wrong answer gets wrong), as content words.
 
     The sentence's first word counts only when it is an acronym or starts a run of capitalised words.
     """
-    text = _initialisms(text.strip().lstrip("\"'“‘("))
+    text = text.strip().lstrip("\"'“‘(")
     found = set()
     for match in _CAPITALISED.finditer(text):
         word = match.group(0)
-        if match.start() == 0 and not word.isupper() and not _NAME_RUN.match(text):
+        if match.start() == 0 and not word.replace(".", "").isupper() and not _NAME_RUN.match(text):
             continue
-        word = word.lower().replace(",", "")
-        if word in STOP_WORDS or word in _DISCOURSE or (len(word) < 2 and not word.isdigit()):
-            continue
-        found.add(word if word[0].isdigit() else _stem(_NUMBER_WORDS.get(word, word)))
+        if word.lower() not in _DISCOURSE:
+            found |= term_set(word, number_words=True)
     return found
 
 
 def numbers_in(text: str) -> set[str]:
     """Numbers written with digits in the text (thousands separators removed)."""
-    return {w.replace(",", "") for w in _WORD.findall(text.lower()) if _NUMBER.match(w.replace(",", ""))}
+    return {t for t in terms(text) if _NUMBER.match(t)}
 
 
 def overlap(sentence_words: set[str], passage_words: set[str], empty: float = 0.0) -> float:
@@ -267,7 +230,8 @@ def _check_one(sentence: str, cited: tuple[int, ...], valid: tuple[int, ...], wo
     union = set().union(*(words[n - 1] for n in valid))
     together = len(valid) > 1 and not gate(union) and overlap(s_words, union) >= OVERLAP_THRESHOLD
     if alone or together:
-        kept, covered = [], set()
+        kept: list[int] = []
+        covered: set[str] = set()
         for n in sorted(valid, key=lambda n: -scores[n]):
             new = (s_words & words[n - 1]) - covered
             if n in alone or (together and new and scores[n] >= UNION_MIN_SHARE):
@@ -335,26 +299,6 @@ class _Embedder:
         return max((self.cosine(sentence, n) for n in done), default=None)
 
 
-def _initialisms(text: str) -> str:
-    return _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text)
-
-
 def _unit(vector: Sequence[float]) -> list[float]:
     norm = sum(x * x for x in vector) ** 0.5 or 1.0
     return [x / norm for x in vector]
-
-
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    if word[0].isdigit() or len(word) <= 3:
-        return word
-    return _STEMMER.stemWord(word)
-
-
-def _abbreviated(piece: str) -> bool:
-    last = piece.rstrip().split(" ")[-1].lower().rstrip(".")
-    return piece.rstrip().endswith(".") and (last in _ABBREV or (len(last) == 1 and last.isalpha()))
-
-
-def _short(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -16,6 +16,7 @@ from .answer import Answerer, TextCallback
 from .citecheck import check_citations, parse_markers
 from .results import HISTORY_TURNS, Answer, Passage, Turn
 from .settings import Settings
+from .text import clip
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +182,7 @@ def _attr(value: str | None) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(" ".join(text.split()), limit)
 
 
 def _reason(exc: Exception) -> str:

@@ -173,6 +173,18 @@ def m005_journal(db: sqlite3.Connection, context: Context) -> None:
                    (live[0], live[1], datetime.now(timezone.utc).isoformat(timespec="seconds")))
 
 
+@migration
+def m006_sentence_spans(db: sqlite3.Connection, context: Context) -> None:
+    """Chunks' stored sentence boundaries come from the one sentence splitter (index.text), which gets
+    abbreviations right ("Gov.", "U.S.", "Dec. 19"); answers read them, so they are computed again here."""
+    from .catalog import spans_json
+    from .text import sentence_spans
+
+    rows = db.execute("SELECT seq, text FROM chunks").fetchall()
+    db.executemany("UPDATE chunks SET sentences = ? WHERE seq = ?",
+                   [(spans_json(sentence_spans(text)), seq) for seq, text in rows])
+
+
 def _index_title(title: str, url: str | None) -> str:
     from .chunking import index_title
 

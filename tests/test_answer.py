@@ -53,3 +53,12 @@ def test_headlines_lose_the_outlet_suffix_and_questions_are_not_headlines():
     assert line("Biden - Harris ticket gains in the polls", "cnn.com") == "Biden - Harris ticket gains in the polls"
     assert line("Does turkey make you sleepy after dinner?", "cnn.com") == ""
     assert line("", "cnn.com") == "" and line("Short title", None) == ""
+
+
+def test_more_sentences_than_are_embedded_are_shortlisted_by_the_words_they_share_with_the_question(embed_model):
+    filler = " ".join(f"Dealers in town number {i} reported a quiet week of sales and steady prices." for i in range(12))
+    passage = _passage(1, filler + " Ford is recalling 2.9 million vehicles because they may roll away.", 1.0)
+    answer = ExtractiveAnswerer(embed_model).answer("How many vehicles did Ford recall?", [passage],
+                                                    as_of=date(2023, 8, 1))
+    assert answer.sentences[0].text.startswith("Ford is recalling 2.9 million vehicles")
+

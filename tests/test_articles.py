@@ -90,6 +90,7 @@ def test_empty_title_is_refused_and_long_title_capped():
     with pytest.raises(InvalidArticle, match="title is empty"):
         article_from_text(BODY, title="  \n ")
     assert len(article_from_text(BODY, title="word " * 200).title) <= 300
+    assert article_from_text(BODY, title="abcdefg " * 60).title.endswith(" abcdefg…")  # cut at a word
 
 
 def test_text_over_limit_is_refused():

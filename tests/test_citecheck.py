@@ -48,6 +48,15 @@ def test_split_attaches_trailing_markers_keeps_abbreviations_and_cuts_source_lis
     ]
 
 
+def test_markers_after_closing_quotes_or_several_stops_stay_with_their_sentence() -> None:
+    assert split_sentences('Kyiv was hit.") [1] Lviv too [2]. Was it?! [3]') == [
+        ('Kyiv was hit.")', (1,)), ("Lviv too.", (2,)), ("Was it?!", (3,))]
+
+
+def test_number_words_match_digits() -> None:
+    assert check_citations("Five to two was the vote [2].", PASSAGES).sentences
+
+
 def test_supported_sentences_kept_and_renumbered_in_order_of_use() -> None:
     result = check_citations("The council approved the budget 5 to 2 [2]. The Harbor Bridge reopens on "
                              "June 3 [1].", PASSAGES)

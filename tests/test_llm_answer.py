@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from index.answer import ExtractiveAnswerer
-from index.llm_answer import EMIT_EVERY, LLMAnswerer, build_llm
+from index.llm_answer import EMIT_EVERY, HISTORY_CHARS, LLMAnswerer, build_llm, build_messages
 from index.results import Passage, Turn
 from index.settings import Settings
 from tests.fakes.openai import FakeOpenAI, Reply
@@ -87,6 +87,12 @@ def test_prompt_has_rules_history_fenced_passages_and_question(fake, extractive)
     assert user.index('<passage id="1"') < user.index('<passage id="2"') < user.index('<passage id="3"')
     assert user.rstrip().endswith("citing them with their numbers in brackets.")
     assert f"Question (as of 2024-05-10): {QUESTION}" in user
+
+
+def test_long_earlier_answers_are_cut_at_a_word() -> None:
+    messages = build_messages(QUESTION, PASSAGES, as_of=AS_OF, history=[Turn("Who?", "abcdefg " * 100)])
+    line = next(x for x in messages[1].content.splitlines() if x.startswith("A: "))
+    assert line.endswith(" abcdefg…") and len(line) <= len("A: ") + HISTORY_CHARS
 
 
 def test_normal_cited_answer_is_checked_and_renumbered(fake, extractive) -> None:

@@ -9,10 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index import AddResult, ArticleInfo, InvalidInput, parse_iso_date
+from index import AddResult, ArticleInfo, InvalidInput, clip, parse_iso_date
 
 from ..checks import Refused, adders_only
-from ..render import DESCRIPTION_MAX, clip, escape
+from ..render import DESCRIPTION_MAX, escape
 from ..respond import defer, edit_original
 
 # Adds refused for their input do not count toward the add limit; a link that could not be fetched does
@@ -46,7 +46,7 @@ def describe_add(result: AddResult) -> str:
 async def article_choices(bot: "NewsdeskBot", current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete: up to 25 articles whose title, outlet or id contains what was typed (value = id)."""
     found = await bot.run_engine(bot.engine.list_articles, current.strip() or None, 25, heavy=False)
-    return [app_commands.Choice(name=clip(f"{a.title or a.id}", 100, "…"), value=a.id) for a in found]
+    return [app_commands.Choice(name=clip(f"{a.title or a.id}", 100), value=a.id) for a in found]
 
 
 class AddTextModal(discord.ui.Modal, title="Add an article"):

@@ -10,9 +10,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index import HISTORY_TURNS, Answer, Turn
+from index import HISTORY_TURNS, Answer, Turn, clip
 
-from ..render import SHORTENED, clip, render_answer, render_partial
+from ..render import SHORTENED, render_answer, render_partial
 from ..respond import NO_PINGS, defer, original_editor
 from ..stream import ThrottledEditor
 
@@ -96,7 +96,7 @@ class Ask(commands.Cog):
         if not isinstance(message.channel, discord.TextChannel):
             return message.channel
         try:
-            return await message.create_thread(name=clip(" ".join(question.split()), 100, "…"),
+            return await message.create_thread(name=clip(" ".join(question.split()), 100),
                                                auto_archive_duration=1440)
         except discord.HTTPException as exc:
             log.info("could not open a thread (%s); answering in the channel", exc)

@@ -9,35 +9,19 @@ from datetime import date
 from pathlib import Path
 
 from index.articles import Article
-from index.chunking import sentence_spans
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_sentence_spans_cover_each_sentence_of_each_paragraph():
-    text = "Kyiv was hit overnight. Kharkiv too, officials said.\nPower is out in Zaporizhzhia. Repairs began."
-    spans = sentence_spans(text)
-    assert [text[s:e].strip() for s, e in spans] == [
-        "Kyiv was hit overnight.", "Kharkiv too, officials said.", "Power is out in Zaporizhzhia.", "Repairs began."]
-
-
-def test_a_break_after_an_abbreviation_is_not_a_sentence_boundary():
-    text = ("Ford Motor Co. is recalling 2.9 million vehicles. Crews reached the U.S. border at 2 a.m. on Monday.\n"
-            "officials said nothing. He cited a Dec. 19 tweet from the president. 2022 was a hard year.")
-    assert [text[s:e].strip() for s, e in sentence_spans(text)] == [
-        "Ford Motor Co. is recalling 2.9 million vehicles.", "Crews reached the U.S. border at 2 a.m. on Monday.",
-        "officials said nothing.",  # a new paragraph is never joined to the one before
-        "He cited a Dec. 19 tweet from the president.", "2022 was a hard year."]
-
-
-def test_answers_mend_the_breaks_stored_by_older_indexes():
+def test_answers_quote_the_sentences_stored_at_indexing_else_split_now():
     from index.answer import passage_sentences
     from index.results import Passage
 
     text = "Ford Motor Co. is recalling 2.9 million vehicles that may roll away. The recall covers five models."
-    broken = ((0, 15), (15, 68), (69, len(text)))  # as Punkt stored them before breaks were mended
-    passage = Passage("c1", "a1", text, "Ford recall", "cnn.com", date(2022, 6, 15), None, sentence_spans=broken)
-    assert passage_sentences(passage) == [
+    stored = ((0, len(text)),)  # whatever the index stored is used as it is: no splitting at question time
+    passage = Passage("c1", "a1", text, "Ford recall", "cnn.com", date(2022, 6, 15), None, sentence_spans=stored)
+    assert passage_sentences(passage) == [text]
+    assert passage_sentences(Passage("c1", "a1", text, "Ford recall", "cnn.com", date(2022, 6, 15), None)) == [
         "Ford Motor Co. is recalling 2.9 million vehicles that may roll away.", "The recall covers five models."]
 
 

@@ -1,10 +1,10 @@
 """Page clutter on the benchmark corpus: the labelled sample scored, quotable clutter counted before and
 after cleaning, one pass against two, and the chunks a cleaned re-index would change.
 
-    python -m bench.clutter draw                 # the sample's lines again (seeded), without labels
-    python -m bench.clutter score                # precision/recall on bench/data/clutter.jsonl
-    python -m bench.clutter corpus [--removed N] # corpus counts; N random removed lines to check by hand
-    python -m bench.clutter sqlite               # the line_seen table for the corpus: size and time per article
+    python -m bench.studies.clutter draw                 # the sample's lines again (seeded), without labels
+    python -m bench.studies.clutter score                # precision/recall on bench/data/clutter.jsonl
+    python -m bench.studies.clutter corpus [--removed N] # corpus counts; N random removed lines to check by hand
+    python -m bench.studies.clutter sqlite               # the line_seen table for the corpus: size and time per article
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from llama_index.core.node_parser import SentenceSplitter
 
 CORPUS = Path("/work/shared/bench/realtimeqa/corpus.jsonl.gz")
-SAMPLE = Path(__file__).parent / "data" / "clutter.jsonl"
+SAMPLE = Path(__file__).parents[1] / "data" / "clutter.jsonl"
 SEED, SAMPLE_SIZE = 14, 600
 ISSUE_KINDS = ("credit", "player", "promo", "navigation", "share", "cookie")  # the kinds issue 14 names
 CHUNK_SIZE, CHUNK_OVERLAP = 200, 40  # index/settings.py defaults
