@@ -7,6 +7,7 @@ import logging
 import os
 import sqlite3
 import threading
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -17,6 +18,7 @@ from .articles import Article
 from .catalog import Catalog, store_error
 from .dates import EARLIEST, LATEST
 from .embedcache import EmbeddingCache
+from .followup import standalone
 from .embedding import Embedder, load_embed_model, model_id
 from .errors import ArticleNotFound, InvalidInput, StoreError
 from .generations import Generations
@@ -224,10 +226,12 @@ class Engine:
         if not EARLIEST <= as_of <= LATEST:
             raise InvalidInput(f"The as-of date {as_of} is out of range ({EARLIEST} to {LATEST}).")
         recent = list(history)[-HISTORY_TURNS:]
-        query = " ".join([t.question for t in recent[-1:]] + [question])
+        asked = standalone(question, recent)
+        query = asked if asked != question or not recent else " ".join([recent[-1].question, question])
         retrieval = self._retriever.retrieve(query, as_of=as_of, top_k=self.settings.top_k, date_query=question)
-        return (answerer or self._answerer).answer(question, retrieval.passages, as_of=as_of, history=recent,
-                                                   on_text=on_text)
+        answer = (answerer or self._answerer).answer(asked, retrieval.passages, as_of=as_of, history=recent,
+                                                     on_text=on_text)
+        return replace(answer, question=question, rewritten=asked if asked != question else None)
 
     def retrieve(self, question: str, *, as_of: date | None = None, top_k: int | None = None) -> Retrieval:
         """The fused, date-weighted passages for a question (no answer)."""

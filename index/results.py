@@ -64,6 +64,7 @@ class Answer:
     covered: bool = True
     answerer: str = "extractive"
     notes: tuple[str, ...] = ()
+    rewritten: str | None = None  # a follow-up as it was searched for, stand-alone
 
     @property
     def text(self) -> str:

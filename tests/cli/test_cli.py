@@ -87,10 +87,28 @@ def test_rebuild_and_status(env, capsys):
     assert code == 0 and "articles: 2" in out and "embedded chroma" in out
 
 
-def test_chat_keeps_the_conversation(env, capsys):
-    questions = iter(["Which cities were hit?", "", "What happened on October 24, 2023?", "quit"])
-    code, out, _ = run(capsys, env, "chat", input_fn=lambda prompt: next(questions))
-    assert code == 0 and "Kyiv" in out and "October 24, 2023" in out
+def test_chat_keeps_the_conversation(env, capsys, tmp_path):
+    flood = tmp_path / "flood.md"
+    flood.write_text("---\ntitle: Elbe floods Dresden\npublished: 2024-03-02\n---\nHeavy rain made the Elbe burst its "
+                     "banks in Dresden. Firefighters evacuated 300 residents of Dresden's old town.\n")
+    fire = tmp_path / "fire.md"
+    fire.write_text("---\ntitle: Thousands evacuated as fire spreads in Lyon\npublished: 2024-03-02\n---\n"
+                    "Firefighters evacuated 1,200 people from homes in Lyon as a warehouse fire spread. People were "
+                    "evacuated to schools; the evacuation of the district continued overnight.\n")
+    run(capsys, env, "add", str(flood), str(fire))
+    questions = iter(["What happened in Dresden?", "", "How many people were evacuated there?", "new",
+                      "How many people were evacuated there?", "quit"])
+    code, out, _ = run(capsys, env, "chat", "--as-of", "2024-03-03", input_fn=lambda prompt: next(questions))
+    answers = [_last_paragraph(part) for part in out.split("\n\nSources:")[:-1]]  # each answer's text
+    assert code == 0 and answers[1].lstrip().startswith("Firefighters evacuated 300")  # the follow-up: Dresden
+    assert answers[2].lstrip().startswith("Firefighters evacuated 1,200")  # after 'new' it stands alone
+
+
+def _last_paragraph(text: str) -> str:
+    lines = text.rstrip().split("\n")
+    while len(lines) > 1 and lines[-2].strip() and not lines[-2].startswith(("    ", "[", "Newsdesk:")):
+        lines = lines[:-2] + [lines[-2] + " " + lines[-1]]
+    return lines[-1]
 
 
 def test_control_characters_in_titles_and_file_names_are_shown_escaped(env, capsys, tmp_path):

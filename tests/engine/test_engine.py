@@ -144,13 +144,29 @@ def test_as_of_date_changes_which_article_ranks_first(engine):
     assert "120" in engine.ask(question, as_of=date(2025, 9, 16)).text
 
 
-def test_follow_up_uses_the_conversation(engine):
-    engine.add_article(FLOOD_1)
-    engine.add_article(_article("Markets rally", "Stocks in Frankfurt rose 2 percent on Friday after strong earnings.",
-                                published=date(2024, 3, 1)))
-    history = [Turn("Which river flooded Dresden?", "The Elbe river burst its banks in Dresden. [1]")]
-    answer = engine.ask("How many people were evacuated?", as_of=date(2024, 3, 3), history=history)
-    assert "300" in answer.text
+LYON_FIRE = _article(
+    "Thousands evacuated as fire spreads in Lyon",
+    "Firefighters evacuated 1,200 people from homes in Lyon as a warehouse fire spread on Saturday. People were "
+    "evacuated to schools and sports halls; the evacuation of the district continued overnight.",
+    outlet="Daily Test", published=date(2024, 3, 2), url="https://news.example/lyon-fire")
+
+
+DRESDEN_FLOOD = _article(
+    "Elbe floods Dresden", "Heavy rain made the Elbe burst its banks in Dresden on Saturday. Firefighters evacuated "
+    "300 residents of Dresden's old town, and the city's bridges were closed.",
+    outlet="Daily Test", published=date(2024, 3, 2), url="https://news.example/dresden-flood")
+
+
+def test_a_follow_up_is_read_with_the_conversation(engine):
+    engine.add_articles([DRESDEN_FLOOD, LYON_FIRE])
+    question = "How many people were evacuated there?"
+    alone = engine.ask(question, as_of=date(2024, 3, 3))
+    assert alone.sentences[0].text.startswith("Firefighters evacuated 1,200")  # on its own: the bigger story
+    history = [Turn("What happened in Dresden?", "Heavy rain made the Elbe burst its banks in Dresden. [1]")]
+    follow_up = engine.ask(question, as_of=date(2024, 3, 3), history=history)
+    assert follow_up.rewritten == "How many people were evacuated in Dresden?"
+    assert "300" in follow_up.sentences[0].text and follow_up.citations[0].passage.article_id == DRESDEN_FLOOD.id
+    assert follow_up.to_dict()["rewritten"] == follow_up.rewritten
 
 
 def test_rebuild_switches_over_and_reuses_embeddings(seeded):

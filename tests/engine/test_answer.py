@@ -62,3 +62,15 @@ def test_more_sentences_than_are_embedded_are_shortlisted_by_the_words_they_shar
                                                     as_of=date(2023, 8, 1))
     assert answer.sentences[0].text.startswith("Ford is recalling 2.9 million vehicles")
 
+
+
+def test_a_sentence_that_repeats_one_already_chosen_is_left_out(embed_model):
+    first = ("The Harbor Bridge will reopen to traffic on June 3 after eight months of repairs, the city said. "
+             "Repairs cost 42 million dollars.")
+    copy = ("The Harbor Bridge will reopen to traffic on June 3 after eight months of repairs, the city announced. "
+            "Tolls will not change.")
+    answer = ExtractiveAnswerer(embed_model).answer(
+        "When will the Harbor Bridge reopen to traffic?", [_passage(1, first, 1.0), _passage(2, copy, 0.95)],
+        as_of=date(2023, 8, 4))
+    reopen = [s.text for s in answer.sentences if "reopen" in s.text]
+    assert len(reopen) == 1  # said once, not twice in other words

@@ -17,7 +17,7 @@ from index.articles import (
 )
 from index.errors import ArticleTooLarge, InvalidArticle, UnsupportedFormat
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 MB = 1_000_000
 BODY = ("The city council voted on Tuesday to rebuild the old bridge over the river, officials said. "
         "Residents welcomed the decision after years of delays and many public meetings.")
