@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .articles import Article
-from .errors import StoreError
+from .errors import StoreError, storage_reason
 from .results import ArticleInfo
 
 BUSY_SECONDS = 30
@@ -353,18 +353,10 @@ def _info(row: tuple) -> ArticleInfo:
 def store_error(what: str, exc: sqlite3.Error) -> StoreError:
     """A catalog failure as the user should read it."""
     text = str(exc)
-    lower = text.lower()
-    if "full" in lower or "too large" in lower:
-        reason = "the disk is full (free some space and try again)"
-    elif "readonly" in lower or "read-only" in lower:
-        reason = "the data directory is read-only"
-    elif "locked" in lower or "busy" in lower:
-        reason = "another process kept the catalog busy; try again"
-    elif "malformed" in lower or "not a database" in lower:
-        reason = f"the catalog is damaged ({text}); restore newsdesk.sqlite3 from a backup"
-    else:
-        reason = text
-    return StoreError(f"Could not {what}: {reason}.")
+    if "malformed" in text.lower() or "not a database" in text.lower():
+        return StoreError(f"Could not {what}: the catalog is damaged ({text}); restore newsdesk.sqlite3 from a "
+                          "backup.")
+    return StoreError(f"Could not {what}: {storage_reason(text)}.")
 
 
 def _connect(path: Path, read_only: bool, reader: bool = False) -> sqlite3.Connection:

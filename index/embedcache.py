@@ -11,7 +11,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .errors import StoreError
+from .errors import StoreError, storage_reason
 
 _BATCH = 500
 
@@ -73,7 +73,7 @@ class EmbeddingCache:
                     self._db.execute("ROLLBACK")
                     raise
         except sqlite3.Error as exc:
-            raise StoreError(f"Could not write to the embedding cache: {_reason(exc)}") from exc
+            raise StoreError(f"Could not write to the embedding cache: {storage_reason(str(exc))}") from exc
 
     def count(self) -> int:
         """How many vectors are cached."""
@@ -84,8 +84,3 @@ class EmbeddingCache:
         """Close the file."""
         with self._lock:
             self._db.close()
-
-
-def _reason(exc: sqlite3.Error) -> str:
-    text = str(exc)
-    return "the disk is full" if "full" in text.lower() else text

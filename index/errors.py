@@ -47,3 +47,18 @@ class ModelError(NewsdeskError):
 
 class FeedError(NewsdeskError):
     """A feed or sitemap cannot be read: not XML, malformed, unsafe (entity expansion), or not a feed at all."""
+
+
+def storage_reason(text: str) -> str:
+    """What a storage failure means for the user, from the library's message (the same wording whichever
+    store failed: catalog, embedding cache or vector store)."""
+    lower = text.lower()
+    if any(k in lower for k in ("no space", "disk is full", "file too large", "database or disk is full")):
+        return "the disk is full (free some space and try again)"
+    if "disk i/o error" in lower:
+        return "the disk is full or cannot be written (disk I/O error); free some space and try again"
+    if "readonly" in lower or "read-only" in lower:
+        return "the data directory is read-only"
+    if "locked" in lower or "busy" in lower:
+        return "another process kept the database busy; try again"
+    return text[:500]

@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
-from .errors import StoreError
+from .errors import StoreError, storage_reason
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,10 @@ class ChromaHandle:
     def call(self, fn: Callable[[], T], what: str, *, write: bool = False) -> T:
         """Run a store call with a deadline; StoreError (saying what to do) when it fails or hangs."""
         timeout = self.settings.chroma_timeout * (WRITE_TIMEOUT_FACTOR if write else 1)
+        if write and self.embedded and disk_full(chroma_path(self.settings)):
+            # checked first: on a full disk Chroma can hang inside a write while holding the interpreter's
+            # lock, and then no deadline can fire
+            raise StoreError(f"Could not {what} {self.where}: the disk is full (free some space and try again).")
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
 
         def run() -> None:
@@ -108,9 +112,6 @@ class ChromaHandle:
         try:
             return future.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
-            if self.embedded and write and disk_full(chroma_path(self.settings)):
-                raise StoreError(f"Could not {what} {self.where}: the disk is full (free some space and try "
-                                 "again).") from None
             raise StoreError(f"{self.where[0].upper()}{self.where[1:]} is not answering (waited {timeout:g} s to "
                              f"{what}). " + ("Check that the server is running and reachable, then try again."
                                              if not self.embedded else "Try again; if it persists, restart "
@@ -390,13 +391,9 @@ def _looks_like_uuid(name: str) -> bool:
 def _reason(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     lower = text.lower()
-    if "no space" in lower or "disk is full" in lower or "file too large" in lower or "database or disk" in lower:
-        return "the disk is full (free some space and try again)"
-    if "disk i/o error" in lower:
-        return "the disk is full or cannot be written (disk I/O error); free some space and try again"
     if "connect" in lower and ("refused" in lower or "error" in lower):
         return f"cannot connect ({text[:200]}); check that the server is running"
-    return text[:500]
+    return storage_reason(text)
 
 
 class _NoStore:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -92,14 +93,21 @@ def test_a_server_restarted_empty_is_noticed_and_restored_without_embedding(tmp_
 def test_a_full_disk_fails_an_add_clearly_and_the_index_keeps_working(tmp_path, embed_model):
     settings = Settings(data_dir=tmp_path / "data", seeds_dir=SEEDS)
     Engine.open(settings, embed_model=embed_model).close()
-    limit = max(p.stat().st_size for p in settings.data_dir.rglob("*") if p.is_file()) + 64_000
+    limit = max(p.stat().st_size for p in settings.data_dir.rglob("*") if p.is_file()) + 512_000
 
     def small_disk() -> None:  # every file may grow only this far: as a full disk, for this process alone
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    done = subprocess.run([sys.executable, "-m", "tests.engine.procs", "add", str(settings.data_dir), "200", "Bigport"],
-                          cwd=ROOT, env=_env(ADD_BATCH="5"), preexec_fn=small_disk, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "tests.engine.procs", "add",
+                             str(settings.data_dir), "200", "Bigport"], cwd=ROOT, env=_env(ADD_BATCH="5"),
+                            preexec_fn=small_disk, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)  # faulthandler prints where it hangs
+        out, err = proc.communicate()
+        pytest.fail(f"the add hung on a full disk:\n{err[-8000:]}")
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     assert done.returncode == 1 and "disk is full" in done.stdout, done.stdout + done.stderr[-2000:]
     assert "Traceback" not in done.stdout + done.stderr
     engine = assert_consistent(settings, embed_model)  # whole articles or none, the journal settled
