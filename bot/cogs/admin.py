@@ -44,7 +44,7 @@ class Admin(commands.Cog):
         def progress(done: int, total: int) -> None:
             editor.update_threadsafe(content=progress_line(done, total))
 
-        report = await self.bot.run_engine(self.bot.engine.rebuild, progress=progress, heavy=False)
+        report = await self.bot.run_engine(self.bot.engine.rebuild, progress=progress, lane="write")
         text = (f"Index rebuilt: {report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s "
                 f"({report.embedded} embedded, {report.cached} from cache); now serving `{report.collection}`.")
         try:
@@ -63,7 +63,7 @@ class Admin(commands.Cog):
         """Remove the chosen article (an id from autocomplete, or a title that matches exactly one)."""
         await defer(interaction)
         article_id = await self._resolve(article)
-        info = await self.bot.run_engine(self.bot.engine.remove, article_id)
+        info = await self.bot.run_engine(self.bot.engine.remove, article_id, lane="write")
         await edit_original(interaction, content=f"Removed {describe(info)} ({info.chunks} chunks).")
 
     @remove_article.autocomplete("article")
@@ -71,7 +71,7 @@ class Admin(commands.Cog):
         return await article_choices(self.bot, current)
 
     async def _resolve(self, text: str) -> str:
-        found = await self.bot.run_engine(self.bot.engine.list_articles, text.strip(), 2, heavy=False)
+        found = await self.bot.run_engine(self.bot.engine.list_articles, text.strip(), 2, lane="quick")
         if any(a.id == text.strip() for a in found):
             return text.strip()
         if len(found) == 1:
@@ -87,7 +87,7 @@ class Admin(commands.Cog):
     async def index_status(self, interaction: discord.Interaction) -> None:
         """Counts and configuration, shown to the moderator only."""
         await defer(interaction, ephemeral=True)
-        status = await self.bot.run_engine(self.bot.engine.status, heavy=False)
+        status = await self.bot.run_engine(self.bot.engine.status, lane="quick")
         embed = discord.Embed(title="Newsdesk index")
         for name, value in (("Articles", status.articles), ("Chunks", status.chunks), ("Store", status.store),
                             ("Collection", status.collection), ("Embedding model", status.embed_model),

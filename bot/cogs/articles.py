@@ -45,7 +45,7 @@ def describe_add(result: AddResult) -> str:
 
 async def article_choices(bot: "NewsdeskBot", current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete: up to 25 articles whose title, outlet or id contains what was typed (value = id)."""
-    found = await bot.run_engine(bot.engine.list_articles, current.strip() or None, 25, heavy=False)
+    found = await bot.run_engine(bot.engine.list_articles, current.strip() or None, 25, lane="quick")
     return [app_commands.Choice(name=clip(f"{a.title or a.id}", 100, "…"), value=a.id) for a in found]
 
 
@@ -72,7 +72,7 @@ class AddTextModal(discord.ui.Modal, title="Add an article"):
             await defer(interaction)
             result = await bot.run_engine(bot.engine.add_text, self.article_title.value, self.body.value,
                                           outlet=self.outlet.value.strip() or None, published=published,
-                                          url=self.link.value.strip() or None)
+                                          url=self.link.value.strip() or None, lane="write")
         await edit_original(interaction, content=describe_add(result))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
@@ -111,9 +111,9 @@ class Articles(commands.Cog):
             if file is not None:
                 data = await file.read()
                 result = await self.bot.run_engine(engine.add_bytes, data, filename=file.filename,
-                                                   content_type=file.content_type)
+                                                   content_type=file.content_type, lane="write")
             else:
-                result = await self.bot.run_engine(engine.add_url, (url or "").strip())
+                result = await self.bot.run_engine(engine.add_url, (url or "").strip(), lane="write")
         await edit_original(interaction, content=describe_add(result))
 
     @app_commands.command(name="sources", description="List or search the articles I can cite")
@@ -121,7 +121,7 @@ class Articles(commands.Cog):
     async def sources(self, interaction: discord.Interaction, search: str | None = None) -> None:
         """Show matching articles (newest first) to the user who asked."""
         await defer(interaction, ephemeral=True)
-        found = await self.bot.run_engine(self.bot.engine.list_articles, search, LIST_LIMIT + 1, heavy=False)
+        found = await self.bot.run_engine(self.bot.engine.list_articles, search, LIST_LIMIT + 1, lane="quick")
         if not found:
             await edit_original(interaction, content="No article matches that." if search else "No articles yet.")
             return

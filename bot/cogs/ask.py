@@ -60,7 +60,8 @@ class Ask(commands.Cog):
         """Ask the engine in a worker thread; streamed text goes to the editor."""
         def on_text(text: str) -> None:
             editor.update_threadsafe(content=render_partial(text))
-        return await self.bot.run_engine(self.bot.engine.ask, question, history=list(history), on_text=on_text)
+        return await self.bot.run_engine(self.bot.engine.ask, question, history=list(history), on_text=on_text,
+                                         lane="ask")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

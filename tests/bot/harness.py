@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 from bot.app import PROGRESS_INTERVAL, STREAM_INTERVAL, NewsdeskBot
 from bot.settings import DiscordSettings
@@ -107,6 +107,38 @@ class HeldEngine(EngineWrapper):
         return self._engine.ask(question, **kwargs)
 
 
+class HeldAdds(EngineWrapper):
+    """add_bytes(), add_text() and add_url() wait until the test calls release() (at most 60 s), then add."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self._released = threading.Event()
+        self._lock = threading.Lock()
+        self.waiting = 0  # adds in progress, held
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _held(self, add: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            self.waiting += 1
+        try:
+            self._released.wait(60)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+        return add(*args, **kwargs)
+
+    def add_bytes(self, *args: Any, **kwargs: Any) -> Any:
+        return self._held(self._engine.add_bytes, *args, **kwargs)
+
+    def add_text(self, *args: Any, **kwargs: Any) -> Any:
+        return self._held(self._engine.add_text, *args, **kwargs)
+
+    def add_url(self, *args: Any, **kwargs: Any) -> Any:
+        return self._held(self._engine.add_url, *args, **kwargs)
+
+
 class HastyEngine(EngineWrapper):
     """Reports `burst` texts (ask) or progress steps (rebuild) 5 ms apart, faster than edits are allowed; then works."""
 
@@ -125,6 +157,14 @@ class HastyEngine(EngineWrapper):
             progress(i, self.burst)
             time.sleep(0.005)
         return self._engine.rebuild(progress=progress)
+
+
+async def until(predicate: Callable[[], Any], timeout: float = 30) -> None:
+    """Poll for a condition the fake cannot see (state inside the bot or the engine)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.02)
 
 
 async def done(env: Harness, ix: FakeInteraction) -> FakeInteraction:

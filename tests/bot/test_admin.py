@@ -54,7 +54,7 @@ async def test_moderator_role_setting(bot_engine: Any) -> None:
 async def test_remove_article_with_autocomplete(discord_env: Harness) -> None:
     env, mod = discord_env, discord_env.member("mod", moderator=True)
     await env.bot.run_engine(env.bot.engine.add_text, "Ferry strike ends in Helsinki",
-                             "Ferry crews in Helsinki ended their strike after a pay deal on Tuesday. " * 3)
+                             "Ferry crews in Helsinki ended their strike after a pay deal on Tuesday. " * 3, lane="write")
     choices = await env.autocomplete("remove-article", mod, "article", "ferry strike")
     assert [c["name"] for c in choices] == ["Ferry strike ends in Helsinki"]
     ix = await done(env, await env.slash("remove-article", mod, article=choices[0]["value"]))
