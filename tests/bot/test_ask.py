@@ -32,6 +32,18 @@ async def test_ask_answers_with_citations_in_embeds(discord_env: Harness) -> Non
     assert all(b.get("allowed_mentions") == {"parse": []} for b in edits)
 
 
+async def test_an_answer_complete_at_once_is_one_edit_with_its_sources(discord_env: Harness) -> None:
+    env = discord_env  # the extractive answerer: the text comes complete, with its sources
+    ix = await env.slash("ask", env.member("reader"), question="Which cities were hit?")
+    await env.say("Which cities were hit?", env.member("other reader"))
+    thread = (await env.wait_for(env.threads, 30))[0]
+    await env.wait_for(lambda: ix.original and ix.original.get("embeds") and answers(env, thread["id"]), 30)
+    by_slash = [b for m, p, b in env.requests if m == "PATCH" and ix.token in p]
+    by_mention = [b for m, p, b in env.requests if m == "PATCH" and f"/channels/{thread['id']}/" in p]
+    for edits in (by_slash, by_mention):
+        assert len(edits) == 1 and edits[0]["embeds"] and "Kyiv" in edits[0]["content"]
+
+
 async def test_ask_is_acknowledged_before_the_engine_answers(bot_engine: Any) -> None:
     engine = HeldEngine(bot_engine)
     async with connected(engine) as env:
