@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 THINKING = "Looking through the articles…"
 HINT = "Ask me a question about the news, e.g. `@Newsdesk which cities were hit?` or `/ask`."
 _UNESCAPE = re.compile(r"\\([\\*_~|>`\[\]#:-])")
+_BOLD = re.compile(r"(?<!\\)\*\*")
 
 
 def strip_mentions(text: str, user_id: int) -> str:
@@ -33,7 +34,7 @@ def strip_mentions(text: str, user_id: int) -> str:
 def plain_answer(content: str) -> str:
     """An answer message's text as the engine wrote it (no notes, no markdown escapes)."""
     body = content.split(f"\n{SHORTENED}")[0].split("\n-# ")[0]
-    return _UNESCAPE.sub(r"\1", body).strip()
+    return " ".join(_UNESCAPE.sub(r"\1", _BOLD.sub("", body)).split())
 
 
 class Ask(commands.Cog):
