@@ -1,9 +1,10 @@
-"""Answers into Discord messages: text with citation markers plus one card (embed) per source, within Discord's limits."""
+"""Answers into Discord messages: text with citation markers and a card (embed) per source, within Discord's limits."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Sequence
 
 import discord
@@ -54,6 +55,16 @@ def clip(text: str, limit: int, ellipsis: str = " …") -> str:
     ends = [m.end() for m in re.finditer(r"[.!?][\"')\]]?\s", head)]
     cut = ends[-1] if ends and ends[-1] > room // 2 else head.rfind(" ")
     return (head[:cut] if cut > 0 else head).rstrip() + ellipsis
+
+
+def plural(count: int, word: str) -> str:
+    """'1 chunk', '3 chunks', '1,200 articles'."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def byline(outlet: str | None, published: date | None, sep: str = ", ") -> str:
+    """Outlet and date, leaving out whichever is unknown ('' when both are)."""
+    return sep.join(part for part in (outlet and outlet.strip(), published and published.isoformat()) if part)
 
 
 def render_partial(text: str) -> str:
@@ -158,7 +169,8 @@ def _embeds(sources: list[Citation], said: Sequence[Sentence], force: bool = Fal
     for c, (title, footer) in zip(sources, heads):
         url = c.passage.url if (c.passage.url or "").startswith(("http://", "https://")) else None
         embed = discord.Embed(title=title, url=url, description=_card(c, said, max(per_card, 8)))
-        embed.set_footer(text=footer)
+        if footer:
+            embed.set_footer(text=footer)
         embeds.append(embed)
     return embeds
 
@@ -168,8 +180,7 @@ def _title(c: Citation) -> str:
 
 
 def _footer(c: Citation) -> str:
-    when = c.passage.published.isoformat() if c.passage.published else "date unknown"
-    return clip(f"{c.passage.outlet or 'Unknown outlet'} · {when}", 200)
+    return clip(byline(c.passage.outlet, c.passage.published, " · "), 200)
 
 
 def _card(c: Citation, said: Sequence[Sentence], limit: int) -> str | None:

@@ -11,7 +11,7 @@ from discord.ext import commands
 from index import ArticleNotFound
 
 from ..checks import Refused, moderator_only
-from ..render import escape
+from ..render import escape, plural
 from ..respond import NO_PINGS, defer, edit_original, original_editor
 from .articles import article_choices, describe
 
@@ -23,7 +23,7 @@ def progress_line(done: int, total: int) -> str:
     """Rebuilding the index… ▰▰▰▱▱▱▱▱▱▱ 12/40 articles (30%)"""
     share = done / total if total else 1.0
     bar = "▰" * round(share * 10) + "▱" * (10 - round(share * 10))
-    return f"Rebuilding the index… {bar} {done}/{total} articles ({share:.0%})"
+    return f"Rebuilding the index… {bar} {done:,}/{plural(total, 'article')} ({share:.0%})"
 
 
 class Admin(commands.Cog):
@@ -45,8 +45,9 @@ class Admin(commands.Cog):
             editor.update_threadsafe(content=progress_line(done, total))
 
         report = await self.bot.run_engine(self.bot.engine.rebuild, progress=progress, lane="write")
-        text = (f"Index rebuilt: {report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s "
-                f"({report.embedded} embedded, {report.cached} from cache); now serving `{report.collection}`.")
+        text = (f"Index rebuilt: {plural(report.articles, 'article')}, {plural(report.chunks, 'chunk')} "
+                f"in {report.seconds:.1f} s ({report.embedded:,} embedded, {report.cached:,} from cache); "
+                f"now serving `{report.collection}`.")
         try:
             await editor.final(content=text)
         except discord.HTTPException:  # an interaction can be edited for 15 minutes; a long rebuild outlives that
@@ -64,7 +65,7 @@ class Admin(commands.Cog):
         await defer(interaction)
         article_id = await self._resolve(article)
         info = await self.bot.run_engine(self.bot.engine.remove, article_id, lane="write")
-        await edit_original(interaction, content=f"Removed {describe(info)} ({info.chunks} chunks).")
+        await edit_original(interaction, content=f"Removed {describe(info)} ({plural(info.chunks, 'chunk')}).")
 
     @remove_article.autocomplete("article")
     async def _remove_complete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

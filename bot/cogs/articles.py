@@ -12,7 +12,7 @@ from discord.ext import commands
 from index import AddResult, ArticleInfo, InvalidInput, parse_iso_date
 
 from ..checks import Refused, adders_only
-from ..render import DESCRIPTION_MAX, clip, escape
+from ..render import DESCRIPTION_MAX, byline, clip, escape, plural, tidy_headline
 from ..respond import defer, edit_original
 
 # Adds refused for their input do not count toward the add limit; a link that could not be fetched does
@@ -27,11 +27,11 @@ LIST_LIMIT = 15
 
 def describe(info: ArticleInfo) -> str:
     """**Title** (Outlet, 2023-10-24) as one escaped line, linked when it has a URL."""
-    title = f"**{escape(clip(info.title or 'Untitled', 200))}**"
+    title = f"**{escape(clip(tidy_headline(info.title or 'Untitled'), 200))}**"
     if info.url and info.url.startswith(("http://", "https://")):
         title = f"[{title}](<{info.url}>)"
-    when = info.published.isoformat() if info.published else "date unknown"
-    return f"{title} ({escape(info.outlet or 'unknown outlet')}, {when})"
+    known = byline(info.outlet, info.published)
+    return f"{title} ({escape(known)})" if known else title
 
 
 def describe_add(result: AddResult) -> str:
@@ -40,13 +40,13 @@ def describe_add(result: AddResult) -> str:
     if result.status == "unchanged":
         return f"Already there: {describe(info)}. Nothing changed."
     verb = "Updated" if result.status == "replaced" else "Added"
-    return f"{verb} {describe(info)}: {info.chunks} chunk{'s' * (info.chunks != 1)}, id `{info.id}`."
+    return f"{verb} {describe(info)}: {plural(info.chunks, 'chunk')}, id `{info.id}`."
 
 
 async def article_choices(bot: "NewsdeskBot", current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete: up to 25 articles whose title, outlet or id contains what was typed (value = id)."""
     found = await bot.run_engine(bot.engine.list_articles, current.strip() or None, 25, lane="quick")
-    return [app_commands.Choice(name=clip(f"{a.title or a.id}", 100, "…"), value=a.id) for a in found]
+    return [app_commands.Choice(name=clip(tidy_headline(a.title) or a.id, 100, "…"), value=a.id) for a in found]
 
 
 class AddTextModal(discord.ui.Modal, title="Add an article"):

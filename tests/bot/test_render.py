@@ -134,7 +134,8 @@ async def test_throttled_editor_coalesces_and_spaces_edits() -> None:
 
 ARTICLE = ["Storms closed the northern rail line on Sunday.",
            "Crews worked through the night to clear fallen trees from the tracks near Lund.",
-           "The line reopened on Monday morning after engineers checked every bridge along the route, the operator said.",
+           "The line reopened on Monday morning after engineers checked every bridge along the route, the operator "
+           "said.",
            "Trains ran about twenty minutes late for the rest of the day.",
            "The operator apologised to passengers."]
 
@@ -179,7 +180,8 @@ def test_a_quoted_headline_stands_apart_and_is_not_repeated_on_its_card() -> Non
     rendered = render_answer(Answer("q", said, (spanned(body, title, headline=True),), date(2024, 2, 6)))
     assert rendered.content == f"**{title}** [1]\n{body[0]} [1]"
     assert rendered.embeds[0].title == f"[1] {title}"
-    assert title not in rendered.embeds[0].description and "The extension adds four stops" in rendered.embeds[0].description
+    card = rendered.embeds[0].description
+    assert title not in card and "The extension adds four stops" in card
 
 
 @pytest.mark.parametrize("title, shown", [
