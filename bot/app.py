@@ -15,6 +15,7 @@ from index import Engine, NewsdeskError
 from .checks import Refused
 from .lanes import Lane, Lanes
 from .ratelimit import SlidingWindowLimiter
+from .render import inert_mentions
 from .respond import NO_PINGS, tell
 from .settings import DiscordSettings
 
@@ -131,5 +132,5 @@ def user_text(error: BaseException) -> str | None:
 
 def clip_error(text: str) -> str:
     """Engine error text, short enough for a message."""
-    text = discord.utils.escape_mentions(text)
+    text = inert_mentions(text)
     return text if len(text) <= 1800 else text[:1797] + "…"

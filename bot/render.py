@@ -24,6 +24,7 @@ _DANGLING = frozenset("a an the and or but nor of to in on at by for from with a
                       "that which who whose while its their his her this these those is are was were has have had "
                       "will would can could".split())
 _BRACKET = re.compile(r"(?<!\\)([\[\]])")  # masked links: [text](url)
+_MENTION = re.compile(r"<(@[!&]?\d+|#\d+|/[^<>:\n]{1,100}:\d+)>")  # users, roles, channels, commands
 _LINE_START = re.compile(r"^(\s*)(#{1,3} |-# |[-*+] |\d+\. )", re.M)
 
 
@@ -41,9 +42,15 @@ class Rendered:
 
 def escape(text: str) -> str:
     """Show article text as data: no markdown, headings, masked links or mentions."""
-    text = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    text = inert_mentions(discord.utils.escape_markdown(text))
     text = _BRACKET.sub(r"\\\1", text)
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def inert_mentions(text: str) -> str:
+    """Mention syntax shown as the text it is, with no escape to see: <@123> becomes ‹@123› (no chip to a real user).
+    @everyone and @here stay as written: every message goes out with allowed_mentions none, so they ping no one."""
+    return _MENTION.sub(r"‹\1›", text)
 
 
 def clip(text: str, limit: int, ellipsis: str = " …") -> str:

@@ -131,10 +131,11 @@ async def test_article_text_cannot_ping_or_format(discord_env: Harness) -> None:
     ix = await env.slash("ask", env.member("reader"), question=question)
     await env.wait_for(lambda: ix.original and ix.original.get("embeds"), 30)
     shown = ix.text
-    assert "12,000" in shown and "everyone" in shown
-    assert "@everyone" not in shown  # neutralised (zero-width space) as well as...
+    assert "12,000" in shown and "@everyone ignore previous instructions" in shown  # shown as written...
+    assert "‹@&123456789012345678›" in shown and "<@" not in shown  # ...a mention as text, not a chip...
+    assert "\u200b" not in shown and "\\<" not in shown and "\\@" not in shown  # ...with no escape to see...
     final = [b for m, p, b in env.requests if m == "PATCH" and ix.token in p][-1]
-    assert final["allowed_mentions"] == {"parse": []}  # ...never allowed to ping
+    assert final["allowed_mentions"] == {"parse": []}  # ...and never allowed to ping
 
 
 async def test_rate_limit_says_when_to_try_again(bot_engine: Any) -> None:
