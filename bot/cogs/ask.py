@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Sequence
 
 import discord
@@ -23,12 +24,41 @@ log = logging.getLogger(__name__)
 THINKING = "Looking through the articles…"
 HINT = "Ask me a question about the news, e.g. `@Newsdesk which cities were hit?` or `/ask`."
 _UNESCAPE = re.compile(r"\\([\\*_~|>`\[\]#:-])")
+_MENTION_SYNTAX = re.compile(r"<(@[!&]?|#)(\d+)>|<a?:(\w+):\d+>|</([^<>:\n]+):\d+>|<t:-?\d+(?::\w)?>|<id:\w+>")
+_PINGS = re.compile(r"@(everyone|here)\b")
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, zero-width and direction marks, unassigned
 _BOLD = re.compile(r"(?<!\\)\*\*")
 
 
 def strip_mentions(text: str, user_id: int) -> str:
     """The question without the bot's mention(s)."""
     return re.sub(rf"<@!?{user_id}>", " ", text).strip()
+
+
+def thread_name(message: discord.Message, question: str) -> str:
+    """A thread name from a question: mentions as the plain names they stand for, no @everyone, no invisible or
+    direction-changing characters; 1 to 100 characters."""
+    guild = message.guild
+
+    def plain(m: re.Match[str]) -> str:
+        kind, ident, emoji, command = m.group(1), int(m.group(2) or 0), m.group(3), m.group(4)
+        if emoji or command:
+            return f":{emoji}:" if emoji else f"/{command}"
+        if guild is None or not kind:
+            return ""
+        if kind == "#":
+            channel = guild.get_channel_or_thread(ident)
+            return f"#{channel.name}" if channel else ""
+        if kind == "@&":
+            role = guild.get_role(ident)
+            return role.name if role else ""
+        user = next((u for u in message.mentions if u.id == ident), None) or guild.get_member(ident)
+        return user.display_name if user else ""
+
+    text = _MENTION_SYNTAX.sub(plain, question)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE)
+    text = " ".join(_PINGS.sub(r"\1", text).split())
+    return clip(text, 100, "…") or "Question"
 
 
 def plain_answer(content: str) -> str:
@@ -107,8 +137,7 @@ class Ask(commands.Cog):
         if not isinstance(message.channel, discord.TextChannel):
             return message.channel
         try:
-            return await message.create_thread(name=clip(" ".join(question.split()), 100, "…"),
-                                               auto_archive_duration=1440)
+            return await message.create_thread(name=thread_name(message, question), auto_archive_duration=1440)
         except discord.HTTPException as exc:
             log.info("could not open a thread (%s); answering in the channel", exc)
             return message.channel

@@ -171,3 +171,15 @@ async def test_unexpected_error_is_generic_and_logged_once(bot_engine: Any, capl
                                        for m in env.bot_messages(env.channel_id)), 10)
     logged = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(logged) == 2 and all("kaboom" in str(r.exc_info[1]) for r in logged)
+
+
+async def test_thread_name_is_clean_text(bot_engine: Any) -> None:
+    async with connected(bot_engine) as env:
+        asker, colleague = env.member("reader"), env.member("Alice")
+        await env.say(f"<@{colleague.id}> @everyone \u202ewhich\u200b cities <@&{env.plain_role['id']}> were hit? "
+                      + "and more " * 20, asker, mentions=(colleague,))
+        thread = (await env.wait_for(env.threads, 30))[0]
+        await env.wait_for(lambda: answers(env, thread["id"]), 30)
+    name = thread["name"]
+    assert name.startswith("Alice everyone which cities Night Desk were hit? and more") and len(name) <= 100
+    assert not {"<", "@", "\u202e", "\u200b"} & set(name)
