@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from index import HISTORY_TURNS, Answer, Turn
 
+from ..ratelimit import OncePerWait, RateLimited
 from ..render import SHORTENED, clip, render_answer, render_partial
 from ..respond import NO_PINGS, defer, original_editor
 from ..stream import ThrottledEditor
@@ -72,6 +73,7 @@ class Ask(commands.Cog):
 
     def __init__(self, bot: "NewsdeskBot") -> None:
         self.bot = bot
+        self.told = OncePerWait()  # who was told about the rate limit, until when
 
     @app_commands.command(name="ask", description="Ask a question; the answer cites the news articles it comes from")
     @app_commands.describe(question="What do you want to know?")
@@ -113,7 +115,11 @@ class Ask(commands.Cog):
         if not question:
             await message.reply(HINT, mention_author=False, allowed_mentions=NO_PINGS)
             return
-        self.bot.ask_limiter.hit(message.author.id, "asking")
+        try:
+            self.bot.ask_limiter.hit(message.author.id, "asking")
+        except RateLimited as refused:
+            await self.refuse_once(message, refused)
+            return
         history: list[Turn] = []
         if isinstance(message.channel, discord.Thread):
             target: discord.abc.Messageable = message.channel
@@ -131,6 +137,14 @@ class Ask(commands.Cog):
         except BaseException:
             await _quietly_delete(reply)
             raise
+
+    async def refuse_once(self, message: discord.Message, refused: RateLimited) -> None:
+        """A mention over the limit: one reply per user and wait (not one per message), gone when the wait is over.
+
+        A mention cannot be answered privately; a reply, unlike a reaction, can say when to try again."""
+        if self.told.first(message.author.id, refused.retry_after):
+            await message.reply(str(refused), mention_author=False, allowed_mentions=NO_PINGS,
+                                delete_after=refused.retry_after)
 
     async def open_thread(self, message: discord.Message, question: str) -> discord.abc.Messageable:
         """A thread on the question's message, or the channel itself where threads are not possible."""

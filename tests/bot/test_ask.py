@@ -146,11 +146,15 @@ async def test_rate_limit_says_when_to_try_again(bot_engine: Any) -> None:
         second = await env.slash("ask", user, question="Which cities were hit?")
         await env.wait_for(lambda: second.messages, 10)
         assert second.ephemeral() and "try again in" in second.text and " s." in second.text
-        await env.say("Which cities were hit?", user)
+        for _ in range(5):  # a burst of mentions over the limit: told once, in public, not five times
+            await env.say("Which cities were hit?", user)
         await env.wait_for(lambda: any("try again in" in m["content"] for m in env.bot_messages(env.channel_id)), 10)
-        assert not env.threads()
         other = await env.slash("ask", env.member("someone else"), question="Which cities were hit?")
         await env.wait_for(lambda: other.original and other.original.get("embeds"), 30)
+        await env.say("Which cities were hit?", env.member("third"))
+        await env.wait_for(lambda: env.threads() and answers(env, env.threads()[0]["id"]), 30)
+        refusals = [m for m in env.bot_messages(env.channel_id) if "try again in" in m["content"]]
+        assert len(refusals) == 1 and len(env.threads()) == 1  # no thread for the refused mentions
 
 
 async def test_engine_error_is_an_ephemeral_message(discord_env: Harness) -> None:

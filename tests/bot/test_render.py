@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from bot.ratelimit import RateLimited, SlidingWindowLimiter
+from bot.ratelimit import OncePerWait, RateLimited, SlidingWindowLimiter
 from bot.render import SHORTENED, escape, render_answer, render_partial
 from bot.stream import ThrottledEditor
 from index.results import Answer, Citation, Passage, Sentence
@@ -89,6 +89,14 @@ def test_sliding_window_limiter() -> None:
     now[0] = 60
     limiter.hit("u")  # the first hit has left the window
     assert SlidingWindowLimiter(0).retry_after("u") == 0
+
+
+def test_a_refusal_is_said_once_per_wait() -> None:
+    now = [0.0]
+    told = OncePerWait(clock=lambda: now[0])
+    assert told.first("u", 30) and not told.first("u", 30) and told.first("other", 30)
+    now[0] = 31
+    assert told.first("u", 30)  # the wait it announced is over: a new refusal is news
 
 
 def test_limiter_charge_is_refunded_when_the_work_fails() -> None:
