@@ -8,11 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index import ArticleNotFound
+from index import ArticleInfo, ArticleNotFound, RebuildInProgress
 
 from ..checks import Refused, moderator_only
 from ..render import escape, plural
-from ..respond import NO_PINGS, defer, edit_original, original_editor
+from ..respond import NO_PINGS, defer, edit_original, original_editor, quickly_or_deferred, reply
 from .articles import article_choices, describe
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ class Admin(commands.Cog):
     @moderator_only()
     async def rebuild_index(self, interaction: discord.Interaction) -> None:
         """Rebuild, editing the reply with progress at most every `bot.progress_interval` seconds."""
+        if self.bot.engine.rebuilding:
+            raise RebuildInProgress("A rebuild is already running; its progress is shown where it was started.")
         await defer(interaction)
         editor = original_editor(interaction, self.bot.progress_interval)
 
@@ -62,10 +64,12 @@ class Admin(commands.Cog):
     @moderator_only()
     async def remove_article(self, interaction: discord.Interaction, article: str) -> None:
         """Remove the chosen article (an id from autocomplete, or a title that matches exactly one)."""
-        await defer(interaction)
-        article_id = await self._resolve(article)
-        info = await self.bot.run_engine(self.bot.engine.remove, article_id, lane="write")
-        await edit_original(interaction, content=f"Removed {describe(info)} ({plural(info.chunks, 'chunk')}).")
+        async def remove() -> ArticleInfo:
+            article_id = await self._resolve(article)
+            return await self.bot.run_engine(self.bot.engine.remove, article_id, lane="write")
+
+        info = await quickly_or_deferred(interaction, remove())
+        await reply(interaction, content=f"Removed {describe(info)} ({plural(info.chunks, 'chunk')}).")
 
     @remove_article.autocomplete("article")
     async def _remove_complete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -13,7 +13,7 @@ from index import AddResult, ArticleInfo, InvalidInput, parse_iso_date
 
 from ..checks import Refused, adders_only
 from ..render import DESCRIPTION_MAX, byline, clip, escape, plural, tidy_headline
-from ..respond import defer, edit_original
+from ..respond import defer, edit_original, quickly_or_deferred, reply
 
 # Adds refused for their input do not count toward the add limit; a link that could not be fetched does
 # (fetching costs the bot a connection and up to the fetch timeout).
@@ -69,11 +69,11 @@ class AddTextModal(discord.ui.Modal, title="Add an article"):
         bot = self.cog.bot
         with bot.add_limiter.charge(interaction.user.id, "adding articles", refund_on=REFUNDED):
             published = _parse_date(self.published.value)
-            await defer(interaction)
-            result = await bot.run_engine(bot.engine.add_text, self.article_title.value, self.body.value,
-                                          outlet=self.outlet.value.strip() or None, published=published,
-                                          url=self.link.value.strip() or None, lane="write")
-        await edit_original(interaction, content=describe_add(result))
+            adding = bot.run_engine(bot.engine.add_text, self.article_title.value, self.body.value,
+                                    outlet=self.outlet.value.strip() or None, published=published,
+                                    url=self.link.value.strip() or None, lane="write")
+            result = await quickly_or_deferred(interaction, adding)
+        await reply(interaction, content=describe_add(result))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         """Errors go to the bot's one handler."""
@@ -106,15 +106,16 @@ class Articles(commands.Cog):
             if file is not None and file.size > self.bot.engine.settings.max_article_bytes:
                 raise Refused(f"{escape(file.filename)} is {file.size:,} bytes; the limit is "
                               f"{self.bot.engine.settings.max_article_bytes:,}.")
-            await defer(interaction)
-            engine = self.bot.engine
-            if file is not None:
-                data = await file.read()
-                result = await self.bot.run_engine(engine.add_bytes, data, filename=file.filename,
-                                                   content_type=file.content_type, lane="write")
-            else:
-                result = await self.bot.run_engine(engine.add_url, (url or "").strip(), lane="write")
-        await edit_original(interaction, content=describe_add(result))
+            result = await quickly_or_deferred(interaction, self._add(url, file))
+        await reply(interaction, content=describe_add(result))
+
+    async def _add(self, url: str | None, file: discord.Attachment | None) -> AddResult:
+        engine = self.bot.engine
+        if file is not None:
+            data = await file.read()
+            return await self.bot.run_engine(engine.add_bytes, data, filename=file.filename,
+                                             content_type=file.content_type, lane="write")
+        return await self.bot.run_engine(engine.add_url, (url or "").strip(), lane="write")
 
     @app_commands.command(name="sources", description="List or search the articles I can cite")
     @app_commands.describe(search="Part of a title, an outlet, or an article id")

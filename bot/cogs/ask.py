@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from index import HISTORY_TURNS, Answer, Turn
 
+from ..checks import Refused
 from ..ratelimit import OncePerWait, RateLimited
 from ..render import SHORTENED, clip, render_answer, render_partial
 from ..respond import NO_PINGS, defer, original_editor
@@ -80,6 +81,8 @@ class Ask(commands.Cog):
     async def ask(self, interaction: discord.Interaction,
                   question: app_commands.Range[str, 2, 500]) -> None:
         """Answer in the channel, editing the deferred reply as the answer arrives; inside a thread, a follow-up."""
+        if not question.split():  # checked before the public placeholder, which would flash before a private error
+            raise Refused("The question is empty.")
         self.bot.ask_limiter.hit(interaction.user.id, "asking")
         await defer(interaction)
         history: list[Turn] = []

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .harness import Harness, HastyEngine, connected, done
+from index import RebuildInProgress
+
+from .harness import EngineWrapper, Harness, HastyEngine, connected, done
 
 
 def edits(env: Harness, token: str) -> list[str]:
@@ -62,4 +64,19 @@ async def test_remove_article_with_autocomplete(discord_env: Harness) -> None:
     assert ix.text == "Removed **Ferry strike ends in Helsinki** (1 chunk)."  # no outlet or date known: none shown
     assert env.bot.engine.list_articles("Ferry") == []
     again = await done(env, await env.slash("remove-article", mod, article=choices[0]["value"]))
-    assert again.ephemeral() and "No article" in again.text
+    assert again.ephemeral() and "No article" in again.text and not again.public_placeholder
+
+
+class RebuildRunning(EngineWrapper):
+    """The engine while another rebuild runs (started elsewhere, e.g. by the CLI)."""
+
+    rebuilding = True
+
+    def rebuild(self, progress: Any = None) -> Any:
+        raise RebuildInProgress("A rebuild is already running.")
+
+
+async def test_rebuild_while_one_runs_is_refused_privately_at_once(bot_engine: Any) -> None:
+    async with connected(RebuildRunning(bot_engine)) as env:
+        ix = await done(env, await env.slash("rebuild-index", env.member("mod", moderator=True)))
+    assert ix.ephemeral() and "already running" in ix.text and not ix.public_placeholder

@@ -65,6 +65,11 @@ class FakeInteraction:
                 parts += [e.get("title") or "", e.get("description") or "", (e.get("footer") or {}).get("text", "")]
         return "\n".join(parts)
 
+    @property
+    def public_placeholder(self) -> bool:
+        """True if the bot acknowledged with a "thinking…" placeholder that everyone in the channel saw."""
+        return any(c["type"] == 5 and not (c.get("data") or {}).get("flags", 0) & EPHEMERAL for c in self.callbacks)
+
     def ephemeral(self) -> bool:
         """True when every visible reply is ephemeral."""
         return bool(self.messages) and all(m.get("flags", 0) & EPHEMERAL for m in self.messages)
