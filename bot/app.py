@@ -14,6 +14,7 @@ from index import Engine, NewsdeskError
 
 from .checks import Refused
 from .lanes import Lane, Lanes
+from .progress import HANDOVER
 from .ratelimit import SlidingWindowLimiter
 from .render import inert_mentions
 from .respond import NO_PINGS, tell
@@ -30,12 +31,14 @@ class NewsdeskBot(commands.Bot):
     """Slash commands and mentions in front of the engine; every engine call runs in a worker thread."""
 
     def __init__(self, settings: DiscordSettings, engine: Engine, *, stream_interval: float = STREAM_INTERVAL,
-                 progress_interval: float = PROGRESS_INTERVAL, lanes: Lanes | None = None, **options: Any) -> None:
+                 progress_interval: float = PROGRESS_INTERVAL, progress_handover: float = HANDOVER,
+                 lanes: Lanes | None = None, **options: Any) -> None:
         intents = discord.Intents.default()  # no privileged intents: mentions carry their content anyway
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=NO_PINGS, **options)
         self.settings, self.engine = settings, engine
         self.stream_interval, self.progress_interval = stream_interval, progress_interval  # tests pass small ones
+        self.progress_handover = progress_handover  # seconds after a command at which its progress moves on
         self.ask_limiter = SlidingWindowLimiter(settings.ask_per_minute)
         self.add_limiter = SlidingWindowLimiter(settings.add_per_minute)
         self.lanes = lanes or Lanes()

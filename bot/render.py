@@ -48,7 +48,7 @@ def escape(text: str) -> str:
 
 
 def inert_mentions(text: str) -> str:
-    """Mention syntax shown as the text it is, with no escape to see: <@123> becomes ‹@123› (no chip to a real user).
+    """Mention syntax shown as the text it is, with no escape to see: <@123> becomes ‹@123› (no chip of a user).
     @everyone and @here stay as written: every message goes out with allowed_mentions none, so they ping no one."""
     return _MENTION.sub(r"‹\1›", text)
 

@@ -12,7 +12,8 @@ from index import ArticleInfo, ArticleNotFound, RebuildInProgress
 
 from ..checks import Refused, moderator_only
 from ..render import escape, plural
-from ..respond import NO_PINGS, defer, edit_original, original_editor, quickly_or_deferred, reply
+from ..progress import ProgressReport
+from ..respond import defer, edit_original, quickly_or_deferred, reply
 from .articles import article_choices, describe
 
 if TYPE_CHECKING:
@@ -41,21 +42,19 @@ class Admin(commands.Cog):
         if self.bot.engine.rebuilding:
             raise RebuildInProgress("A rebuild is already running; its progress is shown where it was started.")
         await defer(interaction)
-        editor = original_editor(interaction, self.bot.progress_interval)
+        progress = ProgressReport(interaction, self.bot.progress_interval, working="Rebuilding the index…",
+                                  handover=self.bot.progress_handover)
 
-        def progress(done: int, total: int) -> None:
-            editor.update_threadsafe(content=progress_line(done, total))
+        def on_progress(done: int, total: int) -> None:
+            progress.update_threadsafe(progress_line(done, total))
 
-        report = await self.bot.run_engine(self.bot.engine.rebuild, progress=progress, lane="write")
-        text = (f"Index rebuilt: {plural(report.articles, 'article')}, {plural(report.chunks, 'chunk')} "
-                f"in {report.seconds:.1f} s ({report.embedded:,} embedded, {report.cached:,} from cache); "
-                f"now serving `{report.collection}`.")
         try:
-            await editor.final(content=text)
-        except discord.HTTPException:  # an interaction can be edited for 15 minutes; a long rebuild outlives that
-            if not isinstance(interaction.channel, discord.abc.Messageable):
-                raise
-            await interaction.channel.send(text, allowed_mentions=NO_PINGS)
+            report = await self.bot.run_engine(self.bot.engine.rebuild, progress=on_progress, lane="write")
+        finally:
+            progress.stop()
+        await progress.final(f"Index rebuilt: {plural(report.articles, 'article')}, {plural(report.chunks, 'chunk')} "
+                             f"in {report.seconds:.1f} s ({report.embedded:,} embedded, {report.cached:,} from cache); "
+                             f"now serving `{report.collection}`.")
 
     @app_commands.command(name="remove-article", description="Remove an article and its passages (moderators)")
     @app_commands.describe(article="Start typing a title, then pick the article")

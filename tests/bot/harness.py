@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 from bot.app import PROGRESS_INTERVAL, STREAM_INTERVAL, NewsdeskBot
+from bot.progress import HANDOVER
 from bot.settings import DiscordSettings
 from index import Engine, Settings
 
 from ..conftest import SEEDS
 from ..fakes.discord import FakeDiscord, FakeInteraction, Rules
-from ..fakes.discord.rules import EDIT_WINDOW
+from ..fakes.discord.rules import EDIT_WINDOW, TOKEN_LIFETIME
 
 # The bot's edit intervals and the fake's edit-rate window, as a share of the real ones: the same ratio to the
 # rule as in production (so a bot that edits too often still breaks it), with 25 times less waiting.
@@ -44,12 +45,14 @@ def make_engine(data_dir: Path, embed_model: Any, *, seeded: bool = True, **sett
 
 @contextlib.asynccontextmanager
 async def connected(engine: Any, *, heartbeat_ms: int = 1000, time_scale: float = FAST,
+                    token_lifetime: float = TOKEN_LIFETIME, progress_handover: float = HANDOVER,
                     **discord_settings: Any) -> AsyncIterator[Harness]:
     """The bot on a fresh fake Discord, intervals and edit window times `time_scale`; fails on any rule broken."""
-    fake = await FakeDiscord(heartbeat_ms=heartbeat_ms, rules=Rules(edit_window=EDIT_WINDOW * time_scale)).start()
+    rules = Rules(edit_window=EDIT_WINDOW * time_scale, token_lifetime=token_lifetime)
+    fake = await FakeDiscord(heartbeat_ms=heartbeat_ms, rules=rules).start()
     settings = DiscordSettings(token=fake.token, guild_id=int(fake.guild_id), **discord_settings)
     bot = NewsdeskBot(settings, engine, guild_ready_timeout=0.1, stream_interval=STREAM_INTERVAL * time_scale,
-                      progress_interval=PROGRESS_INTERVAL * time_scale)
+                      progress_interval=PROGRESS_INTERVAL * time_scale, progress_handover=progress_handover)
     with fake.patched():
         runner = asyncio.create_task(bot.start(fake.token))
         ready = asyncio.create_task(bot.wait_until_ready())
@@ -156,6 +159,20 @@ class HastyEngine(EngineWrapper):
         for i in range(self.burst):
             progress(i, self.burst)
             time.sleep(0.005)
+        return self._engine.rebuild(progress=progress)
+
+
+class SlowRebuild(EngineWrapper):
+    """rebuild() reports 10 steps over `seconds` (a long job), then rebuilds."""
+
+    def __init__(self, engine: Any, seconds: float) -> None:
+        super().__init__(engine)
+        self.seconds = seconds
+
+    def rebuild(self, progress: Any = None) -> Any:
+        for i in range(10):
+            progress(i, 10)
+            time.sleep(self.seconds / 10)
         return self._engine.rebuild(progress=progress)
 
 

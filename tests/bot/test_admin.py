@@ -6,7 +6,7 @@ from typing import Any
 
 from index import RebuildInProgress
 
-from .harness import EngineWrapper, Harness, HastyEngine, connected, done
+from .harness import EngineWrapper, Harness, HastyEngine, SlowRebuild, connected, done
 
 
 def edits(env: Harness, token: str) -> list[str]:
@@ -80,3 +80,19 @@ async def test_rebuild_while_one_runs_is_refused_privately_at_once(bot_engine: A
     async with connected(RebuildRunning(bot_engine)) as env:
         ix = await done(env, await env.slash("rebuild-index", env.member("mod", moderator=True)))
     assert ix.ephemeral() and "already running" in ix.text and not ix.public_placeholder
+
+
+async def test_a_rebuild_outliving_the_reply_token_carries_on_in_a_channel_message(bot_engine: Any) -> None:
+    # The token lives 4 s here (15 min on Discord); the bot hands over after 2 s (14 min); the rebuild takes 5 s+.
+    async with connected(SlowRebuild(bot_engine, 5), token_lifetime=4, progress_handover=2) as env:
+        ix = await env.slash("rebuild-index", env.member("mod", moderator=True))
+        channel = f"/channels/{env.channel_id}/messages"
+        await env.wait_for(lambda: any(m == "PATCH" and p.startswith(f"/api/v10{channel}/") and
+                                       (b or {}).get("content", "").startswith("Index rebuilt")
+                                       for m, p, b in env.requests), 60)
+        posted = [b for m, p, b in env.requests if m == "POST" and p == f"/api/v10{channel}"]
+        moved = [m for m in env.bot_messages(env.channel_id) if m["id"] != ix.original["id"]]
+    assert len(posted) == 1 and posted[0]["content"].startswith("Rebuilding the index… ")  # posted once...
+    assert len(moved) == 1 and moved[0]["content"].startswith("Index rebuilt: ")  # ...then edited to the end
+    reply = ix.original["content"]
+    assert "%" not in reply and "Progress continues here: " in reply and moved[0]["id"] in reply  # points there
