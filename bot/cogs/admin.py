@@ -11,8 +11,8 @@ from discord.ext import commands
 from index import ArticleInfo, ArticleNotFound, RebuildInProgress
 
 from ..checks import Refused, moderator_only
-from ..render import escape, plural
 from ..progress import ProgressReport
+from ..render import escape, plural
 from ..respond import defer, edit_original, quickly_or_deferred, reply
 from .articles import article_choices, describe
 
