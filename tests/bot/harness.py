@@ -46,12 +46,12 @@ def make_engine(data_dir: Path, embed_model: Any, *, seeded: bool = True, **sett
 @contextlib.asynccontextmanager
 async def connected(engine: Any, *, heartbeat_ms: int = 1000, time_scale: float = FAST,
                     token_lifetime: float = TOKEN_LIFETIME, progress_handover: float = HANDOVER,
-                    **discord_settings: Any) -> AsyncIterator[Harness]:
+                    bot_class: type[NewsdeskBot] = NewsdeskBot, **discord_settings: Any) -> AsyncIterator[Harness]:
     """The bot on a fresh fake Discord, intervals and edit window times `time_scale`; fails on any rule broken."""
     rules = Rules(edit_window=EDIT_WINDOW * time_scale, token_lifetime=token_lifetime)
     fake = await FakeDiscord(heartbeat_ms=heartbeat_ms, rules=rules).start()
     settings = DiscordSettings(token=fake.token, guild_id=int(fake.guild_id), **discord_settings)
-    bot = NewsdeskBot(settings, engine, guild_ready_timeout=0.1, stream_interval=STREAM_INTERVAL * time_scale,
+    bot = bot_class(settings, engine, guild_ready_timeout=0.1, stream_interval=STREAM_INTERVAL * time_scale,
                       progress_interval=PROGRESS_INTERVAL * time_scale, progress_handover=progress_handover)
     with fake.patched():
         runner = asyncio.create_task(bot.start(fake.token))

@@ -211,3 +211,16 @@ def test_a_paraphrase_is_placed_on_the_sentence_it_rests_on() -> None:
     llm = Sentence("Engineers inspected all the bridges before the line reopened on Monday.", (1,))  # not a quote
     card = render_answer(Answer("q", (llm,), (spanned(ARTICLE),), date(2024, 2, 6))).embeds[0].description
     assert f"**{ARTICLE[2]}**" in card and ARTICLE[0] not in card  # the source sentence in full, with its context
+
+
+def test_cards_of_every_shape_fit_discord_limits() -> None:
+    sentences = [f"Sentence {i} of the long report says that item {i} rose by {i} percent over the year."
+                 for i in range(400)]
+    sources = tuple(spanned(sentences, "Headline word " * 30 + "...", headline=n % 2 == 0, n=n) for n in range(1, 15))
+    said = tuple(Sentence(sentences[(7 * i) % 400], ((i % 14) + 1, ((i + 5) % 14) + 1)) for i in range(60))
+    said = (Sentence(sources[1].passage.title, (2,)),) + said  # a (cut) headline quoted first
+    rendered = render_answer(Answer("q", said, sources, date(2024, 1, 1)))
+    assert message_errors(payload(rendered), creating=True) == {}
+    assert rendered.content.startswith("**Headline word") and "..." not in str(payload(rendered))
+    for card in rendered.embeds:
+        assert card.description.count("**") % 2 == 0 and len(card.description) <= 4096
