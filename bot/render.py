@@ -71,7 +71,8 @@ def plural(count: int, word: str) -> str:
 
 def byline(outlet: str | None, published: date | None, sep: str = ", ") -> str:
     """Outlet and date, leaving out whichever is unknown ('' when both are)."""
-    return sep.join(part for part in (outlet and outlet.strip(), published and published.isoformat()) if part)
+    parts = ((outlet or "").strip(), published.isoformat() if published else "")
+    return sep.join(part for part in parts if part)
 
 
 def render_partial(text: str) -> str:

@@ -28,7 +28,8 @@ async def quickly_or_deferred(interaction: discord.Interaction, work: Awaitable[
     Work that fails fast (bad input, a refusal by the engine) thus reports privately with no public "thinking…"
     flashing first; answer with `reply`, which sends or edits as the interaction's state requires."""
     task = asyncio.ensure_future(work)
-    finished, _ = await asyncio.wait({task}, timeout=within)
+    late = (discord.utils.utcnow() - interaction.created_at).total_seconds()  # a busy bot sees commands late
+    finished, _ = await asyncio.wait({task}, timeout=max(0.0, min(within, within - late)))
     if not finished:
         try:
             await defer(interaction, ephemeral=ephemeral)
