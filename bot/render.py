@@ -77,7 +77,7 @@ def byline(outlet: str | None, published: date | None, sep: str = ", ") -> str:
 
 def render_partial(text: str) -> str:
     """The answer so far while it is being written (no sources yet)."""
-    return clip(escape(text), CONTENT_MAX - 2) or "…"
+    return clip(escape(text), CONTENT_MAX - 2, " …") or "…"
 
 
 def render_answer(answer: Answer) -> Rendered:
@@ -143,7 +143,7 @@ def _line(s: Sentence, by_number: dict[int, Citation], limit: int | None = None)
     headline = _headline_of(s, by_number) is not None
     text = escape(tidy_headline(s.text) if headline else s.text)
     if limit is not None:
-        text = clip(text, max(1, limit - len(marks) - 1 - 4 * headline))
+        text = clip(text, max(1, limit - len(marks) - 1 - 4 * headline), " …")
     return f"{f'**{text}**' if headline else text} {marks}".strip()
 
 
@@ -188,7 +188,7 @@ def _title(c: Citation) -> str:
 
 
 def _footer(c: Citation) -> str:
-    return clip(byline(c.passage.outlet, c.passage.published, " · "), 200)
+    return clip(byline(c.passage.outlet, c.passage.published, " · "), 200, " …")
 
 
 def _card(c: Citation, said: Sequence[Sentence], limit: int) -> str | None:
@@ -202,7 +202,7 @@ def _card(c: Citation, said: Sequence[Sentence], limit: int) -> str | None:
         if len(body) <= limit - 4 or budget <= 40:
             break
         budget //= 2
-    return f"> {_balanced(clip(body, limit - 4))}" if body else None
+    return f"> {_balanced(clip(body, limit - 4, ' …'))}" if body else None
 
 
 def _piece(p: Piece, budget: int) -> str:
@@ -219,11 +219,11 @@ def _piece(p: Piece, budget: int) -> str:
         shown = _clip_left(flat, budget)
         return escape(("… " if p.more or shown != flat else "") + shown)
     if p.role == "after":
-        shown = clip(flat, budget)
+        shown = clip(flat, budget, " …")
         return escape(shown + (" …" if p.more and shown == flat else ""))
     if len(flat) <= 2 * budget:  # between two quotes
         return escape(flat)
-    return f"{escape(clip(flat, budget, ''))} … {escape(_clip_left(flat, budget))}"
+    return f"{escape(clip(flat, budget, ' …'))} {escape(_clip_left(flat, budget))}"
 
 
 def _clip_left(text: str, limit: int) -> str:

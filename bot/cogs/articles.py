@@ -27,7 +27,7 @@ LIST_LIMIT = 15
 
 def describe(info: ArticleInfo) -> str:
     """**Title** (Outlet, 2023-10-24) as one escaped line, linked when it has a URL."""
-    title = f"**{escape(clip(tidy_headline(info.title or 'Untitled'), 200))}**"
+    title = f"**{escape(clip(tidy_headline(info.title or 'Untitled'), 200, ' …'))}**"
     if info.url and info.url.startswith(("http://", "https://")):
         title = f"[{title}](<{info.url}>)"
     known = byline(info.outlet, info.published)
@@ -135,7 +135,7 @@ class Articles(commands.Cog):
         if len(shown) < len(found):
             shown.append("-# …and more; narrow it down with `search`.")
         text = "\n".join(shown)
-        heading = f"Articles matching “{clip(search, 200)}”" if search else "Articles, newest first"
+        heading = f"Articles matching “{clip(search, 200, ' …')}”" if search else "Articles, newest first"
         await edit_original(interaction, embed=discord.Embed(title=escape(heading), description=text.strip()))
 
     @sources.autocomplete("search")
