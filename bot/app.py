@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from typing import Any, Callable, TypeVar
 
@@ -15,7 +14,10 @@ from discord.ext import commands
 from index import Engine, NewsdeskError, clip, load_sentence_splitter
 
 from .checks import Refused
+from .lanes import Lane, Lanes
+from .progress import HANDOVER
 from .ratelimit import SlidingWindowLimiter
+from .render import inert_mentions
 from .respond import NO_PINGS, tell
 from .settings import DiscordSettings
 
@@ -30,15 +32,17 @@ class NewsdeskBot(commands.Bot):
     """Slash commands and mentions in front of the engine; every engine call runs in a worker thread."""
 
     def __init__(self, settings: DiscordSettings, engine: Engine, *, stream_interval: float = STREAM_INTERVAL,
-                 progress_interval: float = PROGRESS_INTERVAL, **options: Any) -> None:
+                 progress_interval: float = PROGRESS_INTERVAL, progress_handover: float = HANDOVER,
+                 lanes: Lanes | None = None, **options: Any) -> None:
         intents = discord.Intents.default()  # no privileged intents: mentions carry their content anyway
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=NO_PINGS, **options)
         self.settings, self.engine = settings, engine
         self.stream_interval, self.progress_interval = stream_interval, progress_interval  # tests pass small ones
+        self.progress_handover = progress_handover  # seconds after a command at which its progress moves on
         self.ask_limiter = SlidingWindowLimiter(settings.ask_per_minute)
         self.add_limiter = SlidingWindowLimiter(settings.add_per_minute)
-        self._heavy = asyncio.Semaphore(max(2, os.cpu_count() or 2))
+        self.lanes = lanes or Lanes()
         self.tree.on_error = self.on_app_command_error
 
     async def setup_hook(self) -> None:
@@ -69,12 +73,16 @@ class NewsdeskBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: the Ask cog listens for mentions."""
 
-    async def run_engine(self, func: Callable[..., T], *args: Any, heavy: bool = True, **kwargs: Any) -> T:
-        """Call a blocking engine method in a worker thread; heavy calls (ask, add) are bounded to a few at once."""
-        if not heavy:
-            return await asyncio.to_thread(func, *args, **kwargs)
-        async with self._heavy:
-            return await asyncio.to_thread(func, *args, **kwargs)
+    async def run_engine(self, func: Callable[..., T], *args: Any, lane: Lane, **kwargs: Any) -> T:
+        """Call a blocking engine method in a worker thread of its lane (questions never queue behind writes)."""
+        return await self.lanes.run(lane, func, *args, **kwargs)
+
+    async def close(self) -> None:
+        """Disconnect, then stop the lanes' threads from taking new work."""
+        try:
+            await super().close()
+        finally:
+            self.lanes.shutdown()
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Slash commands and modals report here."""
@@ -130,5 +138,4 @@ def user_text(error: BaseException) -> str | None:
 
 def clip_error(text: str) -> str:
     """Engine error text, short enough for a message."""
-    text = discord.utils.escape_mentions(text)
-    return clip(text, 1800)
+    return clip(inert_mentions(text), 1800)

@@ -65,3 +65,21 @@ class SlidingWindowLimiter:
         except refund_on:
             self.refund(key, stamp)
             raise
+
+
+class OncePerWait:
+    """Lets a refusal be said once per key until the wait it announced is over (no flood of "try again")."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._until: dict[Hashable, float] = {}
+
+    def first(self, key: Hashable, wait: float) -> bool:
+        """True if `key` has not been told within its current wait; then starts a wait of `wait` seconds."""
+        now = self.clock()
+        if self._until.get(key, 0.0) > now:
+            return False
+        if len(self._until) > 1000:  # forget waits that are over
+            self._until = {k: t for k, t in self._until.items() if t > now}
+        self._until[key] = now + wait
+        return True

@@ -1,19 +1,30 @@
-"""Answers into Discord messages: text with citation markers plus one embed per source, within Discord's limits."""
+"""Answers into Discord messages: text with citation markers and a card (embed) per source, within Discord's limits."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import Any, Sequence
 
 import discord
 
 from index import NOT_COVERED, Answer, Citation, Sentence, clip
 
+from .cards import Piece, excerpt
+
 CONTENT_MAX, DESCRIPTION_MAX, EMBEDS_TOTAL_MAX, EMBEDS_MAX, TITLE_MAX = 2000, 4096, 6000, 10, 256
 SHORTENED = "-# (shortened)"
-QUOTE_MIN = 120  # below this a quote says too little: drop sentences (and their sources) instead
+QUOTE_MIN = 120  # below this a card says too little: drop sentences (and their sources) instead
+CONTEXT_MAX = 300  # characters of article text shown on a card on each side of a quote
+MARK_WORDS = 8  # a quote the answer already shows is marked on its card by its first words only
+_CUT_HEADLINE = re.compile(r"\s*(?:\.{3}|…)$")
+_CUT_SITE = re.compile(r"\s+\|\s+[^|]{1,30}$")  # "… 11 charges | CNN ..."
+_DANGLING = frozenset("a an the and or but nor of to in on at by for from with as amid after before over into than "
+                      "that which who whose while its their his her this these those is are was were has have had "
+                      "will would can could".split())
 _BRACKET = re.compile(r"(?<!\\)([\[\]])")  # masked links: [text](url)
+_MENTION = re.compile(r"<(@[!&]?\d+|#\d+|/[^<>:\n]{1,100}:\d+)>")  # users, roles, channels, commands
 _LINE_START = re.compile(r"^(\s*)(#{1,3} |-# |[-*+] |\d+\. )", re.M)
 
 
@@ -31,9 +42,26 @@ class Rendered:
 
 def escape(text: str) -> str:
     """Show article text as data: no markdown, headings, masked links or mentions."""
-    text = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    text = inert_mentions(discord.utils.escape_markdown(text))
     text = _BRACKET.sub(r"\\\1", text)
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def inert_mentions(text: str) -> str:
+    """Mention syntax shown as the text it is, with no escape to see: <@123> becomes ‹@123› (no chip of a user).
+    @everyone and @here stay as written: every message goes out with allowed_mentions none, so they ping no one."""
+    return _MENTION.sub(r"‹\1›", text)
+
+
+def plural(count: int, word: str) -> str:
+    """'1 chunk', '3 chunks', '1,200 articles'."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def byline(outlet: str | None, published: date | None, sep: str = ", ") -> str:
+    """Outlet and date, leaving out whichever is unknown ('' when both are)."""
+    parts = ((outlet or "").strip(), published.isoformat() if published else "")
+    return sep.join(part for part in parts if part)
 
 
 def render_partial(text: str) -> str:
@@ -42,25 +70,37 @@ def render_partial(text: str) -> str:
 
 
 def render_answer(answer: Answer) -> Rendered:
-    """The answer text with its citation markers, and its cited sources as embeds, shortened to fit."""
+    """The answer text with its citation markers, and a card per cited source, shortened to fit."""
     if not answer.covered or not answer.sentences:
         return Rendered(_with_notes(NOT_COVERED, answer.notes, CONTENT_MAX))
     by_number = {c.number: c for c in answer.citations}
     sentences, shortened = _fit_sources(list(answer.sentences), by_number)
     room = CONTENT_MAX - len(SHORTENED) - 1
-    while len(sentences) > 1 and len(" ".join(_line(s) for s in sentences)) > room:
+    while len(sentences) > 1 and len(_text(sentences, by_number)) > room:
         sentences, shortened = sentences[:-1], True
     while True:
         sources = _cited(sentences, by_number) or list(answer.citations)[:EMBEDS_MAX]
-        embeds = _embeds(sources, force=len(sentences) <= 1)
+        embeds = _embeds(sources, sentences, force=len(sentences) <= 1)
         if embeds is not None:
             break
         sentences, shortened = sentences[:-1], True
-    text = " ".join(_line(s) for s in sentences)
+    text = _text(sentences, by_number)
     if len(text) > room:  # a single enormous sentence: shorten its words, keep its markers
-        text, shortened = _line(sentences[0], room), True
+        text, shortened = _line(sentences[0], by_number, room), True
     content = f"{text}\n{SHORTENED}" if shortened else text
     return Rendered(_with_notes(content, answer.notes, CONTENT_MAX), embeds)
+
+
+def tidy_headline(title: str) -> str:
+    """A headline on one line; one its source cut short ("… protests that ...") ends at its last whole phrase."""
+    line = " ".join(title.split())
+    if not _CUT_HEADLINE.search(line):
+        return line
+    words = _CUT_SITE.sub("", _CUT_HEADLINE.sub("", line)).split()
+    while len(words) > 1 and (words[-1].casefold().strip(",;:–—-") in _DANGLING
+                              or words[-1].endswith(("'s", "’s")) or not words[-1].strip(",;:–—-|")):
+        words.pop()
+    return " ".join(words).rstrip(",;:–—-| ")
 
 
 def _fit_sources(sentences: list[Sentence], by_number: dict[int, Citation]) -> tuple[list[Sentence], bool]:
@@ -76,12 +116,38 @@ def _fit_sources(sentences: list[Sentence], by_number: dict[int, Citation]) -> t
     return kept, False
 
 
-def _line(s: Sentence, limit: int | None = None) -> str:
+def _text(sentences: list[Sentence], by_number: dict[int, Citation]) -> str:
+    """The sentences as one paragraph; a quoted headline stands on its own line, in bold."""
+    out, after_headline = "", False
+    for s in sentences:
+        headline = _headline_of(s, by_number) is not None
+        out += ("\n" if headline or after_headline else " ") if out else ""
+        out += _line(s, by_number)
+        after_headline = headline
+    return out
+
+
+def _line(s: Sentence, by_number: dict[int, Citation], limit: int | None = None) -> str:
     marks = "".join(f"[{n}]" for n in s.citations)
-    text = escape(s.text)
+    headline = _headline_of(s, by_number) is not None
+    text = escape(tidy_headline(s.text) if headline else s.text)
     if limit is not None:
-        text = clip(text, max(1, limit - len(marks) - 1), " …")
-    return f"{text} {marks}".strip()
+        text = clip(text, max(1, limit - len(marks) - 1 - 4 * headline), " …")
+    return f"{f'**{text}**' if headline else text} {marks}".strip()
+
+
+def _headline_of(s: Sentence, by_number: dict[int, Citation]) -> Citation | None:
+    """The citation whose headline this sentence quotes, if it quotes one."""
+    for n in s.citations:
+        c = by_number.get(n)
+        if c is not None and _quotes_headline(s, c):
+            return c
+    return None
+
+
+def _quotes_headline(s: Sentence, c: Citation) -> bool:
+    said = " ".join(s.text.split())
+    return c.headline and bool(said) and " ".join(c.passage.title.split()).startswith(said)
 
 
 def _cited(sentences: list[Sentence], by_number: dict[int, Citation]) -> list[Citation]:
@@ -89,34 +155,79 @@ def _cited(sentences: list[Sentence], by_number: dict[int, Citation]) -> list[Ci
     return [by_number[n] for n in numbers][:EMBEDS_MAX]
 
 
-def _embeds(sources: list[Citation], force: bool = False) -> list[discord.Embed] | None:
-    """One embed per source; None when the quotes would have to shrink below QUOTE_MIN (unless forced)."""
+def _embeds(sources: list[Citation], said: Sequence[Sentence], force: bool = False) -> list[discord.Embed] | None:
+    """One card per source; None when the cards would have to shrink below QUOTE_MIN (unless forced)."""
     heads = [(_title(c), _footer(c)) for c in sources]
     fixed = sum(len(t) + len(f) for t, f in heads)
-    per_quote = min(DESCRIPTION_MAX, (EMBEDS_TOTAL_MAX - fixed - 10) // max(1, len(sources)))
-    if per_quote < QUOTE_MIN and not force:
+    per_card = min(DESCRIPTION_MAX, (EMBEDS_TOTAL_MAX - fixed - 10) // max(1, len(sources)))
+    if per_card < QUOTE_MIN and not force:
         return None
     embeds = []
     for c, (title, footer) in zip(sources, heads):
         url = c.passage.url if (c.passage.url or "").startswith(("http://", "https://")) else None
-        embed = discord.Embed(title=title, url=url, description=_quote(c.quote, max(per_quote, 4)))
-        embed.set_footer(text=footer)
+        embed = discord.Embed(title=title, url=url, description=_card(c, said, max(per_card, 8)))
+        if footer:
+            embed.set_footer(text=footer)
         embeds.append(embed)
     return embeds
 
 
 def _title(c: Citation) -> str:
-    return clip(f"[{c.number}] {escape(c.passage.title or 'Untitled')}", TITLE_MAX, " …")
+    return clip(f"[{c.number}] {escape(tidy_headline(c.passage.title or 'Untitled'))}", TITLE_MAX, "…")
 
 
 def _footer(c: Citation) -> str:
-    when = c.passage.published.isoformat() if c.passage.published else "date unknown"
-    return clip(f"{c.passage.outlet or 'Unknown outlet'} · {when}", 200, " …")
+    return clip(byline(c.passage.outlet, c.passage.published, " · "), 200, " …")
 
 
-def _quote(text: str, limit: int) -> str:
-    flat = " ".join(escape(text).split())
-    return "> " + clip(flat, limit - 2, " …")
+def _card(c: Citation, said: Sequence[Sentence], limit: int) -> str | None:
+    """Where the answer's quotes sit in the article: the text around them with each quote marked in bold (by its
+    first words: the answer shows it already); a quoted headline is the card's title, not repeated here."""
+    quoted = [s.text for s in said if c.number in s.citations and not _quotes_headline(s, c)]
+    pieces = excerpt(c.passage, quoted)
+    budget = CONTEXT_MAX
+    while True:
+        body = " ".join(filter(None, (_piece(p, budget) for p in pieces)))
+        if len(body) <= limit - 4 or budget <= 40:
+            break
+        budget //= 2
+    return f"> {_balanced(clip(body, limit - 4, ' …'))}" if body else None
+
+
+def _piece(p: Piece, budget: int) -> str:
+    flat = " ".join(p.text.split())
+    if p.role == "quote":
+        words = flat.split()
+        brief = " ".join(words[:MARK_WORDS]).rstrip(",;:–—-") + "…" if len(words) > MARK_WORDS else flat
+        return f"**{escape(brief)}**"
+    if p.role == "support":
+        return f"**{escape(clip(flat, 2 * budget, '…'))}**"
+    if p.role == "opening":
+        return escape(clip(flat, 2 * budget, "…"))
+    if p.role == "before":
+        shown = _clip_left(flat, budget)
+        return escape(("… " if p.more or shown != flat else "") + shown)
+    if p.role == "after":
+        shown = clip(flat, budget, " …")
+        return escape(shown + (" …" if p.more and shown == flat else ""))
+    if len(flat) <= 2 * budget:  # between two quotes
+        return escape(flat)
+    return f"{escape(clip(flat, budget, ' …'))} {escape(_clip_left(flat, budget))}"
+
+
+def _clip_left(text: str, limit: int) -> str:
+    """The end of a text in at most `limit` characters, starting at a sentence start, else at a word."""
+    if len(text) <= limit:
+        return text
+    tail = text[-limit:]
+    sentence = re.search(r"[.!?][\"')\]]?\s", tail)
+    cut = sentence.end() if sentence and sentence.end() < limit // 2 else tail.find(" ") + 1
+    return tail[cut:].lstrip()
+
+
+def _balanced(text: str) -> str:
+    """Close a bold mark that a cut left open."""
+    return text + "**" if len(re.findall(r"(?<!\\)\*\*", text)) % 2 else text
 
 
 def _with_notes(content: str, notes: tuple[str, ...], limit: int) -> str:

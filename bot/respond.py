@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Awaitable, TypeVar
 
 import discord
 
 from .stream import ThrottledEditor
 
+T = TypeVar("T")
 NO_PINGS = discord.AllowedMentions.none()
+QUICK = 1.0  # seconds a command may take before it shows a "thinking…" placeholder (Discord allows 3 to acknowledge)
 _PLACEHOLDER = "newsdesk.placeholder"
 
 
@@ -16,6 +19,32 @@ async def defer(interaction: discord.Interaction, *, ephemeral: bool = False) ->
     """Acknowledge now (Discord allows 3 s) with a "thinking…" placeholder to edit later."""
     await interaction.response.defer(thinking=True, ephemeral=ephemeral)
     interaction.extras[_PLACEHOLDER] = True
+
+
+async def quickly_or_deferred(interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False,
+                              within: float = QUICK) -> T:
+    """The result of `work`; when it takes longer than `within` seconds, a placeholder acknowledges first.
+
+    Work that fails fast (bad input, a refusal by the engine) thus reports privately with no public "thinking…"
+    flashing first; answer with `reply`, which sends or edits as the interaction's state requires."""
+    task = asyncio.ensure_future(work)
+    late = (discord.utils.utcnow() - interaction.created_at).total_seconds()  # a busy bot sees commands late
+    finished, _ = await asyncio.wait({task}, timeout=max(0.0, min(within, within - late)))
+    if not finished:
+        try:
+            await defer(interaction, ephemeral=ephemeral)
+        except BaseException:
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # the work goes on; its outcome is moot
+            raise
+    return await task
+
+
+async def reply(interaction: discord.Interaction, **kwargs: Any) -> None:
+    """The response: sent now if the interaction is not yet acknowledged, else the placeholder edited."""
+    if interaction.response.is_done():
+        await edit_original(interaction, **kwargs)
+    else:
+        await interaction.response.send_message(allowed_mentions=NO_PINGS, **kwargs)
 
 
 async def edit_original(interaction: discord.Interaction, **kwargs: Any) -> discord.InteractionMessage:

@@ -8,11 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index import ArticleNotFound
+from index import ArticleInfo, ArticleNotFound, RebuildInProgress
 
 from ..checks import Refused, moderator_only
-from ..render import escape
-from ..respond import NO_PINGS, defer, edit_original, original_editor
+from ..progress import ProgressReport
+from ..render import escape, plural
+from ..respond import defer, edit_original, quickly_or_deferred, reply
 from .articles import article_choices, describe
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ def progress_line(done: int, total: int) -> str:
     """Rebuilding the index… ▰▰▰▱▱▱▱▱▱▱ 12/40 articles (30%)"""
     share = done / total if total else 1.0
     bar = "▰" * round(share * 10) + "▱" * (10 - round(share * 10))
-    return f"Rebuilding the index… {bar} {done}/{total} articles ({share:.0%})"
+    return f"Rebuilding the index… {bar} {done:,}/{plural(total, 'article')} ({share:.0%})"
 
 
 class Admin(commands.Cog):
@@ -38,21 +39,22 @@ class Admin(commands.Cog):
     @moderator_only()
     async def rebuild_index(self, interaction: discord.Interaction) -> None:
         """Rebuild, editing the reply with progress at most every `bot.progress_interval` seconds."""
+        if self.bot.engine.rebuilding:
+            raise RebuildInProgress("A rebuild is already running; its progress is shown where it was started.")
         await defer(interaction)
-        editor = original_editor(interaction, self.bot.progress_interval)
+        progress = ProgressReport(interaction, self.bot.progress_interval, working="Rebuilding the index…",
+                                  handover=self.bot.progress_handover)
 
-        def progress(done: int, total: int) -> None:
-            editor.update_threadsafe(content=progress_line(done, total))
+        def on_progress(done: int, total: int) -> None:
+            progress.update_threadsafe(progress_line(done, total))
 
-        report = await self.bot.run_engine(self.bot.engine.rebuild, progress=progress, heavy=False)
-        text = (f"Index rebuilt: {report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s "
-                f"({report.embedded} embedded, {report.cached} from cache); now serving `{report.collection}`.")
         try:
-            await editor.final(content=text)
-        except discord.HTTPException:  # an interaction can be edited for 15 minutes; a long rebuild outlives that
-            if not isinstance(interaction.channel, discord.abc.Messageable):
-                raise
-            await interaction.channel.send(text, allowed_mentions=NO_PINGS)
+            report = await self.bot.run_engine(self.bot.engine.rebuild, progress=on_progress, lane="write")
+        finally:
+            progress.stop()
+        await progress.final(f"Index rebuilt: {plural(report.articles, 'article')}, {plural(report.chunks, 'chunk')} "
+                             f"in {report.seconds:.1f} s ({report.embedded:,} embedded, {report.cached:,} from cache); "
+                             f"now serving `{report.collection}`.")
 
     @app_commands.command(name="remove-article", description="Remove an article and its passages (moderators)")
     @app_commands.describe(article="Start typing a title, then pick the article")
@@ -61,17 +63,19 @@ class Admin(commands.Cog):
     @moderator_only()
     async def remove_article(self, interaction: discord.Interaction, article: str) -> None:
         """Remove the chosen article (an id from autocomplete, or a title that matches exactly one)."""
-        await defer(interaction)
-        article_id = await self._resolve(article)
-        info = await self.bot.run_engine(self.bot.engine.remove, article_id)
-        await edit_original(interaction, content=f"Removed {describe(info)} ({info.chunks} chunks).")
+        async def remove() -> ArticleInfo:
+            article_id = await self._resolve(article)
+            return await self.bot.run_engine(self.bot.engine.remove, article_id, lane="write")
+
+        info = await quickly_or_deferred(interaction, remove())
+        await reply(interaction, content=f"Removed {describe(info)} ({plural(info.chunks, 'chunk')}).")
 
     @remove_article.autocomplete("article")
     async def _remove_complete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await article_choices(self.bot, current)
 
     async def _resolve(self, text: str) -> str:
-        found = await self.bot.run_engine(self.bot.engine.list_articles, text.strip(), 2, heavy=False)
+        found = await self.bot.run_engine(self.bot.engine.list_articles, text.strip(), 2, lane="quick")
         if any(a.id == text.strip() for a in found):
             return text.strip()
         if len(found) == 1:
@@ -87,7 +91,7 @@ class Admin(commands.Cog):
     async def index_status(self, interaction: discord.Interaction) -> None:
         """Counts and configuration, shown to the moderator only."""
         await defer(interaction, ephemeral=True)
-        status = await self.bot.run_engine(self.bot.engine.status, heavy=False)
+        status = await self.bot.run_engine(self.bot.engine.status, lane="quick")
         embed = discord.Embed(title="Newsdesk index")
         for name, value in (("Articles", status.articles), ("Chunks", status.chunks), ("Store", status.store),
                             ("Collection", status.collection), ("Embedding model", status.embed_model),

@@ -12,8 +12,8 @@ from discord.ext import commands
 from index import AddResult, ArticleInfo, InvalidInput, clip, parse_iso_date
 
 from ..checks import Refused, adders_only
-from ..render import DESCRIPTION_MAX, escape
-from ..respond import defer, edit_original
+from ..render import DESCRIPTION_MAX, byline, escape, plural, tidy_headline
+from ..respond import defer, edit_original, quickly_or_deferred, reply
 
 # Adds refused for their input do not count toward the add limit; a link that could not be fetched does
 # (fetching costs the bot a connection and up to the fetch timeout).
@@ -27,11 +27,11 @@ LIST_LIMIT = 15
 
 def describe(info: ArticleInfo) -> str:
     """**Title** (Outlet, 2023-10-24) as one escaped line, linked when it has a URL."""
-    title = f"**{escape(clip(info.title or 'Untitled', 200))}**"
+    title = f"**{escape(clip(tidy_headline(info.title or 'Untitled'), 200, ' …'))}**"
     if info.url and info.url.startswith(("http://", "https://")):
         title = f"[{title}](<{info.url}>)"
-    when = info.published.isoformat() if info.published else "date unknown"
-    return f"{title} ({escape(info.outlet or 'unknown outlet')}, {when})"
+    known = byline(info.outlet, info.published)
+    return f"{title} ({escape(known)})" if known else title
 
 
 def describe_add(result: AddResult) -> str:
@@ -40,13 +40,13 @@ def describe_add(result: AddResult) -> str:
     if result.status == "unchanged":
         return f"Already there: {describe(info)}. Nothing changed."
     verb = "Updated" if result.status == "replaced" else "Added"
-    return f"{verb} {describe(info)}: {info.chunks} chunk{'s' * (info.chunks != 1)}, id `{info.id}`."
+    return f"{verb} {describe(info)}: {plural(info.chunks, 'chunk')}, id `{info.id}`."
 
 
 async def article_choices(bot: "NewsdeskBot", current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete: up to 25 articles whose title, outlet or id contains what was typed (value = id)."""
-    found = await bot.run_engine(bot.engine.list_articles, current.strip() or None, 25, heavy=False)
-    return [app_commands.Choice(name=clip(f"{a.title or a.id}", 100), value=a.id) for a in found]
+    found = await bot.run_engine(bot.engine.list_articles, current.strip() or None, 25, lane="quick")
+    return [app_commands.Choice(name=clip(tidy_headline(a.title) or a.id, 100), value=a.id) for a in found]
 
 
 class AddTextModal(discord.ui.Modal, title="Add an article"):
@@ -69,11 +69,11 @@ class AddTextModal(discord.ui.Modal, title="Add an article"):
         bot = self.cog.bot
         with bot.add_limiter.charge(interaction.user.id, "adding articles", refund_on=REFUNDED):
             published = _parse_date(self.published.value)
-            await defer(interaction)
-            result = await bot.run_engine(bot.engine.add_text, self.article_title.value, self.body.value,
-                                          outlet=self.outlet.value.strip() or None, published=published,
-                                          url=self.link.value.strip() or None)
-        await edit_original(interaction, content=describe_add(result))
+            adding = bot.run_engine(bot.engine.add_text, self.article_title.value, self.body.value,
+                                    outlet=self.outlet.value.strip() or None, published=published,
+                                    url=self.link.value.strip() or None, lane="write")
+            result = await quickly_or_deferred(interaction, adding)
+        await reply(interaction, content=describe_add(result))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         """Errors go to the bot's one handler."""
@@ -106,22 +106,23 @@ class Articles(commands.Cog):
             if file is not None and file.size > self.bot.engine.settings.max_article_bytes:
                 raise Refused(f"{escape(file.filename)} is {file.size:,} bytes; the limit is "
                               f"{self.bot.engine.settings.max_article_bytes:,}.")
-            await defer(interaction)
-            engine = self.bot.engine
-            if file is not None:
-                data = await file.read()
-                result = await self.bot.run_engine(engine.add_bytes, data, filename=file.filename,
-                                                   content_type=file.content_type)
-            else:
-                result = await self.bot.run_engine(engine.add_url, (url or "").strip())
-        await edit_original(interaction, content=describe_add(result))
+            result = await quickly_or_deferred(interaction, self._add(url, file))
+        await reply(interaction, content=describe_add(result))
+
+    async def _add(self, url: str | None, file: discord.Attachment | None) -> AddResult:
+        engine = self.bot.engine
+        if file is not None:
+            data = await file.read()
+            return await self.bot.run_engine(engine.add_bytes, data, filename=file.filename,
+                                             content_type=file.content_type, lane="write")
+        return await self.bot.run_engine(engine.add_url, (url or "").strip(), lane="write")
 
     @app_commands.command(name="sources", description="List or search the articles I can cite")
     @app_commands.describe(search="Part of a title, an outlet, or an article id")
     async def sources(self, interaction: discord.Interaction, search: str | None = None) -> None:
         """Show matching articles (newest first) to the user who asked."""
         await defer(interaction, ephemeral=True)
-        found = await self.bot.run_engine(self.bot.engine.list_articles, search, LIST_LIMIT + 1, heavy=False)
+        found = await self.bot.run_engine(self.bot.engine.list_articles, search, LIST_LIMIT + 1, lane="quick")
         if not found:
             await edit_original(interaction, content="No article matches that." if search else "No articles yet.")
             return
@@ -134,7 +135,7 @@ class Articles(commands.Cog):
         if len(shown) < len(found):
             shown.append("-# …and more; narrow it down with `search`.")
         text = "\n".join(shown)
-        heading = f"Articles matching “{clip(search, 200)}”" if search else "Articles, newest first"
+        heading = f"Articles matching “{clip(search, 200, ' …')}”" if search else "Articles, newest first"
         await edit_original(interaction, embed=discord.Embed(title=escape(heading), description=text.strip()))
 
     @sources.autocomplete("search")

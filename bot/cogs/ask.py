@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Sequence
 
 import discord
@@ -12,6 +13,8 @@ from discord.ext import commands
 
 from index import HISTORY_TURNS, Answer, Turn, clip
 
+from ..checks import Refused
+from ..ratelimit import OncePerWait, RateLimited
 from ..render import SHORTENED, render_answer, render_partial
 from ..respond import NO_PINGS, defer, original_editor
 from ..stream import ThrottledEditor
@@ -23,6 +26,10 @@ log = logging.getLogger(__name__)
 THINKING = "Looking through the articles…"
 HINT = "Ask me a question about the news, e.g. `@Newsdesk which cities were hit?` or `/ask`."
 _UNESCAPE = re.compile(r"\\([\\*_~|>`\[\]#:-])")
+_MENTION_SYNTAX = re.compile(r"<(@[!&]?|#)(\d+)>|<a?:(\w+):\d+>|</([^<>:\n]+):\d+>|<t:-?\d+(?::\w)?>|<id:\w+>")
+_PINGS = re.compile(r"@(everyone|here)\b")
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, zero-width and direction marks, unassigned
+_BOLD = re.compile(r"(?<!\\)\*\*")
 
 
 def strip_mentions(text: str, user_id: int) -> str:
@@ -30,10 +37,36 @@ def strip_mentions(text: str, user_id: int) -> str:
     return re.sub(rf"<@!?{user_id}>", " ", text).strip()
 
 
+def thread_name(message: discord.Message, question: str) -> str:
+    """A thread name from a question: mentions as the plain names they stand for, no @everyone, no invisible or
+    direction-changing characters; 1 to 100 characters."""
+    guild = message.guild
+
+    def plain(m: re.Match[str]) -> str:
+        kind, ident, emoji, command = m.group(1), int(m.group(2) or 0), m.group(3), m.group(4)
+        if emoji or command:
+            return f":{emoji}:" if emoji else f"/{command}"
+        if guild is None or not kind:
+            return ""
+        if kind == "#":
+            channel = guild.get_channel_or_thread(ident)
+            return f"#{channel.name}" if channel else ""
+        if kind == "@&":
+            role = guild.get_role(ident)
+            return role.name if role else ""
+        user = next((u for u in message.mentions if u.id == ident), None) or guild.get_member(ident)
+        return user.display_name if user else ""
+
+    text = _MENTION_SYNTAX.sub(plain, question)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE)
+    text = " ".join(_PINGS.sub(r"\1", text).split())
+    return clip(text, 100, "…") or "Question"
+
+
 def plain_answer(content: str) -> str:
     """An answer message's text as the engine wrote it (no notes, no markdown escapes)."""
     body = content.split(f"\n{SHORTENED}")[0].split("\n-# ")[0]
-    return _UNESCAPE.sub(r"\1", body).strip()
+    return " ".join(_UNESCAPE.sub(r"\1", _BOLD.sub("", body)).split())
 
 
 class Ask(commands.Cog):
@@ -41,12 +74,15 @@ class Ask(commands.Cog):
 
     def __init__(self, bot: "NewsdeskBot") -> None:
         self.bot = bot
+        self.told = OncePerWait()  # who was told about the rate limit, until when
 
     @app_commands.command(name="ask", description="Ask a question; the answer cites the news articles it comes from")
     @app_commands.describe(question="What do you want to know?")
     async def ask(self, interaction: discord.Interaction,
                   question: app_commands.Range[str, 2, 500]) -> None:
         """Answer in the channel, editing the deferred reply as the answer arrives; inside a thread, a follow-up."""
+        if not question.split():  # checked before the public placeholder, which would flash before a private error
+            raise Refused("The question is empty.")
         self.bot.ask_limiter.hit(interaction.user.id, "asking")
         await defer(interaction)
         history: list[Turn] = []
@@ -57,10 +93,20 @@ class Ask(commands.Cog):
         await editor.final(**render_answer(answer).kwargs())
 
     async def answer(self, question: str, history: Sequence[Turn], editor: ThrottledEditor) -> Answer:
-        """Ask the engine in a worker thread; streamed text goes to the editor."""
+        """Ask the engine in a worker thread; text that streams in goes to the editor.
+
+        An answer that comes complete at once (the extractive answerer reports its text once) is not shown
+        before its sources: only a second report means an LLM is streaming, and only then are partial edits made.
+        """
+        reports = 0
+
         def on_text(text: str) -> None:
-            editor.update_threadsafe(content=render_partial(text))
-        return await self.bot.run_engine(self.bot.engine.ask, question, history=list(history), on_text=on_text)
+            nonlocal reports
+            reports += 1
+            if reports > 1:
+                editor.update_threadsafe(content=render_partial(text))
+        return await self.bot.run_engine(self.bot.engine.ask, question, history=list(history), on_text=on_text,
+                                         lane="ask")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -72,7 +118,11 @@ class Ask(commands.Cog):
         if not question:
             await message.reply(HINT, mention_author=False, allowed_mentions=NO_PINGS)
             return
-        self.bot.ask_limiter.hit(message.author.id, "asking")
+        try:
+            self.bot.ask_limiter.hit(message.author.id, "asking")
+        except RateLimited as refused:
+            await self.refuse_once(message, refused)
+            return
         history: list[Turn] = []
         if isinstance(message.channel, discord.Thread):
             target: discord.abc.Messageable = message.channel
@@ -91,13 +141,20 @@ class Ask(commands.Cog):
             await _quietly_delete(reply)
             raise
 
+    async def refuse_once(self, message: discord.Message, refused: RateLimited) -> None:
+        """A mention over the limit: one reply per user and wait (not one per message), gone when the wait is over.
+
+        A mention cannot be answered privately; a reply, unlike a reaction, can say when to try again."""
+        if self.told.first(message.author.id, refused.retry_after):
+            await message.reply(str(refused), mention_author=False, allowed_mentions=NO_PINGS,
+                                delete_after=refused.retry_after)
+
     async def open_thread(self, message: discord.Message, question: str) -> discord.abc.Messageable:
         """A thread on the question's message, or the channel itself where threads are not possible."""
         if not isinstance(message.channel, discord.TextChannel):
             return message.channel
         try:
-            return await message.create_thread(name=clip(" ".join(question.split()), 100),
-                                               auto_archive_duration=1440)
+            return await message.create_thread(name=thread_name(message, question), auto_archive_duration=1440)
         except discord.HTTPException as exc:
             log.info("could not open a thread (%s); answering in the channel", exc)
             return message.channel

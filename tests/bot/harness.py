@@ -8,15 +8,16 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 from bot.app import PROGRESS_INTERVAL, STREAM_INTERVAL, NewsdeskBot
+from bot.progress import HANDOVER
 from bot.settings import DiscordSettings
 from index import Engine, Settings
 
 from ..conftest import SEEDS
 from ..fakes.discord import FakeDiscord, FakeInteraction, Rules
-from ..fakes.discord.rules import EDIT_WINDOW
+from ..fakes.discord.rules import EDIT_WINDOW, TOKEN_LIFETIME
 
 # The bot's edit intervals and the fake's edit-rate window, as a share of the real ones: the same ratio to the
 # rule as in production (so a bot that edits too often still breaks it), with 25 times less waiting.
@@ -44,12 +45,14 @@ def make_engine(data_dir: Path, embed_model: Any, *, seeded: bool = True, **sett
 
 @contextlib.asynccontextmanager
 async def connected(engine: Any, *, heartbeat_ms: int = 1000, time_scale: float = FAST,
-                    **discord_settings: Any) -> AsyncIterator[Harness]:
+                    token_lifetime: float = TOKEN_LIFETIME, progress_handover: float = HANDOVER,
+                    bot_class: type[NewsdeskBot] = NewsdeskBot, **discord_settings: Any) -> AsyncIterator[Harness]:
     """The bot on a fresh fake Discord, intervals and edit window times `time_scale`; fails on any rule broken."""
-    fake = await FakeDiscord(heartbeat_ms=heartbeat_ms, rules=Rules(edit_window=EDIT_WINDOW * time_scale)).start()
+    rules = Rules(edit_window=EDIT_WINDOW * time_scale, token_lifetime=token_lifetime)
+    fake = await FakeDiscord(heartbeat_ms=heartbeat_ms, rules=rules).start()
     settings = DiscordSettings(token=fake.token, guild_id=int(fake.guild_id), **discord_settings)
-    bot = NewsdeskBot(settings, engine, guild_ready_timeout=0.1, stream_interval=STREAM_INTERVAL * time_scale,
-                      progress_interval=PROGRESS_INTERVAL * time_scale)
+    bot = bot_class(settings, engine, guild_ready_timeout=0.1, stream_interval=STREAM_INTERVAL * time_scale,
+                      progress_interval=PROGRESS_INTERVAL * time_scale, progress_handover=progress_handover)
     with fake.patched():
         runner = asyncio.create_task(bot.start(fake.token))
         ready = asyncio.create_task(bot.wait_until_ready())
@@ -107,6 +110,38 @@ class HeldEngine(EngineWrapper):
         return self._engine.ask(question, **kwargs)
 
 
+class HeldAdds(EngineWrapper):
+    """add_bytes(), add_text() and add_url() wait until the test calls release() (at most 60 s), then add."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self._released = threading.Event()
+        self._lock = threading.Lock()
+        self.waiting = 0  # adds in progress, held
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _held(self, add: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            self.waiting += 1
+        try:
+            self._released.wait(60)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+        return add(*args, **kwargs)
+
+    def add_bytes(self, *args: Any, **kwargs: Any) -> Any:
+        return self._held(self._engine.add_bytes, *args, **kwargs)
+
+    def add_text(self, *args: Any, **kwargs: Any) -> Any:
+        return self._held(self._engine.add_text, *args, **kwargs)
+
+    def add_url(self, *args: Any, **kwargs: Any) -> Any:
+        return self._held(self._engine.add_url, *args, **kwargs)
+
+
 class HastyEngine(EngineWrapper):
     """Reports `burst` texts (ask) or progress steps (rebuild) 5 ms apart, faster than edits are allowed; then works."""
 
@@ -125,6 +160,28 @@ class HastyEngine(EngineWrapper):
             progress(i, self.burst)
             time.sleep(0.005)
         return self._engine.rebuild(progress=progress)
+
+
+class SlowRebuild(EngineWrapper):
+    """rebuild() reports 10 steps over `seconds` (a long job), then rebuilds."""
+
+    def __init__(self, engine: Any, seconds: float) -> None:
+        super().__init__(engine)
+        self.seconds = seconds
+
+    def rebuild(self, progress: Any = None) -> Any:
+        for i in range(10):
+            progress(i, 10)
+            time.sleep(self.seconds / 10)
+        return self._engine.rebuild(progress=progress)
+
+
+async def until(predicate: Callable[[], Any], timeout: float = 30) -> None:
+    """Poll for a condition the fake cannot see (state inside the bot or the engine)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.02)
 
 
 async def done(env: Harness, ix: FakeInteraction) -> FakeInteraction:

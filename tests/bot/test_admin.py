@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .harness import Harness, HastyEngine, connected, done
+from index import RebuildInProgress
+
+from .harness import EngineWrapper, Harness, HastyEngine, SlowRebuild, connected, done
 
 
 def edits(env: Harness, token: str) -> list[str]:
@@ -54,11 +56,43 @@ async def test_moderator_role_setting(bot_engine: Any) -> None:
 async def test_remove_article_with_autocomplete(discord_env: Harness) -> None:
     env, mod = discord_env, discord_env.member("mod", moderator=True)
     await env.bot.run_engine(env.bot.engine.add_text, "Ferry strike ends in Helsinki",
-                             "Ferry crews in Helsinki ended their strike after a pay deal on Tuesday. " * 3)
+                             "Ferry crews in Helsinki ended their strike after a pay deal on Tuesday. " * 3,
+                             lane="write")
     choices = await env.autocomplete("remove-article", mod, "article", "ferry strike")
     assert [c["name"] for c in choices] == ["Ferry strike ends in Helsinki"]
     ix = await done(env, await env.slash("remove-article", mod, article=choices[0]["value"]))
-    assert ix.text.startswith("Removed **Ferry strike ends in Helsinki**")
+    assert ix.text == "Removed **Ferry strike ends in Helsinki** (1 chunk)."  # no outlet or date known: none shown
     assert env.bot.engine.list_articles("Ferry") == []
     again = await done(env, await env.slash("remove-article", mod, article=choices[0]["value"]))
-    assert again.ephemeral() and "No article" in again.text
+    assert again.ephemeral() and "No article" in again.text and not again.public_placeholder
+
+
+class RebuildRunning(EngineWrapper):
+    """The engine while another rebuild runs (started elsewhere, e.g. by the CLI)."""
+
+    rebuilding = True
+
+    def rebuild(self, progress: Any = None) -> Any:
+        raise RebuildInProgress("A rebuild is already running.")
+
+
+async def test_rebuild_while_one_runs_is_refused_privately_at_once(bot_engine: Any) -> None:
+    async with connected(RebuildRunning(bot_engine)) as env:
+        ix = await done(env, await env.slash("rebuild-index", env.member("mod", moderator=True)))
+    assert ix.ephemeral() and "already running" in ix.text and not ix.public_placeholder
+
+
+async def test_a_rebuild_outliving_the_reply_token_carries_on_in_a_channel_message(bot_engine: Any) -> None:
+    # The token lives 4 s here (15 min on Discord); the bot hands over after 2 s (14 min); the rebuild takes 5 s+.
+    async with connected(SlowRebuild(bot_engine, 5), token_lifetime=4, progress_handover=2) as env:
+        ix = await env.slash("rebuild-index", env.member("mod", moderator=True))
+        channel = f"/channels/{env.channel_id}/messages"
+        await env.wait_for(lambda: any(m == "PATCH" and p.startswith(f"/api/v10{channel}/") and
+                                       (b or {}).get("content", "").startswith("Index rebuilt")
+                                       for m, p, b in env.requests), 60)
+        posted = [b for m, p, b in env.requests if m == "POST" and p == f"/api/v10{channel}"]
+        moved = [m for m in env.bot_messages(env.channel_id) if m["id"] != ix.original["id"]]
+    assert len(posted) == 1 and posted[0]["content"].startswith("Rebuilding the index… ")  # posted once...
+    assert len(moved) == 1 and moved[0]["content"].startswith("Index rebuilt: ")  # ...then edited to the end
+    reply = ix.original["content"]
+    assert "%" not in reply and "Progress continues here: " in reply and moved[0]["id"] in reply  # points there

@@ -94,7 +94,7 @@ async def test_bad_attachment_is_an_ephemeral_error(discord_env: Harness, filena
     before = count(env.bot.engine)
     ix = await done(env, await env.slash("add-article", env.member("editor"),
                                          file=env.attachment(filename, data, content_type)))
-    assert ix.ephemeral() and ix.deleted and "Something went wrong" not in ix.text
+    assert ix.ephemeral() and not ix.public_placeholder and "Something went wrong" not in ix.text  # nothing flashed
     assert expected.lower() in ix.text.lower() and count(env.bot.engine) == before
 
 
@@ -103,6 +103,7 @@ async def test_private_url_is_refused_by_default(discord_env: Harness, article_s
     before = count(env.bot.engine)
     ix = await done(env, await env.slash("add-article", env.member("editor"), url=f"{article_site}/gdansk.html"))
     assert ix.ephemeral() and "private" in ix.text.lower() and count(env.bot.engine) == before
+    assert not ix.public_placeholder  # refused at once: no public "thinking…" first
 
 
 async def test_link_and_file_together_is_refused(discord_env: Harness) -> None:

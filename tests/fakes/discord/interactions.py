@@ -70,6 +70,8 @@ class InteractionRoutes:
         if ix is None or not ix.callbacks:
             self.rules.violate("follow-up before the interaction was acknowledged")
             return error_response(404, 10015, "Unknown Webhook")
+        if expired := self.rules.token(ix, f"/{ix.name} follow-up"):
+            return expired
         if bad := self.rules.message(payload, creating=True, where=f"/{ix.name} follow-up"):
             return bad
         if ix.original and ix.placeholder and not ix.deleted:
@@ -90,11 +92,19 @@ class InteractionRoutes:
             return ix, None if ix.deleted else ix.original
         return ix, next((m for m in ix.followups if m["id"] == mid), None)
 
+    def _expired(self, request: web.Request) -> web.Response | None:
+        ix = self.world.interaction(request.match_info["token"])
+        return self.rules.token(ix, f"/{ix.name} {request.method} {request.match_info['m']}") if ix else None
+
     async def get_message(self, request: web.Request) -> web.Response:
+        if expired := self._expired(request):
+            return expired
         _, msg = self._message(request)
         return json_response(msg) if msg else error_response(404, 10008, "Unknown Message")
 
     async def edit_message(self, request: web.Request) -> web.Response:
+        if expired := self._expired(request):
+            return expired
         ix, msg = self._message(request)
         payload = request[BODY]
         if ix is None or msg is None:
@@ -110,6 +120,8 @@ class InteractionRoutes:
         return json_response(msg)
 
     async def delete_message(self, request: web.Request) -> web.Response:
+        if expired := self._expired(request):
+            return expired
         ix, msg = self._message(request)
         if ix is None or msg is None:
             return error_response(404, 10008, "Unknown Message")

@@ -1,8 +1,9 @@
 """Discord's rules, checked on what the bot sends: recorded as violations and answered as Discord would answer them.
 
-The rules: acknowledge an interaction within 3 s and only once; message and embed limits (400 code 50035);
-no empty messages (50006); at most 5 edits of one message in 5 s (429); autocomplete choice and modal limits;
-thread names of 1-100 characters; and, as a safety check of our own, no message that would ping anyone.
+The rules: acknowledge an interaction within 3 s and only once; use its token for 15 minutes at most (401 code
+50027); message and embed limits (400 code 50035); no empty messages (50006); at most 5 edits of one message in 5 s
+(429); autocomplete choice and modal limits; thread names of 1-100 characters; and, as a safety check of our own,
+no message that would ping anyone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from .server import FakeInteraction
 
 ACK_DEADLINE = 3.0
+TOKEN_LIFETIME = 15 * 60.0  # an interaction's token (its replies and follow-ups) works for 15 minutes
 EDIT_LIMIT, EDIT_WINDOW = 5, 5.0
 MESSAGE_CONTENT_INTENT = 1 << 15
 
@@ -27,8 +29,10 @@ class Rules:
     """Checks requests against Discord's rules; every breach is appended to `violations`."""
 
     def __init__(self, *, ack_deadline: float = ACK_DEADLINE, edit_limit: int = EDIT_LIMIT,
-                 edit_window: float = EDIT_WINDOW) -> None:  # tests shortening the bot's intervals shorten the window
+                 edit_window: float = EDIT_WINDOW, token_lifetime: float = TOKEN_LIFETIME) -> None:
+        # tests shortening the bot's intervals shorten the window; tests of long jobs shorten the token's life
         self.ack_deadline, self.edit_limit, self.edit_window = ack_deadline, edit_limit, edit_window
+        self.token_lifetime = token_lifetime
         self.violations: list[str] = []
         self._edits: dict[str, deque[float]] = defaultdict(deque)
 
@@ -60,6 +64,15 @@ class Rules:
                                  429, {"Via": "1.1 google", "Retry-After": str(retry)})
         stamps.append(now)
         return None
+
+    def token(self, ix: FakeInteraction, where: str) -> web.Response | None:
+        """A 401 for a use of the interaction's token after it expired; None while it is valid."""
+        age = time.monotonic() - ix.created
+        if age <= self.token_lifetime:
+            return None
+        self.violate(f"{where}: interaction token used {age:.1f} s after the interaction (it expires after "
+                     f"{self.token_lifetime:g} s)")
+        return error_response(401, 50027, "Invalid Webhook Token")
 
     def acknowledgement(self, ix: FakeInteraction, late: float, kind: int, data: dict) -> web.Response | None:
         """Discord's answer to a callback that is late (seconds after the interaction), repeated or invalid."""

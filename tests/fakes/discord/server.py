@@ -65,6 +65,11 @@ class FakeInteraction:
                 parts += [e.get("title") or "", e.get("description") or "", (e.get("footer") or {}).get("text", "")]
         return "\n".join(parts)
 
+    @property
+    def public_placeholder(self) -> bool:
+        """True if the bot acknowledged with a "thinking…" placeholder that everyone in the channel saw."""
+        return any(c["type"] == 5 and not (c.get("data") or {}).get("flags", 0) & EPHEMERAL for c in self.callbacks)
+
     def ephemeral(self) -> bool:
         """True when every visible reply is ephemeral."""
         return bool(self.messages) and all(m.get("flags", 0) & EPHEMERAL for m in self.messages)
@@ -214,12 +219,15 @@ class FakeDiscord:
         data = {"custom_id": modal["custom_id"], "components": modal_submission(modal["components"], values)}
         return await self.interact(MODAL_SUBMIT, modal["custom_id"], user or opened.user, None, data)
 
-    async def say(self, content: str, user: FakeUser, channel_id: str | None = None, mention: bool = True) -> dict:
-        """A user posts a message (mentioning the bot unless told not to); the bot receives MESSAGE_CREATE."""
+    async def say(self, content: str, user: FakeUser, channel_id: str | None = None, mention: bool = True,
+                  mentions: tuple[FakeUser, ...] = ()) -> dict:
+        """A user posts a message (mentioning the bot unless told not to, and the members in `mentions`, whose
+        <@id> the content holds); the bot receives MESSAGE_CREATE."""
         bot = self.world.bot_user
         text = f"<@{bot.id}> {content}" if mention else content
+        mentioned = ([bot] if mention else []) + list(mentions)
         msg = self.world.post(channel_id or self.channel_id, user, {"content": text},
-                              mentions=[bot.user()] if mention else [])
+                              mentions=[{**m.user(), "member": m.member(with_user=False)} for m in mentioned])
         shown = sees_content((self.gateway.identify or {}).get("intents", 0), mention)
         await self.gateway.dispatch("MESSAGE_CREATE", msg if shown else {**msg, "content": ""})
         return msg

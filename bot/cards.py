@@ -1,0 +1,98 @@
+"""Where an answer's sentences sit in a cited passage: the quoted ranges and the sentences around them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+from index import Passage
+
+Role = Literal["before", "quote", "support", "between", "after", "opening"]
+_WORD = re.compile(r"\w{4,}")
+SUPPORT_SHARE = 0.4  # a paraphrase is placed on the passage sentence sharing at least this share of its words
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of the passage: context around a quote, a quote the answer shows, or the sentence a
+    paraphrase rests on (`support`); `more` says the passage goes on beyond it (before / after)."""
+
+    text: str
+    role: Role
+    more: bool = False
+
+
+def excerpt(passage: Passage, said: Sequence[str]) -> list[Piece]:
+    """The passage around the answer's sentences `said`, in passage order: one sentence of context on each side
+    of each quote (and what lies between quotes); the passage's opening when none of them can be placed."""
+    text = passage.text
+    spans = _trimmed(text, passage.sentence_spans)
+    marks: list[tuple[int, int, Role]] = []
+    for sentence in said:
+        found = locate(text, sentence)
+        if found is not None:
+            marks.append((*found, "quote"))
+        elif (near := support(text, spans, sentence)) is not None:
+            marks.append((*near, "support"))
+    marks = _merged(marks)
+    if not marks:
+        return [Piece(text.strip(), "opening")] if text.strip() else []
+    starts = sorted({s for s, _ in spans} | {0})
+    ends = sorted({e for _, e in spans} | {len(text)})
+    first, last = marks[0], marks[-1]
+    begin = max((s for s in starts if s < first[0]), default=first[0])
+    stop = min((e for e in ends if e > last[1]), default=last[1])
+    pieces = [Piece(text[begin:first[0]], "before", more=begin > 0)]
+    for (start, end, role), following in zip(marks, marks[1:] + [None]):
+        pieces.append(Piece(text[start:end], role))
+        if following is not None:
+            pieces.append(Piece(text[end:following[0]], "between"))
+    pieces.append(Piece(text[last[1]:stop], "after", more=stop < len(text.rstrip())))
+    return [p for p in pieces if p.text.strip() or p.role in ("quote", "support")]
+
+
+def locate(text: str, sentence: str) -> tuple[int, int] | None:
+    """Where a sentence (white space normalised, as the engine quotes it) stands in the text."""
+    words = sentence.split()
+    if not words:
+        return None
+    found = re.search(r"\s+".join(map(re.escape, words)), text)
+    return found.span() if found else None
+
+
+def support(text: str, spans: Sequence[tuple[int, int]], sentence: str) -> tuple[int, int] | None:
+    """The passage sentence a paraphrase (an LLM's sentence) shares most words with, if it shares enough."""
+    words = _words(sentence)
+    if not words or not spans:
+        return None
+    best = max(spans, key=lambda span: len(words & _words(text[span[0]:span[1]])))
+    shared = len(words & _words(text[best[0]:best[1]]))
+    return best if shared >= max(2, SUPPORT_SHARE * len(words)) else None
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(text)}
+
+
+def _trimmed(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence spans without their surrounding white space."""
+    out = []
+    for start, end in spans:
+        piece = text[start:end]
+        lead, tail = len(piece) - len(piece.lstrip()), len(piece) - len(piece.rstrip())
+        if end - tail > start + lead:
+            out.append((start + lead, end - tail))
+    return out
+
+
+def _merged(marks: list[tuple[int, int, Role]]) -> list[tuple[int, int, Role]]:
+    """Marks in passage order, overlapping ones joined (a quote wins over a support)."""
+    out: list[tuple[int, int, Role]] = []
+    for start, end, role in sorted(marks):
+        if out and start < out[-1][1]:
+            prev = out[-1]
+            out[-1] = (prev[0], max(prev[1], end), "quote" if "quote" in (prev[2], role) else "support")
+        else:
+            out.append((start, end, role))
+    return out
