@@ -297,7 +297,7 @@ class Catalog:
     def articles_of_seqs(self, seqs: Iterable[int]) -> dict[int, str]:
         """The article of each chunk number among seqs."""
         out: dict[int, str] = {}
-        for part in _batches(list(seqs)):  # type: ignore[arg-type]
+        for part in _batches(list(seqs)):
             marks = ",".join("?" * len(part))
             out.update((int(s), a) for s, a in self.query(f"SELECT seq, article_id FROM chunks WHERE seq IN ({marks})",
                                                           part))

@@ -101,9 +101,10 @@ class Writer:
         chunk_ids = [r.id for c in chunked for r in c.rows]
         titled = [c for c in chunked if c.title]
         with self.catalog.transaction("record the vectors being written") as db:
-            journal = db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
-                                 " VALUES('add', ?, ?, ?)",
-                                 (dumps(chunk_ids), dumps([c.article.id for c in chunked]), now_text())).lastrowid
+            journal = int(db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
+                                     " VALUES('add', ?, ?, ?)",
+                                     (dumps(chunk_ids), dumps([c.article.id for c in chunked]), now_text())
+                                     ).lastrowid or 0)
         try:
             store.add_chunks(chunk_ids, np.stack([vectors[r.embed_key] for c in chunked for r in c.rows]),
                              [r.article_id for c in chunked for r in c.rows])
@@ -133,9 +134,9 @@ class Writer:
                 old = [r[0] for r in db.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))]
                 _delete_chunks(db, article_id)
                 db.execute("DELETE FROM articles WHERE id=?", (article_id,))
-                journal = db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
-                                     " VALUES('delete', ?, ?, ?)", (dumps(old), dumps([article_id]), now_text())
-                                     ).lastrowid
+                journal = int(db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
+                                         " VALUES('delete', ?, ?, ?)", (dumps(old), dumps([article_id]), now_text())
+                                         ).lastrowid or 0)
                 Catalog.bump(db, [article_id])
             _finish_delete(self.catalog, store, journal, old, [article_id])
         return info
@@ -172,7 +173,7 @@ def insert_chunks(db: sqlite3.Connection, rows: Sequence[ChunkRow], title: str) 
         seq = db.execute("INSERT INTO chunks(id, article_id, ordinal, text, embed_key, sentences)"
                          " VALUES(?,?,?,?,?,?)",
                          (r.id, r.article_id, r.ordinal, r.text, r.embed_key, spans_json(r.sentences))).lastrowid
-        keywords.write(db, [(int(seq), keywords.terms_text(title, r.text))])
+        keywords.write(db, [(int(seq or 0), keywords.terms_text(title, r.text))])
 
 
 def _delete_chunks(db: sqlite3.Connection, article_id: str) -> None:

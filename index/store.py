@@ -75,7 +75,7 @@ class ChromaHandle:
 
         def make() -> Any:
             if not self.embedded:
-                client = chromadb.HttpClient(host=s.chroma_host, port=s.chroma_port, settings=chroma_settings)
+                client = chromadb.HttpClient(host=s.chroma_host or "", port=s.chroma_port, settings=chroma_settings)
                 client.heartbeat()
                 return client
             path = chroma_path(s)
