@@ -1,6 +1,7 @@
 """A second Newsdesk process for the tests: `python -m tests.engine.procs COMMAND DATA_DIR [ARGS]`.
 
-Commands: add N PREFIX (add N generated articles), rebuild, ask QUESTION, serve (answer questions read from
+Commands: add N PREFIX (add N generated articles), remove TEXT (every article whose title contains it),
+rebuild, ask QUESTION, serve (answer questions read from
 stdin until EOF). With PAUSE_AT=<point> and PAUSE_FILE=<path> in the environment the process stops at that
 point of its work (it writes the file and waits until the file is deleted) so that a test can SIGKILL it
 exactly there, or let it go on.
@@ -92,6 +93,12 @@ def main(argv: list[str]) -> int:
             for start in range(0, count, batch):
                 engine.add_articles([article(prefix, i) for i in range(start, min(count, start + batch))])
             print(json.dumps({"added": count}))
+        elif command == "remove":
+            removed = 0
+            for info in engine.list_articles(rest[0]):
+                engine.remove(info.id)
+                removed += 1
+            print(json.dumps({"removed": removed}))
         elif command == "rebuild":
             report = engine.rebuild()
             print(json.dumps({"collection": report.collection, "embedded": report.embedded}))

@@ -234,3 +234,18 @@ def test_two_large_adds_at_once_lose_no_vector_from_the_search_index(shared, tmp
     assert finish(one)["returncode"] == 0 and finish(two)["returncode"] == 0
     engine.close()
     assert_consistent(settings, embed_model).close()
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments_leaves_every_article_whole(shared, tmp_path, embed_model):
+    import random
+
+    settings, engine = shared
+    engine.close()
+    rng = random.Random(11)
+    for round_ in range(12):
+        job = rng.choice([("add", "12", f"Port{round_}"), ("remove", "Port"), ("rebuild",)])
+        proc, _ = start(settings.data_dir, tmp_path, *job, ADD_BATCH="3", FILL_BATCH="2")
+        time.sleep(rng.uniform(2.0, 9.0))  # start-up takes a few seconds; the kill lands anywhere after
+        kill(proc)
+        assert_consistent(settings, embed_model).close()  # the next command settles what was left
