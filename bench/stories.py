@@ -2,34 +2,36 @@
 
 Each half of the sample is added article by article in publication order to an empty StoryIndex (SQLite in
 memory, the default window_neighbours query); the script prints pairwise precision, recall and F1 for copies
-(pairs in one copy group) and for same story (pairs in one story), and the time per add (the embedding,
-which the engine computes anyway, is timed apart).
+(pairs in one copy group) and for same story (pairs in one story) over that half's articles, and the time per
+add (the embedding, which the engine computes anyway, is timed apart).
 
-    python -m bench.stories                      # measure both halves with the module's weights
-    python -m bench.stories --fit                # fit the weights on half A, then measure both halves
-    python -m bench.stories --vector chunks      # the mean of the article's chunk vectors instead of title+lead
-    python -m bench.stories --background 5000    # time per add with the whole corpus stored beforehand
-Vectors are cached in --cache (default /tmp/newsdesk-story-vectors.npz): the first run embeds the sample
-(title+lead about 15 s, chunks a few minutes on 2 cores).
+    python -m bench.stories                # both halves, the module's weights, the sample alone
+    python -m bench.stories --fit          # fit the same-story weights on half A, then measure both halves
+    python -m bench.stories --corpus       # each half within the whole corpus (minus the other half), by date
+    python -m bench.stories --vector chunks   # the mean of the article's chunk vectors instead of title+lead
+The vectors are cached in --cache (default /tmp/newsdesk-story-vectors.npz): the first run embeds the sample's
+story texts (about 15 s on 2 cores), the first --corpus run the corpus's (some minutes), --vector chunks every
+chunk of the sample (some minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import random
 import sqlite3
 import time
-from datetime import date, timedelta
+from datetime import date
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
 from index import stories
-from index.stories import StoryIndex, StoryInput, pair_features, signals_of, story_text
+from index.stories import StoryIndex, StoryInput, pair_features, signals_of
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "stories.jsonl"
 CORPUS = Path("/work/shared/bench/realtimeqa/corpus.jsonl.gz")
@@ -57,40 +59,63 @@ def load_sample(sample: Path = SAMPLE, corpus: Path = CORPUS) -> list[dict[str, 
     return sorted(labels, key=lambda r: (r["published"], r["url"]))
 
 
-def vectors_for(rows: list[dict[str, Any]], kind: str, cache: Path) -> dict[str, np.ndarray]:
-    """Story vectors by URL: 'lead' (title+lead), 'title' or 'chunks' (mean of the engine's chunk vectors)."""
-    stored: dict[str, np.ndarray] = dict(np.load(cache)) if cache.exists() else {}
-    keys = {r["url"]: f"{kind}:{r['url']}" for r in rows}
-    todo = [r for r in rows if keys[r["url"]] not in stored]
-    if todo:
-        from index.embedding import OnnxMiniLMEmbedding
+class Vectors:
+    """Story vectors, embedded on first use and cached on disk by kind and text."""
 
-        model = OnnxMiniLMEmbedding()
-        started = time.perf_counter()
-        for r, v in zip(todo, _embed(model, todo, kind)):
-            stored[keys[r["url"]]] = v
-        print(f"embedded {len(todo)} articles ({kind}) in {time.perf_counter() - started:.1f} s")
-        np.savez(cache, **stored)
-    return {u: stored[k] for u, k in keys.items()}
+    def __init__(self, kind: str, cache: Path) -> None:
+        self.kind, self.cache = kind, cache
+        self._stored: dict[str, np.ndarray] = dict(np.load(cache)) if cache.exists() else {}
+        self._model: Any = None
+        self.embedded, self.seconds = 0, 0.0
 
+    def __call__(self, index: StoryIndex, row: dict[str, Any]) -> np.ndarray:
+        """The vector of a sample article about to be added to `index`."""
+        if self.kind == "lead":
+            text = index.story_text(row["title"], row["body"])
+        elif self.kind == "title":
+            text = stories.sig.headline(row["title"]) or row["body"][:200]
+        else:
+            text = row["url"]
+        key = self.kind + ":" + hashlib.sha1(text.encode()).hexdigest()
+        if key not in self._stored:
+            started = time.perf_counter()
+            self._stored[key] = self._chunk_mean(row) if self.kind == "chunks" else self._model_().embed([text])[0]
+            self.embedded, self.seconds = self.embedded + 1, self.seconds + time.perf_counter() - started
+        return self._stored[key]
 
-def _embed(model: Any, rows: list[dict[str, Any]], kind: str) -> list[np.ndarray]:
-    if kind == "lead":
-        return list(model.embed([story_text(r["title"], r["body"]) for r in rows]))
-    if kind == "title":
-        return list(model.embed([stories.sig.headline(r["title"]) or r["body"][:200] for r in rows]))
-    from index.articles import Article
-    from index.chunking import chunk_article, embed_text, make_splitter
+    def prepare(self, texts: list[str]) -> None:
+        """Embed in batches the texts not cached yet."""
+        todo = sorted({t for t in texts if self.kind + ":" + hashlib.sha1(t.encode()).hexdigest() not in self._stored})
+        if todo and self.kind == "lead":
+            started = time.perf_counter()
+            for text, vector in zip(todo, self._model_().embed(todo)):
+                self._stored[self.kind + ":" + hashlib.sha1(text.encode()).hexdigest()] = vector
+            self.embedded, self.seconds = self.embedded + len(todo), self.seconds + time.perf_counter() - started
 
-    splitter = make_splitter(200, 40)
-    out = []
-    for r in rows:
-        article = Article(title=r["title"], body=r["body"], outlet=outlet_of(r["url"]),
-                          published=date.fromisoformat(r["published"]), url=r["url"])
-        texts = [embed_text(node) for node in chunk_article(article, splitter, "bench").nodes]
-        mean = model.embed(texts).mean(axis=0)
-        out.append(mean / np.linalg.norm(mean))
-    return out
+    def save(self) -> None:
+        """Write the cache back when something was embedded."""
+        if self.embedded:
+            arrays: dict[str, Any] = self._stored
+            np.savez(self.cache, **arrays)
+            print(f"embedded {self.embedded} texts ({self.kind}) in {self.seconds:.1f} s, "
+                  f"{1000 * self.seconds / self.embedded:.0f} ms each")
+
+    def _model_(self) -> Any:
+        if self._model is None:
+            from index.embedding import OnnxMiniLMEmbedding
+
+            self._model = OnnxMiniLMEmbedding()
+        return self._model
+
+    def _chunk_mean(self, row: dict[str, Any]) -> np.ndarray:
+        from index.articles import Article
+        from index.chunking import chunk_article, embed_text, make_splitter
+
+        article = Article(title=row["title"], body=row["body"], outlet=outlet_of(row["url"]),
+                          published=date.fromisoformat(row["published"]), url=row["url"])
+        texts = [embed_text(node) for node in chunk_article(article, make_splitter(200, 40), "bench").nodes]
+        mean = self._model_().embed(texts).mean(axis=0)
+        return mean / np.linalg.norm(mean)
 
 
 def story_input(row: dict[str, Any], vector: np.ndarray) -> StoryInput:
@@ -99,18 +124,18 @@ def story_input(row: dict[str, Any], vector: np.ndarray) -> StoryInput:
                       day=date.fromisoformat(row["published"]), outlet=outlet_of(row["url"]), vector=vector)
 
 
-def run(rows: list[dict[str, Any]], vectors: dict[str, np.ndarray], background: list[StoryInput] = (),
+def run(stream: list[dict[str, Any]], measured: set[str], vectors: Vectors,
         **params: Any) -> tuple[dict[str, stories.Assignment], list[float]]:
-    """Add the rows one by one (after any background articles); their assignments and seconds per add."""
+    """Add the stream's articles one by one; the assignments of the measured ones and seconds per add."""
     index = StoryIndex(sqlite3.connect(":memory:"), **params)
-    for item in background:
-        index.add(item)
     out, times = {}, []
-    for row in rows:
-        item = story_input(row, vectors[row["url"]])
+    for row in stream:
+        item = story_input(row, vectors(index, row))
         started = time.perf_counter()
-        out[row["url"]] = index.add(item)
+        assignment = index.add(item)
         times.append(time.perf_counter() - started)
+        if row["url"] in measured:
+            out[row["url"]] = assignment
     return out, times
 
 
@@ -146,17 +171,19 @@ def report(name: str, rows: list[dict[str, Any]], assignments: dict[str, stories
           f"add p50 {ms[len(ms) // 2]:.1f} ms p95 {ms[int(len(ms) * 0.95)]:.1f} ms")
 
 
-def training_pairs(rows: list[dict[str, Any]], vectors: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Features and gold labels of every (article, candidate) pair the assigner scores, in publication order."""
-    index = StoryIndex(sqlite3.connect(":memory:"), join_probability=2.0, copy_jaccard=2.0)  # never joins
-    gold = {r["url"]: r["story"] for r in rows}
+def training_pairs(stream: list[dict[str, Any]], gold: dict[str, str],
+                   vectors: Vectors) -> tuple[np.ndarray, np.ndarray]:
+    """Features and gold labels of every (labelled article, labelled candidate) pair the assigner scores."""
+    index = StoryIndex(sqlite3.connect(":memory:"), join_probability=2.0, copy_containment=2.0)  # never joins
     xs, ys = [], []
-    for row in rows:
-        item = story_input(row, vectors[row["url"]])
-        own = signals_of(item)
-        for other, cosine in index.candidates(item):
-            xs.append(pair_features(item, own, other, cosine))
-            ys.append(float(gold[other.article_id] == gold[row["url"]]))
+    for row in stream:
+        item = story_input(row, vectors(index, row))
+        if row["url"] in gold:
+            own = signals_of(item, index.lead(row["body"]))
+            for other, cosine in index.candidates(item):
+                if other.article_id in gold:
+                    xs.append(pair_features(item, own, other, cosine))
+                    ys.append(float(gold[other.article_id] == gold[row["url"]]))
         index.add(item)
     return np.array(xs), np.array(ys)
 
@@ -175,13 +202,27 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50
     return w[:-1], float(w[-1])
 
 
-def background_items(n: int, exclude: Iterable[str], cache: Path) -> list[StoryInput]:
-    """n corpus articles outside the sample, with their title+lead vectors (for the time-per-add scaling)."""
-    excluded = set(exclude)
+def corpus_stream(rows: list[dict[str, Any]], excluded: set[str]) -> list[dict[str, Any]]:
+    """Every corpus article but the excluded ones, with the sample's labels where it has them, by date."""
+    labelled = {r["url"]: r for r in rows}
     with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
-        rows = [r for r in map(json.loads, f) if r["url"] not in excluded][:n]
-    vectors = vectors_for(rows, "lead", cache)
-    return [story_input(r, vectors[r["url"]]) for r in rows]
+        stream = [labelled.get(r["url"], r) for r in map(json.loads, f) if r["url"] not in excluded]
+    return sorted(stream, key=lambda r: (r["published"], r["url"]))
+
+
+def expected_story_texts(stream: list[dict[str, Any]]) -> list[str]:
+    """The story text each article will have when added in this order (StoryIndex.lead without the index),
+    so that they can be embedded in batches beforehand."""
+    seen: dict[int, int] = {}
+    texts = []
+    for row in stream:
+        paragraphs = stories.sig.paragraphs(row["body"])
+        keys = [stories.sig.paragraph_key(p) for p in paragraphs]
+        lead = "\n".join(p for p, k in zip(paragraphs, keys) if seen.get(k, 0) < stories.BOILERPLATE_ARTICLES)
+        texts.append(stories.sig.headline(row["title"]) + "\n" + lead[:stories.STORY_TEXT_CHARS])
+        for k in set(keys):
+            seen[k] = seen.get(k, 0) + 1
+    return texts
 
 
 def main() -> None:
@@ -189,25 +230,32 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="fit the same-story weights on half A first")
     parser.add_argument("--vector", choices=["lead", "title", "chunks"], default="lead")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/newsdesk-story-vectors.npz"))
-    parser.add_argument("--background", type=int, default=0, help="corpus articles stored before each half")
+    parser.add_argument("--corpus", action="store_true",
+                        help="add the whole corpus (minus the other half) in date order, as the engine would")
     parser.add_argument("--shuffle", action="store_true", help="add in a random order instead of by date")
     args = parser.parse_args()
     rows = load_sample()
-    vectors = vectors_for(rows, args.vector, args.cache)
+    vectors = Vectors(args.vector, args.cache)
     halves = {h: [r for r in rows if r["half"] == h] for h in ("A", "B")}
+    streams = {}
+    for name, half in halves.items():
+        other = {r["url"] for r in rows if r["half"] != name}
+        stream = corpus_stream(rows, other) if args.corpus else list(half)
+        if args.shuffle:
+            stream = random.Random(15).sample(stream, len(stream))
+        vectors.prepare(expected_story_texts(stream))
+        streams[name] = stream
     params: dict[str, Any] = {}
     if args.fit:
-        x, y = training_pairs(halves["A"], vectors)
+        x, y = training_pairs(streams["A"], {r["url"]: r["story"] for r in halves["A"]}, vectors)
         w, b = fit_logistic(x, y)
         print(f"fitted on half A ({len(y)} candidate pairs, {int(y.sum())} same story): "
-              f"weights {dict(zip(stories.FEATURES, np.round(w, 3)))} bias {b:.3f}")
+              f"weights {dict(zip(stories.FEATURES, np.round(w, 3).tolist()))} bias {b:.3f}")
         params = {"weights": tuple(w), "bias": b}
-    background = background_items(args.background, [r["url"] for r in rows], args.cache) if args.background else []
     for name, half in halves.items():
-        if args.shuffle:
-            half = random.Random(15).sample(half, len(half))
-        assignments, times = run(half, vectors, background, **params)
+        assignments, times = run(streams[name], {r["url"] for r in half}, vectors, **params)
         report(f"half {name}", half, assignments, times)
+    vectors.save()
 
 
 if __name__ == "__main__":

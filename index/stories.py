@@ -2,9 +2,11 @@
 
 Two decisions per article, each from a bounded set of candidates, so the cost of an add does not grow with the
 corpus:
-- copy: near-verbatim copies (syndicated, re-posted, one page under two URLs) are found by MinHash over 5-word
-  body shingles, candidates from LSH band keys kept in SQLite; a copy also needs its headline to agree (bodies
-  that are only a site's registration form or ad widget are identical, but are not one article).
+- copy: near-verbatim copies (syndicated, re-posted, one page under two URLs, one cut short) are found by
+  MinHash over 5-word body shingles, candidates from LSH band keys kept in SQLite: nearly all of the smaller
+  body is in the other (estimated containment >= COPY_CONTAINMENT), and the headline and lead read alike (story
+  vectors' cosine >= COPY_COSINE; bodies that are only a site's registration form are identical, but are not
+  one article).
 - same story: the nearest articles within WINDOW_DAYS of its date (a `neighbours` query, which the engine can
   answer from Chroma or from `StoryIndex.window_neighbours`) are scored by a small logistic model over the
   embedding cosine, the overlap of the leads' names, the headlines' shared words, the distance in days and
@@ -20,9 +22,9 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -39,7 +41,9 @@ CREATE TABLE IF NOT EXISTS story_articles (
     title_words TEXT NOT NULL,      -- JSON list of the headline's stemmed content words
     names       TEXT NOT NULL,      -- JSON list of the lead's capitalised names, stemmed
     signature   BLOB NOT NULL,      -- MinHash signature of the body, NUM_PERM little-endian uint64
-    vector      BLOB                -- float32 story vector, read by window_neighbours only
+    shingles    INTEGER NOT NULL,   -- number of distinct shingles in the body (for the containment estimate)
+    paragraphs  TEXT NOT NULL,      -- JSON list of the body's distinct paragraph keys (to undo story_paragraphs)
+    vector      BLOB NOT NULL       -- float32 story vector (copy check; window_neighbours)
 );
 CREATE INDEX IF NOT EXISTS story_articles_story ON story_articles (story_id);
 CREATE INDEX IF NOT EXISTS story_articles_day ON story_articles (day);
@@ -51,26 +55,26 @@ CREATE TABLE IF NOT EXISTS story_bands (
     PRIMARY KEY (band, key, article_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS story_bands_article ON story_bands (article_id);
+CREATE TABLE IF NOT EXISTS story_paragraphs (
+    key      INTEGER PRIMARY KEY,   -- paragraph_key of a paragraph
+    articles INTEGER NOT NULL       -- how many stored articles contain it; BOILERPLATE_ARTICLES or more: boilerplate
+);
 """
 
 WINDOW_DAYS = 7  # same-story candidates are published at most this many days before or after
 NEIGHBOURS = 20  # nearest articles in the window that are scored
-COPY_JACCARD = 0.7  # estimated shingle Jaccard from which a body is a copy
-COPY_TITLE_JACCARD = 0.3  # ...and the headlines' share of common words (when both have a headline)
+COPY_CONTAINMENT = 0.8  # share of the smaller body's shingles in the other's from which it is a copy...
+COPY_COSINE = 0.75  # ...when their story vectors (headline and lead) also agree this much
 JOIN_PROBABILITY = 0.5  # the same-story score from which an article joins its best candidate's story
 FEATURES = ("cosine", "names", "title", "days", "same_outlet")
 WEIGHTS = (10.0, 4.0, 4.0, -0.3, 0.0)  # fitted by bench/stories.py --fit on half A of the sample
 BIAS = -10.0
-STORY_TEXT_CHARS = 600  # of the body, after the title, in the text whose embedding is the story vector
+STORY_TEXT_CHARS = 600  # of the lead, after the headline, in the text whose embedding is the story vector
+BOILERPLATE_ARTICLES = 3  # a paragraph already in this many stored articles is boilerplate (newsletter promos...)
 
 Neighbours = Callable[[np.ndarray, date, date, int], Sequence[tuple[str, float]]]
 """neighbours(vector, since, until, limit) -> up to `limit` (article_id, cosine) of stored articles published
 in [since, until], most similar first."""
-
-
-def story_text(title: str, body: str) -> str:
-    """The text whose embedding is an article's story vector: its headline and lead."""
-    return sig.headline(title) + "\n" + body[:STORY_TEXT_CHARS]
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class StoryInput:
     body: str
     day: date  # publication date, or the day it was added when it has none
     outlet: str | None
-    vector: np.ndarray  # L2-normalised embedding of story_text(title, body)
+    vector: np.ndarray  # L2-normalised embedding of StoryIndex.story_text(title, body)
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ class _Stored:
     title_words: frozenset[str]
     names: frozenset[str]
     signature: np.ndarray
+    shingles: int
+    vector: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -114,12 +120,13 @@ class _Signals:
     title_words: frozenset[str]
     names: frozenset[str]
     signature: np.ndarray
+    shingles: int
 
 
-def signals_of(item: StoryInput) -> _Signals:
-    """The article's own signals, computed from its text alone."""
-    return _Signals(sig.title_words(item.title), sig.lead_names(item.title, item.body, item.outlet),
-                    sig.minhash_signature(item.body))
+def signals_of(item: StoryInput, lead: str) -> _Signals:
+    """The article's own signals: from its text, and its lead (the body without boilerplate paragraphs)."""
+    return _Signals(sig.title_words(item.title), sig.lead_names(item.title, lead, item.outlet),
+                    sig.minhash_signature(item.body), len(sig.shingles(item.body)))
 
 
 def pair_features(item: StoryInput, own: _Signals, other: _Stored, cosine: float) -> np.ndarray:
@@ -141,20 +148,32 @@ class StoryIndex:
 
     def __init__(self, conn: sqlite3.Connection, neighbours: Neighbours | None = None, *,
                  weights: Sequence[float] = WEIGHTS, bias: float = BIAS,
-                 join_probability: float = JOIN_PROBABILITY, copy_jaccard: float = COPY_JACCARD,
+                 join_probability: float = JOIN_PROBABILITY, copy_containment: float = COPY_CONTAINMENT,
                  window_days: int = WINDOW_DAYS) -> None:
         self._conn = conn
         self._conn.executescript(SCHEMA)
         self._neighbours = neighbours or self.window_neighbours
         self.weights, self.bias = tuple(weights), bias
-        self.join_probability, self.copy_jaccard, self.window_days = join_probability, copy_jaccard, window_days
+        self.join_probability, self.copy_containment, self.window_days = join_probability, copy_containment, window_days
 
     # --- the calls the engine makes ----------------------------------------------------------------------
+
+    def story_text(self, title: str, body: str) -> str:
+        """The text whose embedding is the article's story vector: its headline and lead. Embed it just before
+        `add`: the lead depends on the articles stored so far."""
+        return sig.headline(title) + "\n" + self.lead(body)[:STORY_TEXT_CHARS]
+
+    def lead(self, body: str) -> str:
+        """The body without boilerplate: paragraphs that BOILERPLATE_ARTICLES stored articles already contain."""
+        paragraphs = sig.paragraphs(body)
+        keys = [sig.paragraph_key(p) for p in paragraphs]
+        counts = self._paragraph_counts(set(keys))
+        return "\n".join(p for p, k in zip(paragraphs, keys) if counts.get(k, 0) < BOILERPLATE_ARTICLES)
 
     def add(self, item: StoryInput) -> Assignment:
         """Assign an article to a story and store it (replacing a stored version with the same id)."""
         self.remove(item.article_id)
-        own = signals_of(item)
+        own = signals_of(item, self.lead(item.body))
         assignment = self._assign(item, own)
         self._store(item, own, assignment)
         return assignment
@@ -167,6 +186,11 @@ class StoryIndex:
             first = copies[0][0]
             self._conn.execute("UPDATE story_articles SET copy_of = NULL WHERE article_id = ?", (first,))
             self._conn.execute("UPDATE story_articles SET copy_of = ? WHERE copy_of = ?", (first, article_id))
+        row = self._conn.execute("SELECT paragraphs FROM story_articles WHERE article_id = ?", (article_id,)).fetchone()
+        if row:
+            self._conn.executemany("UPDATE story_paragraphs SET articles = articles - 1 WHERE key = ?",
+                                   [(k,) for k in json.loads(row[0])])
+            self._conn.execute("DELETE FROM story_paragraphs WHERE articles <= 0")
         self._conn.execute("DELETE FROM story_bands WHERE article_id = ?", (article_id,))
         self._conn.execute("DELETE FROM story_articles WHERE article_id = ?", (article_id,))
 
@@ -223,11 +247,10 @@ class StoryIndex:
         ids = [r[0] for r in self._conn.execute(f"SELECT DISTINCT article_id FROM story_bands WHERE {where}", params)]
         best: tuple[tuple[float, bool], _Stored] | None = None
         for other in self._stored([i for i in ids if i != item.article_id]).values():
-            j = sig.estimated_jaccard(own.signature, other.signature)
-            headlines_agree = (not own.title_words or not other.title_words
-                               or sig.jaccard(own.title_words, other.title_words) >= COPY_TITLE_JACCARD)
-            if j >= self.copy_jaccard and headlines_agree:
-                rank = (j, other.copy_of is None)
+            contained = sig.estimated_containment(own.signature, other.signature, own.shingles, other.shingles)
+            alike = float(np.dot(item.vector, other.vector)) >= COPY_COSINE
+            if contained >= self.copy_containment and alike:
+                rank = (contained, other.copy_of is None)
                 if best is None or rank > best[0]:
                     best = (rank, other)
         return best[1] if best else None
@@ -239,18 +262,29 @@ class StoryIndex:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self._conn.execute("SELECT article_id, story_id, copy_of, day, outlet, title_words, names, signature "
-                                  f"FROM story_articles WHERE article_id IN ({marks})", ids)
+        rows = self._conn.execute("SELECT article_id, story_id, copy_of, day, outlet, title_words, names, signature, "
+                                  f"shingles, vector FROM story_articles WHERE article_id IN ({marks})", ids)
         return {r[0]: _Stored(r[0], r[1], r[2], r[3], r[4], frozenset(json.loads(r[5])), frozenset(json.loads(r[6])),
-                              np.frombuffer(r[7], dtype="<u8")) for r in rows}
+                              np.frombuffer(r[7], dtype="<u8"), r[8], np.frombuffer(r[9], dtype=np.float32))
+                for r in rows}
+
+    def _paragraph_counts(self, keys: set[int]) -> dict[int, int]:
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        rows = self._conn.execute(f"SELECT key, articles FROM story_paragraphs WHERE key IN ({marks})", list(keys))
+        return {k: n for k, n in rows}
 
     def _store(self, item: StoryInput, own: _Signals, assignment: Assignment) -> None:
         vector = np.asarray(item.vector, dtype=np.float32)
+        keys = sorted({sig.paragraph_key(p) for p in sig.paragraphs(item.body)})
         self._conn.execute(
             "INSERT INTO story_articles (article_id, story_id, copy_of, day, outlet, title_words, names, signature, "
-            "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "shingles, paragraphs, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (item.article_id, assignment.story_id, assignment.copy_of, item.day.toordinal(), item.outlet,
              json.dumps(sorted(own.title_words)), json.dumps(sorted(own.names)),
-             own.signature.astype("<u8").tobytes(), vector.tobytes()))
+             own.signature.astype("<u8").tobytes(), own.shingles, json.dumps(keys), vector.tobytes()))
+        self._conn.executemany("INSERT INTO story_paragraphs (key, articles) VALUES (?, 1) "
+                               "ON CONFLICT (key) DO UPDATE SET articles = articles + 1", [(k,) for k in keys])
         self._conn.executemany("INSERT OR IGNORE INTO story_bands (band, key, article_id) VALUES (?, ?, ?)",
                                [(b, k, item.article_id) for b, k in enumerate(sig.band_keys(own.signature))])

@@ -17,7 +17,7 @@ from .citecheck import content_words, names_in
 
 NUM_PERM = 128  # MinHash permutations: the Jaccard estimate's standard error is about 0.04
 SHINGLE_WORDS = 5  # words per shingle: long enough that shared shingles mean shared sentences
-LSH_THRESHOLD = 0.5  # the Jaccard at which LSH finds a pair with probability about one half (datasketch's optimum)
+LSH_THRESHOLD = 0.3  # the Jaccard LSH is tuned to find (datasketch's optimum): low enough for a copy cut short
 LEAD_CHARS = 1500  # the body's opening, whose names describe the event (later paragraphs drift to background)
 _WORD = re.compile(r"\w+")
 _SITE_SUFFIX = re.compile(r"\s+[|–-]\s+[^|–-]{1,40}$")  # ' | CNN Politics', ' - The Week UK' after a headline
@@ -35,17 +35,28 @@ def title_words(title: str) -> frozenset[str]:
     return frozenset(w for w in content_words(headline(title)) if not w.isdigit())
 
 
-def lead_names(title: str, body: str, outlet: str | None = None) -> frozenset[str]:
-    """Capitalised names in the headline and the body's lead, stemmed and lower-cased; numbers, day and month
+def lead_names(title: str, lead: str, outlet: str | None = None) -> frozenset[str]:
+    """Capitalised names in the headline and the lead, stemmed and lower-cased; numbers, day and month
     names and the outlet's own name (a dateline, not a subject) left out."""
     from .chunking import sentence_spans
 
-    text = headline(title) + "\n" + body[:LEAD_CHARS]
+    text = headline(title) + "\n" + lead[:LEAD_CHARS]
     own = {w for w in _WORD.findall((outlet or "").lower())}
     names: set[str] = set()
     for start, end in sentence_spans(text):
         names.update(names_in(text[start:end]))
     return frozenset(n for n in names if not n[0].isdigit() and n not in _CALENDAR and n not in own)
+
+
+def paragraphs(body: str) -> list[str]:
+    """The body's non-empty paragraphs (lines), stripped."""
+    return [p.strip() for p in body.split("\n") if _WORD.search(p)]
+
+
+def paragraph_key(paragraph: str) -> int:
+    """A 64-bit key of a paragraph's lower-cased words (signed, for SQLite): equal for re-typeset copies."""
+    words = " ".join(_WORD.findall(paragraph.lower())).encode()
+    return int.from_bytes(hashlib.blake2b(words, digest_size=8).digest(), "little", signed=True)
 
 
 def shingles(body: str) -> set[bytes]:
@@ -85,6 +96,13 @@ def band_keys(signature: np.ndarray) -> list[int]:
 def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """The Jaccard similarity of two bodies' shingle sets, estimated from their signatures."""
     return float(np.count_nonzero(a == b)) / len(a)
+
+
+def estimated_containment(a: np.ndarray, b: np.ndarray, size_a: int, size_b: int) -> float:
+    """The share of the smaller shingle set found in the larger, from the Jaccard estimate and the set sizes
+    (|A & B| = J (|A| + |B|) / (1 + J)): 1 when one body is the other cut short."""
+    j = estimated_jaccard(a, b)
+    return min(1.0, j * (size_a + size_b) / ((1 + j) * max(1, min(size_a, size_b))))
 
 
 def overlap(a: frozenset[str], b: frozenset[str]) -> float:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from index import stories
-from index.stories import StoryIndex, StoryInput, story_text
+from index.stories import StoryIndex, StoryInput
 
 RECALL = (
     "Acme Motors is recalling 120,000 Trailblazer SUVs because their rear brake lines can corrode and leak, "
@@ -60,19 +60,20 @@ DAY = date(2024, 3, 4)
 
 
 @pytest.fixture
-def make(embed_model):
-    """Build a StoryInput with its real title+lead vector."""
-
-    def build(article_id: str, title: str, body: str, day: date, outlet: str) -> StoryInput:
-        vector = embed_model.embed([story_text(title, body)])[0]
-        return StoryInput(article_id, title, body, day, outlet, vector)
-
-    return build
+def index():
+    return StoryIndex(sqlite3.connect(":memory:"))
 
 
 @pytest.fixture
-def index():
-    return StoryIndex(sqlite3.connect(":memory:"))
+def make(embed_model, index):
+    """Build a StoryInput with the real vector of its story text in `index` (or in the index given)."""
+
+    def build(article_id: str, title: str, body: str, day: date, outlet: str,
+              into: StoryIndex | None = None) -> StoryInput:
+        vector = embed_model.embed([(into or index).story_text(title, body)])[0]
+        return StoryInput(article_id, title, body, day, outlet, vector)
+
+    return build
 
 
 def test_verbatim_copy_under_another_outlet_is_a_copy(index, make):
@@ -81,6 +82,13 @@ def test_verbatim_copy_under_another_outlet_is_a_copy(index, make):
     assert original.new_story and original.copy_of is None
     assert copy.copy_of == "a1"
     assert copy.story_id == original.story_id
+
+
+def test_copy_cut_short_under_a_new_headline_is_a_copy(index, make):
+    index.add(make("a1", "Acme recalls 120,000 SUVs over brake lines", RECALL, DAY, "Daily Wire"))
+    short = RECALL.split("\n\n", 2)
+    copy = index.add(make("b1", "Trailblazer owners told brake lines may leak", "\n\n".join(short[:2]), DAY, "Metro"))
+    assert copy.copy_of == "a1"
 
 
 def test_identical_boilerplate_bodies_with_different_headlines_are_not_copies(index, make):
@@ -121,11 +129,12 @@ def test_neighbours_are_asked_a_bounded_window_around_the_date(make):
 
     def neighbours(vector: np.ndarray, since: date, until: date, limit: int) -> list[tuple[str, float]]:
         calls.append((since, until, limit))
-        return index.window_neighbours(vector, since, until, limit)
+        return bounded.window_neighbours(vector, since, until, limit)
 
-    index = StoryIndex(sqlite3.connect(":memory:"), neighbours)
-    index.add(make("a1", "Acme recalls 120,000 SUVs over brake lines", RECALL, DAY, "Daily Wire"))
-    index.add(make("c1", "Rusting brake lines prompt Trailblazer recall", RECALL_OTHER_OUTLET, DAY, "Courier"))
+    bounded = StoryIndex(sqlite3.connect(":memory:"), neighbours)
+    bounded.add(make("a1", "Acme recalls 120,000 SUVs over brake lines", RECALL, DAY, "Daily Wire", bounded))
+    bounded.add(make("c1", "Rusting brake lines prompt Trailblazer recall", RECALL_OTHER_OUTLET, DAY, "Courier",
+                     bounded))
     window = timedelta(days=stories.WINDOW_DAYS)
     assert calls and all(c == (DAY - window, DAY + window, stories.NEIGHBOURS) for c in calls)
 
@@ -147,3 +156,14 @@ def test_removing_an_original_keeps_its_copies_in_the_story(index, make):
     assert index.members(first.story_id) == [("b1", None), ("b2", "b1")]
     later = index.add(make("b3", "Acme recalls 120,000 SUVs over brake lines", RECALL, DAY, "Gazette"))
     assert later.copy_of == "b1"
+
+
+def test_a_paragraph_many_stored_articles_share_is_left_out_of_the_lead(index, make):
+    promo = "Sign up for our morning newsletter and get the day's top stories in your inbox before breakfast."
+    bodies = [RECALL, OTHER_RECALL, FLOODS][:stories.BOILERPLATE_ARTICLES]
+    for n, body in enumerate(bodies):
+        assert promo in index.lead(promo + "\n\n" + RECALL_UPDATE)
+        index.add(make(f"n{n}", f"Story {n}", promo + "\n\n" + body, DAY, "Daily Wire"))
+    assert index.lead(promo + "\n\n" + RECALL_UPDATE) == RECALL_UPDATE.replace("\n\n", "\n")
+    index.remove("n0")
+    assert promo in index.lead(promo + "\n\n" + RECALL_UPDATE)
