@@ -6,7 +6,7 @@ memory, the default window_neighbours query); the script prints pairwise precisi
 add (the embedding, which the engine computes anyway, is timed apart).
 
     python -m bench.stories                # both halves, the module's weights, the sample alone
-    python -m bench.stories --fit          # fit the same-story weights on half A, then measure both halves
+    python -m bench.stories --fit          # fit the weights (and pick the join threshold) on half A, then measure
     python -m bench.stories --corpus       # each half within the whole corpus (minus the other half), by date
     python -m bench.stories --vector chunks   # the mean of the article's chunk vectors instead of title+lead
 The vectors are cached in --cache (default /tmp/newsdesk-story-vectors.npz): the first run embeds the sample's
@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from index import stories
-from index.stories import StoryIndex, StoryInput, pair_features, signals_of
+from index.stories import StoryIndex, StoryInput
 
+JOIN_THRESHOLDS = (0.4, 0.5, 0.6, 0.7)  # tried on half A by --fit
 SAMPLE = Path(__file__).resolve().parent / "data" / "stories.jsonl"
 CORPUS = Path("/work/shared/bench/realtimeqa/corpus.jsonl.gz")
 OUTLETS = {"cnn.com": "CNN", "usatoday.com": "USA Today", "theweek.co.uk": "The Week"}
@@ -166,9 +167,17 @@ def report(name: str, rows: list[dict[str, Any]], assignments: dict[str, stories
     cp = pairwise(gold_copy, copy_groups(assignments))
     sp = pairwise(gold_story, {u: a.story_id for u, a in assignments.items()})
     ms = sorted(t * 1000 for t in times)
-    print(f"{name:<10} articles {len(rows):>3} | copies P {cp[0]:.3f} R {cp[1]:.3f} F1 {cp[2]:.3f} ({cp[3]} pairs) | "
-          f"same story P {sp[0]:.3f} R {sp[1]:.3f} F1 {sp[2]:.3f} ({sp[3]} pairs) | "
-          f"add p50 {ms[len(ms) // 2]:.1f} ms p95 {ms[int(len(ms) * 0.95)]:.1f} ms")
+    tenth = max(1, len(times) // 10)
+    first, last = (1000 * float(np.median(part)) for part in (times[:tenth], times[-tenth:]))
+    print(f"{name:<7} articles {len(rows):>3} | copies P {cp[0]:.3f} R {cp[1]:.3f} F1 {cp[2]:.3f} ({cp[3]} pairs) | "
+          f"same story P {sp[0]:.3f} R {sp[1]:.3f} F1 {sp[2]:.3f} ({sp[3]} pairs)\n"
+          f"        {len(times)} adds: p50 {ms[len(ms) // 2]:.1f} ms, p95 {ms[int(len(ms) * 0.95)]:.1f} ms; "
+          f"p50 of the first tenth {first:.1f} ms, of the last tenth {last:.1f} ms")
+
+
+def same_story_f1(rows: list[dict[str, Any]], assignments: dict[str, stories.Assignment]) -> float:
+    """Pairwise same-story F1 of a run."""
+    return pairwise({r["url"]: r["story"] for r in rows}, {u: a.story_id for u, a in assignments.items()})[2]
 
 
 def training_pairs(stream: list[dict[str, Any]], gold: dict[str, str],
@@ -179,11 +188,11 @@ def training_pairs(stream: list[dict[str, Any]], gold: dict[str, str],
     for row in stream:
         item = story_input(row, vectors(index, row))
         if row["url"] in gold:
-            own = signals_of(item, index.lead(row["body"]))
-            for other, cosine in index.candidates(item):
-                if other.article_id in gold:
-                    xs.append(pair_features(item, own, other, cosine))
-                    ys.append(float(gold[other.article_id] == gold[row["url"]]))
+            for pairs in index.member_features(item, index.signals(item)).values():
+                for other, features in pairs:
+                    if other.article_id in gold:
+                        xs.append(features)
+                        ys.append(float(gold[other.article_id] == gold[row["url"]]))
         index.add(item)
     return np.array(xs), np.array(ys)
 
@@ -225,6 +234,25 @@ def expected_story_texts(stream: list[dict[str, Any]]) -> list[str]:
     return texts
 
 
+def _best_member() -> None:
+    stories.story_score = max  # type: ignore[assignment]
+
+
+def _unweighted_terms() -> None:
+    stories.sig.idf = lambda articles, with_term: 1.0  # type: ignore[assignment]
+
+
+def _no_boilerplate() -> None:
+    stories.BOILERPLATE_ARTICLES = 10**9
+
+
+ABLATIONS = {
+    "best-member": _best_member,  # join the story of the single best-scoring article (single link)
+    "unweighted-terms": _unweighted_terms,  # names and headline words all weigh 1 (no inverse document frequency)
+    "no-boilerplate": _no_boilerplate,  # keep every paragraph in the lead
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fit", action="store_true", help="fit the same-story weights on half A first")
@@ -233,7 +261,10 @@ def main() -> None:
     parser.add_argument("--corpus", action="store_true",
                         help="add the whole corpus (minus the other half) in date order, as the engine would")
     parser.add_argument("--shuffle", action="store_true", help="add in a random order instead of by date")
+    parser.add_argument("--ablate", choices=sorted(ABLATIONS), help="measure the method without one of its parts")
     args = parser.parse_args()
+    if args.ablate:
+        ABLATIONS[args.ablate]()
     rows = load_sample()
     vectors = Vectors(args.vector, args.cache)
     halves = {h: [r for r in rows if r["half"] == h] for h in ("A", "B")}
@@ -252,6 +283,14 @@ def main() -> None:
         print(f"fitted on half A ({len(y)} candidate pairs, {int(y.sum())} same story): "
               f"weights {dict(zip(stories.FEATURES, np.round(w, 3).tolist()))} bias {b:.3f}")
         params = {"weights": tuple(w), "bias": b}
+        scores = {}
+        for threshold in JOIN_THRESHOLDS:
+            assignments, _ = run(streams["A"], {r["url"] for r in halves["A"]}, vectors, **params,
+                                 join_probability=threshold)
+            scores[threshold] = same_story_f1(halves["A"], assignments)
+        params["join_probability"] = max(scores, key=lambda t: (scores[t], -abs(t - 0.5)))
+        print("same-story F1 on half A by join threshold: "
+              + ", ".join(f"{t}: {f:.3f}" for t, f in scores.items()) + f"; chosen {params['join_probability']}")
     for name, half in halves.items():
         assignments, times = run(streams[name], {r["url"] for r in half}, vectors, **params)
         report(f"half {name}", half, assignments, times)

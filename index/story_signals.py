@@ -8,7 +8,9 @@ lead's capitalised names feed the same-story score beside the embedding similari
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -105,14 +107,22 @@ def estimated_containment(a: np.ndarray, b: np.ndarray, size_a: int, size_b: int
     return min(1.0, j * (size_a + size_b) / ((1 + j) * max(1, min(size_a, size_b))))
 
 
-def overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    """|a & b| / min(|a|, |b|): 0 when either is empty."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
+def idf(articles: int, with_term: int) -> float:
+    """Inverse document frequency as BM25 (Lucene) has it: high for a term few stored articles have, near 0 for
+    one they all have, never negative, and sensible in a store of one article."""
+    return math.log(1 + (articles - with_term + 0.5) / (with_term + 0.5))
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    """|a & b| / |a | b|: 0 when both are empty."""
-    union = len(a | b)
-    return len(a & b) / union if union else 0.0
+def weighted_overlap(a: Iterable[str], b: Iterable[str], weight: Mapping[str, float]) -> float:
+    """Weight of the common terms / the smaller set's weight: 0 when either weighs nothing."""
+    a, b = set(a), set(b)
+    smaller = min(sum(weight[t] for t in a), sum(weight[t] for t in b))
+    return sum(weight[t] for t in a & b) / smaller if smaller > 0 else 0.0
+
+
+def weighted_jaccard(a: Iterable[str], b: Iterable[str], weight: Mapping[str, float]) -> float:
+    """Weight of the common terms / weight of all their terms: 0 when they weigh nothing."""
+    a, b = set(a), set(b)
+    union = sum(weight[t] for t in a | b)
+    return sum(weight[t] for t in a & b) / union if union > 0 else 0.0
+
