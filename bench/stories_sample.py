@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from index.story_signals import headline
+
 CORPUS = Path("/work/shared/bench/realtimeqa/corpus.jsonl.gz")
 PAIRS_PER_SOURCE = 45
 NEAR_PAIRS = 25  # near-duplicate candidates, so that copies are not only the few the other sources meet
@@ -49,14 +51,9 @@ def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f]
 
 
-def clean_title(title: str) -> str:
-    """The headline without the site name the page title appends (' | CNN Politics', ' - The Week UK')."""
-    return re.sub(r"\s+[|–-]\s+[^|–-]{1,40}$", "", title).strip()
-
-
 def title_words(title: str) -> set[str]:
     """Content words of a headline."""
-    return {w for w in re.findall(r"[a-z0-9']+", clean_title(title).lower()) if len(w) > 2 and w not in _STOP}
+    return {w for w in re.findall(r"[a-z0-9']+", headline(title).lower()) if len(w) > 2 and w not in _STOP}
 
 
 def lead_text(row: dict[str, Any], chars: int = 600) -> str:
@@ -194,7 +191,7 @@ def main() -> None:
         for i in group:
             r = rows[i]
             lead = " ".join(r["body"][:400].split())
-            print(f"[{i}] {r['published']} {'/'.join(sorted(picked[i]))} {r['url']}\n    T: {clean_title(r['title'])}"
+            print(f"[{i}] {r['published']} {'/'.join(sorted(picked[i]))} {r['url']}\n    T: {headline(r['title'])}"
                   f"\n    L: {lead}")
 
 

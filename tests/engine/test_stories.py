@@ -162,6 +162,14 @@ def test_an_article_must_fit_the_story_not_only_its_nearest_member(make):
     assert recall.new_story  # ...and like the recall, which is nothing like the floods: no chaining through it
 
 
+def test_names_many_stored_articles_share_weigh_less_than_rare_ones(index, make):
+    for n, (title, body) in enumerate(BACKGROUND):
+        index.add(make(f"bg{n}", title, body, DAY - timedelta(days=30 + n), "Daily Wire"))
+    item = make("d1", "Bolt Cars recalls Zephyr sedans over airbag software", OTHER_RECALL, DAY, "Daily Wire")
+    weight = index.term_weights(index.signals(item), [])
+    assert weight["n:highway"] < weight["n:zephyr"]  # the agency is in three stored reports, the car in none
+
+
 def test_neighbours_are_asked_a_bounded_window_around_the_date(make):
     calls: list[tuple[date, date, int]] = []
 
