@@ -17,6 +17,7 @@ corpus:
   borderline link from chaining two stories into one. The weights were fitted on half A of the labelled sample
   bench/data/stories.jsonl and are measured on half B (bench/stories.py; bench/data/STORIES.md).
 The story vector embeds the headline and the lead, the body without boilerplate paragraphs (`story_text`).
+Figures, ablations and how the engine calls it: docs/stories.md.
 """
 
 from __future__ import annotations
