@@ -5,12 +5,13 @@ from .articles import Article, article_from_record, iter_article_paths, url_arti
 from .dates import parse_iso_date
 from .embedcache import EmbeddingCache, cache_key
 from .embedding import Embedder, load_embed_model, model_id
-from .engine import Engine, build_answerer
+from .engine import Engine
 from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FetchError, InvalidArticle, InvalidInput,
                      ModelError, NewsdeskError, RebuildInProgress, StoreError, UnsupportedFormat)
 from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation,
                       Passage, RebuildReport, Sentence, Status, Turn)
 from .settings import Settings, from_environment
+from .startup import build_answerer
 from .text import clip, load_sentence_splitter, sentence_spans, split_sentences, terms
 
 __all__ = [

@@ -4,8 +4,6 @@ ingest.Writer, generations and rebuilds to generations.Generations, questions to
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 import threading
 from dataclasses import replace
 from datetime import date
@@ -13,24 +11,22 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import articles as readers
-from .answer import Answerer, ExtractiveAnswerer, TextCallback
+from .answer import Answerer, TextCallback
 from .articles import Article
-from .catalog import Catalog, store_error
+from .chunking import embed_text, index_title
 from .dates import EARLIEST, LATEST
 from .embedcache import EmbeddingCache
-from .followup import standalone
 from .embedding import Embedder, load_embed_model, model_id
 from .errors import ArticleNotFound, InvalidInput, StoreError
+from .followup import standalone
 from .generations import Generations
-from .chunking import embed_text, index_title
 from .ingest import Writer, recover, title_keys
-from .keywords import terms_text
 from .locks import DataLocks
-from .migrations import Context, apply, pending
 from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, ArticleVectors, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, Retrieval
 from .settings import Settings
-from .store import ChromaHandle, chroma_path, handle_for, move_aside, preload_chromadb
+from .startup import build_answerer, open_catalog, open_store, prepare_data_dir
+from .store import ChromaHandle, chroma_path, move_aside, preload_chromadb
 from .view import StoreView
 
 log = logging.getLogger(__name__)
@@ -69,16 +65,16 @@ class Engine:
                  chroma_handle: ChromaHandle | None = None, answerer: Answerer | None = None) -> None:
         self.settings = settings
         data_dir = Path(settings.data_dir)
-        self.read_only = _prepare_data_dir(data_dir)
+        self.read_only = prepare_data_dir(data_dir)
         if chroma_handle is None and not settings.chroma_is_server:
             preload_chromadb()  # imported while the embedding model loads
         self._embed = embed_model or load_embed_model(settings.embed_model, settings.embed_batch_size)
         self._model_key = model_id(self._embed)
         self._cache = EmbeddingCache(settings.embed_cache_path, read_only=self.read_only)
-        self._catalog = _open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only)
+        self._catalog = open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only)
         self._locks = DataLocks(data_dir)
         seen = self._catalog.change_seq()
-        self._handle = chroma_handle or _open_store(settings, self.read_only)
+        self._handle = chroma_handle or open_store(settings, self.read_only)
         if self._handle is not None and self._handle.seen_seq < 0:
             self._handle.seen_seq = seen
         self._view = StoreView(self._catalog, self._handle, self._locks)
@@ -286,62 +282,3 @@ class Engine:
     def _writable(self, what: str) -> None:
         if self.read_only:
             raise StoreError(f"Cannot {what}: the data directory {self.settings.data_dir} is read-only.")
-
-
-def build_answerer(settings: Settings, embed_model: Embedder) -> Answerer:
-    """The extractive answerer, or an LLM answerer over it when an endpoint is configured."""
-    extractive = ExtractiveAnswerer(embed_model)
-    if not settings.llm_enabled:
-        return extractive
-    from .llm_answer import LLMAnswerer, build_llm
-
-    return LLMAnswerer(llm=build_llm(settings), fallback=extractive, embed_model=embed_model)
-
-
-def _prepare_data_dir(data_dir: Path) -> bool:
-    """Create the data directory if needed; True when it can only be read. Clear errors for the rest."""
-    if data_dir.exists() and not data_dir.is_dir():
-        raise StoreError(f"NEWSDESK_DATA_DIR={data_dir} is a file, not a folder; point it at a folder.")
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"Cannot create the data directory {data_dir}: {exc.strerror or exc}.") from None
-    if not os.access(data_dir, os.R_OK | os.X_OK):
-        raise StoreError(f"The data directory {data_dir} cannot be read (permission denied).")
-    return not os.access(data_dir, os.W_OK)
-
-
-def _open_store(settings: Settings, read_only: bool) -> ChromaHandle | None:
-    """The vector store; None when the data directory is read-only and the embedded store cannot be opened
-    that way (questions are then answered by keywords, with evidence from the embedding cache)."""
-    try:
-        return handle_for(settings)
-    except StoreError as exc:
-        if not read_only or settings.chroma_is_server:
-            raise
-        log.warning("Answering by keywords only: the embedded vector store cannot be opened read-only (%s)", exc)
-        return None
-
-
-def _open_catalog(path: Path, cache: EmbeddingCache, read_only: bool) -> Catalog:
-    if path.exists() and path.stat().st_size == 0 and (cache.count() or (path.parent / "chroma").exists()):
-        raise StoreError(f"The catalog {path} is empty (0 bytes) although the index holds vectors: the catalog "
-                         "was lost. Restore newsdesk.sqlite3 from a backup; or move the data directory aside and "
-                         "add the articles again.")
-    catalog = Catalog(path, read_only=read_only)
-    try:
-        if read_only:
-            if pending(catalog.reader()):
-                raise StoreError(f"The catalog {path} needs an upgrade, but the data directory is read-only; "
-                                 "run Newsdesk once with write access to it.")
-        else:
-            ran = apply(catalog.db, Context(cache=cache, terms_text=terms_text, data_dir=path.parent))
-            if ran:
-                log.info("Catalog upgraded: %s", ", ".join(ran))
-    except sqlite3.Error as exc:
-        catalog.close()
-        raise store_error("upgrade the catalog", exc) from exc
-    except BaseException:
-        catalog.close()
-        raise
-    return catalog

@@ -48,13 +48,13 @@ def within(seconds: float, fn: Callable[[], Any]) -> Any:
 def test_a_hung_server_is_reported_as_not_answering_and_nothing_half_stored(tmp_path, embed_model):
     server = ChromaServer(tmp_path / "server").start()
     settings = Settings(data_dir=tmp_path / "data", seeds_dir=SEEDS, chroma_host="127.0.0.1",
-                        chroma_port=server.port, chroma_timeout=1)
+                        chroma_port=server.port, chroma_timeout=3)
     engine = Engine.open(settings, embed_model=embed_model)
     try:
         server.freeze()
         asked = within(30, lambda: engine.ask("Which cities were hit?"))
         assert isinstance(asked, StoreError) and "not answering" in str(asked) and "server" in str(asked)
-        added = within(60, lambda: engine.add_article(FLOOD))
+        added = within(90, lambda: engine.add_article(FLOOD))
         assert isinstance(added, StoreError) and "not answering" in str(added)
         assert FLOOD.id not in engine._catalog.article_ids()
         server.thaw()
