@@ -47,3 +47,7 @@ class ModelError(NewsdeskError):
 
 class FeedError(NewsdeskError):
     """A feed or sitemap cannot be read: not XML, malformed, unsafe (entity expansion), or not a feed at all."""
+
+
+class FeedNotFound(NewsdeskError):
+    """No followed feed has that id or URL."""

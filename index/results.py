@@ -20,6 +20,8 @@ class Passage:
     url: str | None
     score: float = 0.0
     sentence_spans: tuple[tuple[int, int], ...] = field(default=(), repr=False)  # (start, end) in text
+    updated: date | None = None  # when the article's text last changed after it was first added
+    corrections: tuple[str, ...] = ()  # the article's correction notices: shown with the citation, never quoted
 
 
 @dataclass(frozen=True)
