@@ -122,7 +122,9 @@ def _title(c: Citation) -> str:
 
 def _footer(c: Citation) -> str:
     when = c.passage.published.isoformat() if c.passage.published else "date unknown"
-    return clip(f"{c.passage.outlet or 'Unknown outlet'} · {when}", 200)
+    when += f" · updated {c.passage.updated.isoformat()}" if c.passage.updated else ""
+    notes = "".join(f"\n{note}" for note in c.passage.correction_notes)  # never quoted, shown beside
+    return clip(f"{c.passage.outlet or 'Unknown outlet'} · {when}{notes}", 400 if notes else 200)
 
 
 def _quote(text: str, limit: int) -> str:

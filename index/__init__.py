@@ -6,16 +6,20 @@ from .dates import parse_iso_date
 from .embedcache import EmbeddingCache, cache_key
 from .embedding import Embedder, load_embed_model, model_id
 from .engine import Engine, build_answerer
-from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FetchError, InvalidArticle, InvalidInput,
-                     ModelError, NewsdeskError, RebuildInProgress, StoreError, UnsupportedFormat)
+from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FeedError, FeedNotFound, FetchError, InvalidArticle,
+                     InvalidInput, ModelError, NewsdeskError, RebuildInProgress, StoreError, UnsupportedFormat)
+from .importer import ImportReport, LineError
+from .intake import FeedInfo, FeedReport, ItemFailure, RefreshReport
 from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, Citation, Passage,
                       RebuildReport, Sentence, Status, Turn)
 from .settings import Settings, from_environment
 
 __all__ = [
     "HISTORY_TURNS", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound",
-    "ArticleTooLarge", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine", "FetchError", "InvalidArticle",
-    "InvalidInput", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress", "RebuildReport", "Sentence",
-    "Settings", "Status", "StoreError", "Turn", "UnsupportedFormat", "article_from_record", "build_answerer", "cache_key",
-    "from_environment", "iter_article_paths", "load_embed_model", "model_id", "parse_iso_date", "url_article_id",
+    "ArticleTooLarge", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine", "FeedError", "FeedInfo",
+    "FeedNotFound", "FeedReport", "FetchError", "ImportReport", "InvalidArticle", "InvalidInput", "ItemFailure",
+    "LineError", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress", "RebuildReport", "RefreshReport",
+    "Sentence", "Settings", "Status", "StoreError", "Turn", "UnsupportedFormat", "article_from_record",
+    "build_answerer", "cache_key", "from_environment", "iter_article_paths", "load_embed_model", "model_id",
+    "parse_iso_date", "url_article_id",
 ]
