@@ -189,6 +189,8 @@ def _record(number: int, raw: bytes, max_bytes: int) -> Article | LineError | No
         return LineError(number, f"not valid UTF-8 (byte {exc.start})")
     except json.JSONDecodeError as exc:
         return LineError(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(record, dict):
+        return LineError(number, f"a record must be a JSON object, not a {type(record).__name__}")
     try:
         article = article_from_record(record)
     except InvalidArticle as exc:
