@@ -18,7 +18,8 @@ import pytest
 from cli import main as cli
 
 from .conftest import ROOT, SEEDS
-from .engine.conftest import Reply, Site, site  # noqa: F401 - the fixture
+from .engine.conftest import Reply, Site
+from .engine.conftest import site as site  # noqa: F401 - the fixture
 from .engine.feed_docs import MALFORMED
 from .engine.procs import article
 from .newsroom import CORRECTION, Newsroom

@@ -1,9 +1,9 @@
 """A second Newsdesk process for the tests: `python -m tests.engine.procs COMMAND DATA_DIR [ARGS]`.
 
 Commands: add N PREFIX (add N generated articles), rebuild, ask QUESTION, serve (answer questions read from
-stdin until EOF), import FILE (a JSONL file; IMPORT_BATCH articles a step). With PAUSE_AT=<point> and PAUSE_FILE=<path> in the environment the process stops at that
-point of its work (it writes the file and waits until the file is deleted) so that a test can SIGKILL it
-exactly there, or let it go on.
+stdin until EOF), import FILE (a JSONL file; IMPORT_BATCH articles a step). With PAUSE_AT=<point> and
+PAUSE_FILE=<path> in the environment the process stops at that point of its work (it writes the file and
+waits until the file is deleted) so that a test can SIGKILL it exactly there, or let it go on.
 Points: after-vectors (an add wrote its vectors, the catalog not yet), after-commit (the catalog committed,
 old vectors not yet deleted), during-fill (a rebuild filled its first batch), before-switch, import-landed (an
 import's second batch is in the catalog, the import's progress not yet remembered).

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from index import Engine, InvalidInput, Settings
-from index import importer
+from index import Engine, InvalidInput, Settings, importer
 
 from ..newsroom import PROMO, STORIES
 from .procs import article
@@ -42,8 +41,8 @@ def test_import_reports_bad_lines_and_does_not_stop(engine: Engine, tmp_path: Pa
     report = engine.import_jsonl(path, lambda done, total: seen.append((done, total)))
     assert (report.lines, report.added, report.unchanged, report.failed) == (10, 5, 0, 4)
     assert [(e.line, e.error.split(" (")[0]) for e in report.errors] == [
-        (2, "not valid JSON"), (5, "a record must be a JSON object, not a list"), (7, "A record needs a 'body' string."),
-        (9, "the record's body is empty")]
+        (2, "not valid JSON"), (5, "a record must be a JSON object, not a list"),
+        (7, "A record needs a 'body' string."), (9, "the record's body is empty")]
     assert sorted(a.title for a in engine.list_articles()) == sorted(record("Northport", i)["title"] for i in range(5))
     assert seen[0] == (0, 10) and seen[-1] == (10, 10)
     again = engine.import_jsonl(path)

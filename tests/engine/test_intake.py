@@ -123,8 +123,8 @@ def test_redirecting_and_failing_items_are_not_fetched_at_every_poll(newsdesk: E
 
 def test_a_feed_of_ten_thousand_items_is_capped_and_paged(tmp_path: Path, embed_model: object, site: Site) -> None:
     start = datetime(2024, 2, 1, tzinfo=timezone.utc)
-    entries = [(f"{site.base}/n/{n}", f"Story {n}", (start - timedelta(minutes=n)).strftime("%a, %d %b %Y %H:%M:%S GMT"))
-               for n in range(10_000)]
+    entries = [(f"{site.base}/n/{n}", f"Story {n}",
+                (start - timedelta(minutes=n)).strftime("%a, %d %b %Y %H:%M:%S GMT")) for n in range(10_000)]
     site.routes["/big.xml"] = Reply(docs.rss2(entries), headers=[("ETag", '"big"')])
 
     def page(handler: SiteHandler) -> None:
@@ -195,8 +195,9 @@ def test_item_links_to_private_addresses_are_refused_and_store_nothing(tmp_path:
         return names[host]
 
     monkeypatch.setattr(fetching, "resolve_host", resolve)
-    site.routes["/feed.xml"] = Reply(docs.rss2([("http://10.1.2.3/admin", "Internal", "Sat, 10 Feb 2024 08:30:00 GMT"),
-                                                ("http://intranet.example/x", "Intranet", "Sat, 10 Feb 2024 08:00:00 GMT")]))
+    site.routes["/feed.xml"] = Reply(docs.rss2([
+        ("http://10.1.2.3/admin", "Internal", "Sat, 10 Feb 2024 08:30:00 GMT"),
+        ("http://intranet.example/x", "Intranet", "Sat, 10 Feb 2024 08:00:00 GMT")]))
     engine = Engine(Settings(data_dir=tmp_path / "data", seeds_dir=tmp_path / "none"),
                     embed_model=embed_model)  # type: ignore[arg-type]
     try:
