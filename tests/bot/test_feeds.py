@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -158,12 +159,13 @@ async def test_a_bad_feed_is_refused_and_a_feed_removed(feed_engine: Engine, sit
 async def test_polling_runs_off_the_event_loop(feed_engine: Engine, site: Site) -> None:
     room = Newsroom(site)
     room.publish("library")
-    reached, release = threading.Event(), threading.Event()
+    reached, release, reached_at = threading.Event(), threading.Event(), [0.0]
     serve = site.routes[room.feed_path]
 
-    def slow(handler: SiteHandler) -> None:  # the feed answers only when the test lets it
+    def slow(handler: SiteHandler) -> None:  # the feed answers only when the test lets it (or after 5 s)
+        reached_at[0] = time.monotonic()
         reached.set()
-        release.wait(10)
+        release.wait(5)
         serve(handler)  # type: ignore[operator]
 
     async with connected(feed_engine) as env:
@@ -171,11 +173,11 @@ async def test_polling_runs_off_the_event_loop(feed_engine: Engine, site: Site) 
         await feeds(env, "add", mod, url=room.feed_url)
         site.routes[room.feed_path] = slow
         try:
-            await eventually(reached.is_set, 30)  # a poll is waiting on the feed now
+            await eventually(reached.is_set, 30)  # a poll is waiting on the feed now...
+            assert time.monotonic() - reached_at[0] < 1.0  # ...and the event loop is free to see it
             ix = await feeds(env, "list", mod)
             assert not release.is_set() and ix.acked_after is not None and ix.acked_after < 1.0
             assert "Harbour Gazette" in listed(ix)
         finally:
             release.set()
         await eventually(lambda: len(feed_engine.list_articles()) == 1, 60)
-        await asyncio.sleep(0)

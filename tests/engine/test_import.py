@@ -6,11 +6,12 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from index import Engine, InvalidInput, Settings, importer
+from index import Article, Engine, InvalidInput, Settings, importer
 
 from ..newsroom import PROMO, STORIES
 from .procs import article
@@ -65,6 +66,22 @@ def test_import_judges_clutter_over_the_whole_file(engine: Engine, tmp_path: Pat
     db = sqlite3.connect(Path(engine.settings.data_dir) / "newsdesk.sqlite3")
     writes = [n for (n,) in db.execute("SELECT COUNT(*) FROM change_log GROUP BY article_id")]
     assert writes == [1] * 5  # each article written once, already clean: nothing cleaned again afterwards
+
+
+def test_articles_stored_before_an_import_are_cleaned_of_lines_it_made_boilerplate(engine: Engine,
+                                                                                   tmp_path: Path) -> None:
+    slugs = list(STORIES)
+    for slug in slugs[:3]:
+        engine.add_article(gazette(slug))
+    assert all(PROMO in engine.get_article(gazette(s).id).body for s in slugs[:3])  # 3 pages: not boilerplate
+    engine.import_jsonl(write(tmp_path / "more.jsonl", [json.dumps(gazette(s).to_dict()) for s in slugs[3:]]))
+    assert all(PROMO not in engine.get_article(gazette(s).id).body for s in slugs)
+
+
+def gazette(slug: str) -> Article:
+    title, paragraphs = STORIES[slug]
+    return Article(title=title, body="\n".join([paragraphs[0], PROMO, *paragraphs[1:]]), published=date(2024, 3, 1),
+                   url=f"https://gazette.example/news/{slug}")
 
 
 def test_import_killed_mid_way_resumes_and_every_article_lands_once(tmp_path: Path, embed_model: object) -> None:

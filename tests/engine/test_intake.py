@@ -4,9 +4,11 @@ items fetched, cleaned, embedded and cited; pages that change replace their arti
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -58,6 +60,7 @@ def test_feed_items_become_searchable_cited_articles_and_only_new_ones_are_fetch
     report, = newsdesk.poll_feeds(every=True)
     assert report.not_modified and report.added == () and site.paths() == ["/feed.xml"]
     assert site.requests[0].headers.get("If-None-Match")  # a conditional GET: nothing else was done
+    assert site.requests[0].headers["User-Agent"].startswith("NewsdeskBot/")
     assert newsdesk.list_feeds()[0].items_added == 3 and len(newsdesk.list_articles()) == 3
 
 
@@ -98,6 +101,46 @@ def test_changed_page_replaces_its_article_same_id_and_citation_says_updated(new
     assert cited.article_id == article_id and "sixty" in cited.text
     assert cited.updated == datetime.now(timezone.utc).date()
     assert newsdesk.refresh_recent(now=datetime.now(timezone.utc) + timedelta(days=3)).checked == 0  # too old now
+
+
+def test_an_article_added_by_url_is_followed_too(newsdesk: Engine, site: Site) -> None:
+    room = Newsroom(site)
+    url = room.publish("library")
+    added = newsdesk.add_url(url)
+    room.edit("library", [*room.pages["library"].paragraphs, "The first stone will be laid by the mayor in May."])
+    report = newsdesk.refresh_recent()
+    assert [a.id for a in report.updated] == [added.article.id]
+    assert "first stone" in newsdesk.get_article(added.article.id).body
+
+
+def test_a_poll_and_a_refresh_together_send_one_request_at_a_time_to_a_host(newsdesk: Engine, site: Site) -> None:
+    room = Newsroom(site)
+    for slug in ("harbour", "library", "rail"):
+        room.publish(slug)
+    newsdesk.add_feed(room.feed_url)
+    newsdesk.poll_feeds()
+    guard, in_flight, peak = threading.Lock(), [0], [0]
+
+    def counted(route: Callable[[SiteHandler], object]) -> Callable[[SiteHandler], None]:
+        def handler(h: SiteHandler) -> None:
+            with guard:
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+            time.sleep(0.2)
+            try:
+                route(h)
+            finally:
+                with guard:
+                    in_flight[0] -= 1
+        return handler
+
+    site.routes.update({path: counted(route) for path, route in site.routes.items()})  # type: ignore[arg-type]
+    site.requests.clear()
+    polls = threading.Thread(target=lambda: [newsdesk.poll_feeds(every=True) for _ in range(3)])
+    polls.start()
+    newsdesk.refresh_recent()
+    polls.join()
+    assert len(site.requests) == 6 and peak == [1]
 
 
 def test_redirecting_and_failing_items_are_not_fetched_at_every_poll(newsdesk: Engine, site: Site) -> None:
