@@ -117,10 +117,12 @@ def record_lines(db: sqlite3.Connection, articles: Sequence[Article]) -> Crossed
     return dict(crossed)
 
 
-def to_clean_again(catalog: Catalog, crossed: Crossed) -> list[Article]:
-    """The stored articles holding lines that have just become boilerplate, as they came (raw bodies)."""
+def to_clean_again(catalog: Catalog, crossed: Crossed, exclude: frozenset[str] | set[str] = frozenset()
+                   ) -> list[Article]:
+    """The stored articles holding lines that have just become boilerplate (but those in `exclude`, cleaned
+    knowing them), as they came (raw bodies)."""
     stats = SqliteLineStats(catalog.reader())
-    ids = sorted({a for outlet, fps in crossed.items() if fps for a in stats.articles_with(outlet, fps)})
+    ids = sorted({a for outlet, fps in crossed.items() if fps for a in stats.articles_with(outlet, fps)} - exclude)
     return stored_as_added(catalog, ids)
 
 

@@ -89,8 +89,8 @@ class Writer:
             if progress:
                 progress(done, len(articles))
         results.update(self._write(pending, written))
-        again = cleaning.to_clean_again(self.catalog, written.crossed)
-        if again:  # lines that just became boilerplate: clean the articles holding them again
+        again = cleaning.to_clean_again(self.catalog, written.crossed, exclude=set(last))
+        if again:  # lines that just became boilerplate: clean the other articles holding them again
             log.info("Cleaning %d articles again: %d lines became boilerplate", len(again),
                      sum(map(len, written.crossed.values())))
             self.add(again)
