@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -20,7 +20,9 @@ from .embedding import Embedder, load_embed_model, model_id
 from .errors import ArticleNotFound, InvalidInput, StoreError
 from .followup import standalone
 from .generations import Generations
+from .importer import ImportReport, import_jsonl
 from .ingest import Writer, recover, title_keys
+from .intake import FeedInfo, FeedReport, Intake, RefreshReport, remember_fetch
 from .locks import DataLocks
 from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, ArticleVectors, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, Retrieval
@@ -85,6 +87,7 @@ class Engine:
                                         self._chunking_key(), self._splitter)
         self._writer = Writer(self._catalog, self._cache, self._view, self._embed, self._model_key, self._splitter)
         self._retriever = HybridRetriever(self._catalog, self._cache, self._view, self._embed, self._model_key)
+        self._intake = Intake(self._catalog, settings, self.add_articles)
         self._answerer = answerer or build_answerer(settings, self._embed)
         if not self.read_only:
             self._generations.ensure_live()
@@ -179,7 +182,46 @@ class Engine:
                          allow_private=s.fetch_allow_private, user_agent=s.user_agent)
         article = readers.article_from_bytes(page.data, content_type=page.content_type, url=page.url,
                                              max_bytes=s.max_article_bytes)
-        return self.add_article(article.with_defaults(url=page.url))
+        result = self.add_article(article.with_defaults(url=page.url))
+        with self._catalog.transaction("remember the fetch") as db:  # so that refresh_recent can follow it
+            remember_fetch(db, result.article.id, page)
+        return result
+
+    def import_jsonl(self, path: Path, progress: Progress | None = None) -> ImportReport:
+        """Import a JSONL(.gz) file of articles (url, title, published, authors, body a line); bad lines are
+        reported, not fatal; an interrupted import resumes where it stopped when run again."""
+        self._writable("import articles")
+        return import_jsonl(self._catalog, self.add_articles, Path(path), progress,
+                            max_bytes=self.settings.max_article_bytes)
+
+    # feeds and updates ----------------------------------------------------------------------------
+    def add_feed(self, url: str) -> FeedInfo:
+        """Follow an RSS/Atom feed or a (news) sitemap, after fetching it once: a source that cannot be read
+        raises a typed error (FeedError, FetchError, BlockedURL...) and stores nothing. Polls add its items."""
+        self._writable("add feeds")
+        return self._intake.add_feed(url)
+
+    def remove_feed(self, feed: int | str) -> FeedInfo:
+        """Stop following a feed, by id or URL (its articles stay); raises FeedNotFound."""
+        self._writable("remove feeds")
+        return self._intake.remove_feed(feed)
+
+    def list_feeds(self) -> list[FeedInfo]:
+        """The followed feeds: title, URL, last and next poll, items added, last error."""
+        return self._intake.list_feeds()
+
+    def poll_feeds(self, progress: Progress | None = None, now: datetime | None = None, *, every: bool = False,
+                   on_feed: Callable[[FeedReport], None] | None = None) -> list[FeedReport]:
+        """One pass over the feeds that are due (all of them with every=True): conditional GET, new items
+        fetched and added as articles. A feed that fails is reported (and backs off), never raised."""
+        self._writable("poll feeds")
+        return self._intake.poll(progress, now, every=every, on_feed=on_feed)
+
+    def refresh_recent(self, max_age: timedelta | None = None, now: datetime | None = None) -> RefreshReport:
+        """Fetch again the articles from the web younger than max_age (default NEWSDESK_REFRESH_HOURS), with
+        a conditional GET; a changed page replaces its article (same id; citations show it updated)."""
+        self._writable("refresh articles")
+        return self._intake.refresh(max_age, now)
 
     # managing -------------------------------------------------------------------------------------
     def remove(self, article_id: str) -> ArticleInfo:
