@@ -7,7 +7,8 @@ from .embedcache import EmbeddingCache, cache_key
 from .embedding import Embedder, load_embed_model, model_id
 from .engine import Engine
 from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FeedError, FeedNotFound, FetchError, InvalidArticle,
-                     InvalidInput, ModelError, NewsdeskError, RebuildInProgress, StoreError, UnsupportedFormat)
+                     InvalidInput, ModelError, NewsdeskError, RebuildInProgress, StoreError, StoreNotAnswering,
+                     UnsupportedFormat)
 from .importer import ImportReport, LineError
 from .intake import FeedInfo, FeedReport, ItemFailure, RefreshReport
 from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation,
@@ -21,7 +22,7 @@ __all__ = [
     "ArticleTooLarge", "ArticleVectors", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine",
     "FeedError", "FeedInfo", "FeedNotFound", "FeedReport", "FetchError", "ImportReport", "InvalidArticle",
     "InvalidInput", "ItemFailure", "LineError", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress",
-    "RebuildReport", "RefreshReport", "Sentence", "Settings", "Status", "StoreError", "Turn", "UnsupportedFormat",
+    "RebuildReport", "RefreshReport", "Sentence", "Settings", "Status", "StoreError", "StoreNotAnswering", "Turn", "UnsupportedFormat",
     "article_from_record", "build_answerer", "cache_key", "clip", "from_environment", "iter_article_paths",
     "load_embed_model", "load_sentence_splitter", "model_id", "parse_iso_date", "sentence_spans", "split_sentences",
     "terms", "url_article_id",

@@ -3,6 +3,7 @@ vector store is derived from (a store can be rebuilt from it without embedding a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import threading
@@ -70,7 +71,8 @@ class EmbeddingCache:
                     self._db.executemany("INSERT OR IGNORE INTO embeddings(key, vector) VALUES(?, ?)", rows)
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already (disk full)
+                        self._db.execute("ROLLBACK")
                     raise
         except sqlite3.Error as exc:
             raise StoreError(f"Could not write to the embedding cache: {storage_reason(str(exc))}") from exc

@@ -37,6 +37,10 @@ class StoreError(NewsdeskError):
     """The vector store or article database failed."""
 
 
+class StoreNotAnswering(StoreError):
+    """The vector store did not answer within its deadline (a hung server or process)."""
+
+
 class RebuildInProgress(NewsdeskError):
     """A rebuild is already running."""
 

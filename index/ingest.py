@@ -27,10 +27,10 @@ from .chunking import ChunkedArticle, chunk_article, chunk_vectors, index_title,
 from .clutter import SqliteLineStats
 from .embedcache import EmbeddingCache
 from .embedding import Embedder
-from .errors import InvalidArticle, StoreError
+from .errors import InvalidArticle, StoreError, StoreNotAnswering
 from .migrations import dumps
 from .results import AddResult, ArticleInfo
-from .store import VectorStore
+from .store import VectorStore, disk_full
 from .view import StoreView
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ class Writer:
         for article in articles:
             if not article.body.strip():
                 raise InvalidArticle(f"The article text is empty: {article.title or article.url or article.id!r}.")
+        if disk_full(self.catalog.path.parent):  # before any embedding: a full disk fails the add at once
+            raise StoreError("Could not add articles: the disk is full (free some space and try again).")
         last = {article.id: i for i, article in enumerate(articles)}
         results: dict[str, AddResult] = {}
         pending: list[ChunkedArticle] = []
@@ -102,6 +104,7 @@ class Writer:
         vectors, _ = chunk_vectors(chunked, self.embed_model, self.cache)
         out: dict[str, AddResult] = {}
         with self.view.writing() as store:
+            store.ping()
             recover(self.catalog, store)
             fresh = []
             for c in chunked:
@@ -142,6 +145,9 @@ class Writer:
                 db.execute("UPDATE pending_vectors SET action='delete', chunk_ids=?, title_ids='[]' WHERE id=?",
                            (dumps(replaced), journal))
                 Catalog.bump(db, [c.article.id for c in chunked])
+        except StoreNotAnswering:  # undoing would wait for it again: the journal settles it later
+            log.warning("A write the vector store did not answer is left in the journal for the next start or write")
+            raise
         except BaseException:
             _undo_quietly(self.catalog, store)
             raise

@@ -3,6 +3,7 @@ embeddings_migrations.py): each runs once, in order, in its own transaction, and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -56,7 +57,8 @@ def apply(db: sqlite3.Connection, context: Context) -> list[str]:
                 ran.append(name)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already (disk full)
+                db.execute("ROLLBACK")
             raise
     return ran
 

@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
-from .errors import StoreError, storage_reason
+from .errors import StoreError, StoreNotAnswering, storage_reason
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class ChromaHandle:
         try:
             return future.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
-            raise StoreError(f"{self.where[0].upper()}{self.where[1:]} is not answering (waited {timeout:g} s to "
+            raise StoreNotAnswering(f"{self.where[0].upper()}{self.where[1:]} is not answering (waited {timeout:g} s to "
                              f"{what}). " + ("Check that the server is running and reachable, then try again."
                                              if not self.embedded else "Try again; if it persists, restart "
                                              "Newsdesk.")) from None
@@ -341,6 +341,10 @@ class VectorStore:
         result = self._call(run, "search")
         # In cosine space Chroma's distance is 1 - cosine similarity.
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
+
+    def ping(self) -> None:
+        """A cheap call with the query deadline: a hung store fails here in seconds, before a long write."""
+        self._call(lambda c, t: c.count(), "reach")
 
     def counts(self) -> tuple[int, int]:
         """(chunk vectors, title vectors)."""
