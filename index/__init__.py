@@ -8,13 +8,13 @@ from .embedding import Embedder, load_embed_model, model_id
 from .engine import Engine, build_answerer
 from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FetchError, InvalidArticle, InvalidInput,
                      ModelError, NewsdeskError, RebuildInProgress, StoreError, UnsupportedFormat)
-from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation,
+from .results import (HISTORY_TURNS, LEAD_DASH, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation,
                       Passage, RebuildReport, Sentence, Status, Turn)
 from .settings import Settings, from_environment
 from .text import clip, load_sentence_splitter, sentence_spans, split_sentences, terms
 
 __all__ = [
-    "HISTORY_TURNS", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound", "ArticleVectors",
+    "HISTORY_TURNS", "LEAD_DASH", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound", "ArticleVectors",
     "ArticleTooLarge", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine", "FetchError", "InvalidArticle",
     "InvalidInput", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress", "RebuildReport", "Sentence",
     "Settings", "Status", "StoreError", "Turn", "UnsupportedFormat", "article_from_record", "build_answerer", "cache_key",
