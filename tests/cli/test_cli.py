@@ -150,3 +150,16 @@ def test_output_into_a_closed_pipe_ends_quietly(env, tmp_path):
                           cwd=ROOT, env=environ, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300)
     os.close(write_end)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr and done.returncode == 141
+
+
+def test_a_short_answer_is_printed_first():
+    from datetime import date
+
+    from cli.output import render_answer
+    from index import Answer, Citation, Passage, Sentence
+
+    said = "Nissan recalls more than 200,000 pickup trucks due to rollaway risk"
+    page = Passage("c1", "a1", "Video player was slow to load content.", said, "cnn.com", date(2022, 9, 18), None)
+    answer = Answer("Which automaker?", (Sentence(said, (1,), headline=True),), (Citation(1, page, headline=True),),
+                    date(2022, 9, 20), lead="Nissan")
+    assert render_answer(answer).startswith(f"Nissan — {said} [1]\n")
