@@ -37,7 +37,8 @@ _NUMBER = re.compile(
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _TITLE = r"(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Lt|Col|Sgt|Capt|Prof|St)\."  # "Gov. Ron DeSantis"
 _NAME_WORD = rf"(?:{_TITLE}|[A-Z][\w’'&-]*(?:\.[A-Z]\.?)*|\d+-?(?!(?:st|nd|rd|th)(?:\b|-))[A-Za-z][\w-]*)"
-_NAME = re.compile(rf"(?<![\w’'-]){_NAME_WORD}(?:\s+(?:(?:of|the|de|del|du|van|von|al|for|&)\s+)*{_NAME_WORD})*")
+_CONNECTORS = ("of", "the", "de", "del", "du", "van", "von", "al", "for", "&")  # inside names: 'Bank of England'
+_NAME = re.compile(rf"(?<![\w’'-]){_NAME_WORD}(?:\s+(?:(?:{'|'.join(_CONNECTORS)})\s+)*{_NAME_WORD})*")
 _INSIDE = re.compile(r"[a-z,;:]\s+([A-Z][\w’'&-]*)")
 _ATTRIBUTION = re.compile(r"\b(?:according to|told|confirmed to|reported by|said to)\s+(?:the\s+)?$", re.I)
 _SENTENCE_START = re.compile(r"^[\s\"'“‘(\[-]*")
@@ -105,6 +106,8 @@ def _names(sentence: str, names: set[str] | None, headline: bool) -> list[str]:
         words = match.group(0).split()
         if match.start() == first and _starts_sentence(words, names, headline):
             words.pop(0)
+            while words and words[0] in _CONNECTORS:  # 'Shares of Intel' -> 'Intel'
+                words.pop(0)
         while words and _DATE_WORD.match(words[-1]):  # "the Denver Broncos Tuesday"
             words.pop()
         while words and _DATE_WORD.match(words[0]):
@@ -116,13 +119,16 @@ def _names(sentence: str, names: set[str] | None, headline: bool) -> list[str]:
 
 
 def _starts_sentence(words: list[str], names: set[str] | None, headline: bool) -> bool:
-    """The run's first word is capitalised only because it starts the sentence ('In New Jersey', 'Meanwhile'):
-    a stop word, or alone and a common word (one written in lower case inside sentences) or any word starting a
-    headline, unless `names` has it."""
+    """The run's first word is capitalised only because it starts the sentence ('In New Jersey', 'Meanwhile',
+    'Shares of Intel'): a stop word, a common word (one written in lower case inside sentences) that `names` lacks,
+    or a lone word starting a headline that `names` lacks."""
     first = words[0].lower()
     if names is not None and words[0] in names:
         return False
-    return first in STOP_WORDS or (len(words) == 1 and (headline or first in lower_case_words()))
+    if first in STOP_WORDS:
+        return True
+    common = first in lower_case_words()
+    return (headline or common) if len(words) == 1 else (common and names is not None)
 
 
 def _with_unit(match: re.Match[str], sentence: str, asked: set[str]) -> str:

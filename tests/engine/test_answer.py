@@ -129,6 +129,8 @@ def test_short_answers_are_names_numbers_dates_or_places_the_question_does_not_a
     assert answer_spans("name", q, "Meanwhile, fans of the Avalanche celebrated in Denver.") == ["Avalanche", "Denver"]
     assert answer_spans("name", q, "Dangerous crowds gathered, according to Reuters.") == []  # a source is no answer
     assert answer_spans("name", q, "Intel opened its plant.") == ["Intel"]  # a name that starts a sentence
+    assert answer_spans("name", q, "Shares of Intel rose.", names=set()) == ["Intel"]
+    assert answer_spans("name", q, "Bank of England staff rose.", names={"Bank"}) == ["Bank of England"]
     assert answer_spans("name", q, "Chipmaker opens a plant", headline=True) == []  # a headline's style capital
     assert answer_spans("name", q, "Gov. Ron DeSantis signed it on Monday.") == ["Gov. Ron DeSantis"]
     assert answer_spans("number", "How many minutes did it last?", "It lasted 187 minutes on June 19, 2022.") == [
@@ -194,3 +196,31 @@ def test_titles_cut_short_end_at_their_last_whole_phrase(title, shown):
     assert tidy_title(title) == shown
     assert Passage("c", "a", "text", title, None, None, None).display_title == shown
     assert ArticleInfo("a", title, None, None, None, 1).display_title == shown
+
+
+def _chip_passages(outlet: str = "Daily News") -> list[Passage]:
+    return [Passage("c1", "a1", "The chip plant will be built near Dresden, officials said. Intel said it would hire "
+                    "3,000 workers there.", "Chip plant", outlet, date(2023, 7, 28), None, score=1.0),
+            Passage("c2", "a2", "Intel beat Samsung to the contract for the chip plant. Shares of Intel rose 2% on "
+                    "the news.", "Contract", outlet, date(2023, 7, 28), None, score=0.9)]
+
+
+def test_the_answer_the_passages_agree_on_leads_even_from_sentences_not_scored_against_the_question():
+    from index.answer import Candidate, passage_sentences
+    from index.leads import choose_lead
+
+    passages = _chip_passages()
+    scored = [Candidate("The chip plant will be built near Dresden, officials said.", 0, 0, 0.95, 0.7, 0.5),
+              Candidate("Intel beat Samsung to the contract for the chip plant.", 1, 0, 0.9, 0.7, 0.6)]
+    lead = choose_lead("Which company won the contract for the chip plant?", scored, passages,
+                       [passage_sentences(p) for p in passages])
+    assert lead.sentence is scored[1]  # Intel, named again by two sentences the answerer did not score
+
+
+def test_the_outlet_that_reports_it_is_not_the_answer():
+    from index.leads import Spotter
+
+    question = "Which company won the contract for the chip plant?"
+    sentence = "Intel won the contract, CNN has learned."
+    assert [s for s, _ in Spotter("name", question, _chip_passages("cnn.com"))(sentence)] == ["Intel"]
+    assert [s for s, _ in Spotter("name", question, _chip_passages("Daily News"))(sentence)] == ["Intel", "CNN"]
