@@ -82,7 +82,8 @@ def test_a_sentence_that_repeats_one_already_chosen_is_left_out(embed_model):
 RECALL = ("Pickup trucks that may roll away when parked are being recalled over the rollaway risk, federal safety "
           "regulators said on Tuesday. Nissan is recalling 203,000 pickup trucks built between 2018 and 2021. "
           "Owners will be told by mail in March.")
-DEALERS = "Dealers said Nissan would fix the trucks for free. Owners of the affected pickups should park on flat ground."
+DEALERS = ("Dealers said Nissan would fix the trucks for free. Owners of the affected pickups should park on flat "
+           "ground.")
 
 
 def test_the_sentence_that_answers_comes_first_after_its_short_answer(embed_model):
@@ -105,8 +106,8 @@ def test_a_number_asked_for_leads_with_its_unit(embed_model):
 
 def test_no_short_answer_when_the_question_asks_for_none_or_the_passages_disagree(embed_model):
     answerer = ExtractiveAnswerer(embed_model)
-    why = answerer.answer("Why is Nissan recalling pickup trucks?", [_passage(1, RECALL, 1.0), _passage(2, DEALERS, 0.8)],
-                          as_of=date(2023, 8, 1))
+    why = answerer.answer("Why is Nissan recalling pickup trucks?",
+                          [_passage(1, RECALL, 1.0), _passage(2, DEALERS, 0.8)], as_of=date(2023, 8, 1))
     assert why.covered and why.lead is None and not why.text.startswith("Nissan —")
     split = answerer.answer(
         "Which automaker is recalling pickup trucks over a rollaway risk?",
@@ -159,7 +160,8 @@ def test_citations_say_where_the_answer_sentences_sit_and_headlines_are_marked(e
     for sentence in answer.sentences:
         cited = by_number[sentence.citations[0]]
         if sentence.headline:
-            assert cited.headline and sentence.text == "Nissan recalls more than 200,000 pickup trucks due to rollaway risk"
+            assert cited.headline
+            assert sentence.text == "Nissan recalls more than 200,000 pickup trucks due to rollaway risk"
         else:
             assert any(cited.passage.text[start:end] == sentence.text for start, end in cited.quoted)
     assert any(s.headline for s in answer.sentences) and any(not s.headline for s in answer.sentences)
