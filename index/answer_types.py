@@ -35,7 +35,11 @@ _NUMBER = re.compile(
     rf"(?:[$€£¥]\s?)?(?<![\w.,])\d[\d,]*(?:\.\d+)?(?!\w|[.,]\d)(?:\s?(?:%|percent\b|per cent\b))?{_SCALE}?"
     r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds|thousands|millions)\b")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
-_TITLE = r"(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Lt|Col|Sgt|Capt|Prof|St)\."  # "Gov. Ron DeSantis"
+_TITLES = "Mr Mrs Ms Dr Gov Sen Rep Gen Lt Col Sgt Capt Prof".split()
+_TITLE = rf"(?:{'|'.join(_TITLES)}|St)\."  # "Gov. Ron DeSantis"
+# A title names no one by itself: 'Gov.' in 'Gov. Ron DeSantis' asked about Governor Ron DeSantis is no answer.
+TITLE_TERMS = frozenset(term_set(" ".join(_TITLES) + " president governor senator representative mayor minister "
+                                 "prime secretary former king queen prince princess chancellor judge"))
 _NAME_WORD = rf"(?:{_TITLE}|[A-Z][\w’'&-]*(?:\.[A-Z]\.?)*|\d+-?(?!(?:st|nd|rd|th)(?:\b|-))[A-Za-z][\w-]*)"
 _CONNECTORS = ("of", "the", "de", "del", "du", "van", "von", "al", "for", "&")  # inside names: 'Bank of England'
 _NAME = re.compile(rf"(?<![\w’'-]){_NAME_WORD}(?:\s+(?:(?:{'|'.join(_CONNECTORS)})\s+)*{_NAME_WORD})*")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .answer_types import Kind, answer_spans, asks_for, names_inside
+from .answer_types import TITLE_TERMS, Kind, answer_spans, asks_for, names_inside
 from .results import Passage
 from .text import outlet_site, term_set
 
@@ -20,7 +20,7 @@ W_MENTION = 0.2     # a sentence not scored against the question votes with this
 VOTE_FLOOR = 0.6    # candidates scoring below this share of the best vote only as mentions
 CLEAR_LEAD = 1.5    # the short answer is shown when the sentences agree on it this much more than on any other
 
-Key = frozenset[str]  # a short answer's words beyond the question's: 'Colorado Avalanche' -> {colorado, avalanch}
+Key = frozenset[str]  # a short answer's words beyond the question's and titles': 'Gov. Jay Inslee' -> {jay, insle}
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Spotter:
         """The short answers in a text (a sentence or a headline), as written and by key."""
         out = []
         for span in answer_spans(self.kind, self.question, text, self.names, headline):
-            key = frozenset(term_set(span, number_words=True) - self.asked)
+            key = frozenset(term_set(span, number_words=True) - self.asked - TITLE_TERMS)
             if key and "".join(sorted(key)) not in self.outlets:
                 out.append((span, key))
         return out

@@ -219,10 +219,12 @@ def test_the_answer_the_passages_agree_on_leads_even_from_sentences_not_scored_a
     assert lead.sentence is scored[1]  # Intel, named again by two sentences the answerer did not score
 
 
-def test_the_outlet_that_reports_it_is_not_the_answer():
+def test_neither_the_outlet_that_reports_it_nor_whom_the_question_names_by_another_title_is_the_answer():
     from index.leads import Spotter
 
     question = "Which company won the contract for the chip plant?"
     sentence = "Intel won the contract, CNN has learned."
     assert [s for s, _ in Spotter("name", question, _chip_passages("cnn.com"))(sentence)] == ["Intel"]
     assert [s for s, _ in Spotter("name", question, _chip_passages("Daily News"))(sentence)] == ["Intel", "CNN"]
+    spot = Spotter("name", "Which company did Governor Ron DeSantis meet?", _chip_passages())
+    assert [s for s, _ in spot("Gov. Ron DeSantis met Intel on Monday.")] == ["Intel"]
