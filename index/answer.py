@@ -131,7 +131,7 @@ class ExtractiveAnswerer:
         dense = vectors[1:] @ vectors[0]
         top_score = max(p.score for p in passages) or 1.0
         out = []
-        for (sentence, index, order, span), sim in zip(raw, dense):
+        for (sentence, index, order, span), sim in zip(raw, dense, strict=True):
             lexical = len(q_terms & term_set(sentence)) / len(q_terms) if q_terms else 0.0
             prior = passages[index].score / top_score
             fit = answer_type_fit(question, sentence)
