@@ -88,11 +88,15 @@ class Answer:
 
     @property
     def text(self) -> str:
-        """The answer as one paragraph with its citation markers, after its short answer: 'Nissan — Nissan
-        recalls … [1] …'."""
+        """The answer with its citation markers, after its short answer: 'Nissan — Nissan recalls … [1] …'; a quoted
+        headline stands on a line of its own, never run into the next sentence."""
         if not self.covered:
             return NOT_COVERED
-        body = " ".join(s.render() for s in self.sentences)
+        body, after_headline = "", False
+        for s in self.sentences:
+            body += ("\n" if s.headline or after_headline else " ") if body else ""
+            body += s.render()
+            after_headline = s.headline
         return f"{self.lead} {LEAD_DASH} {body}" if self.lead and body else body
 
     def to_dict(self) -> dict:
