@@ -11,7 +11,7 @@ from typing import IO, Any, Callable
 from index import Answerer, Embedder, Engine, NewsdeskError, Settings, build_answerer, load_embed_model, url_article_id
 
 from .corpus import Question, build_engine, load_questions
-from .scoring import SHOWN_CHARS, answer_correct, citations_hold, gold_rank, shown_text, summarise
+from .scoring import LEAD_CHARS, SHOWN_CHARS, answer_correct, citations_hold, gold_rank, shown_text, summarise
 
 Progress = Callable[[int, int], None]
 
@@ -37,8 +37,9 @@ def evaluate_engine(engine: Engine, questions: list[Question], *, progress: Prog
         latency = (time.perf_counter() - started) * 1000
         shown = shown_text(answer)
         rows.append({"id": q.id, "question": q.question, "answers": list(q.answers), "rank": rank,
-                     "correct": answer_correct(q.answers, shown), "covered": answer.covered,
-                     "latency_ms": latency, "shown": shown[:SHOWN_CHARS],
+                     "correct": answer_correct(q.answers, shown),
+                     "correct_lead": answer_correct(q.answers, shown, LEAD_CHARS), "covered": answer.covered,
+                     "latency_ms": latency, "shown": shown[:SHOWN_CHARS], "lead": answer.lead,
                      "cited_gold": any(c.passage.article_id == gold for c in answer.citations),
                      "answerer": answer.answerer,
                      "citations_ok": citations_hold(answer)})
@@ -58,7 +59,8 @@ def evaluate_baseline(pipeline: Any, questions: list[Question], *, progress: Pro
         rank = gold_rank([article_id_of(h.url) for h in hits], gold)
         shown = hits[0].text[:SHOWN_CHARS] if hits else ""
         rows.append({"id": q.id, "question": q.question, "answers": list(q.answers), "rank": rank,
-                     "correct": answer_correct(q.answers, shown), "covered": bool(hits),
+                     "correct": answer_correct(q.answers, shown),
+                     "correct_lead": answer_correct(q.answers, shown, LEAD_CHARS), "covered": bool(hits),
                      "latency_ms": latency, "shown": shown})
         if progress:
             progress(done, len(questions))
@@ -67,6 +69,7 @@ def evaluate_baseline(pipeline: Any, questions: list[Question], *, progress: Pro
 
 COLUMNS = [("hits_at_1", "Hits@1", "{:.3f}"), ("hits_at_5", "Hits@5", "{:.3f}"), ("hits_at_10", "Hits@10", "{:.3f}"),
            ("mrr_at_10", "MRR@10", "{:.3f}"), ("answer_accuracy", "answer", "{:.3f}"),
+           ("answer_lead_accuracy", "answer@250", "{:.3f}"),
            ("not_covered_rate", "not covered", "{:.3f}"), ("latency_ms_p50", "p50 ms", "{:.0f}"),
            ("latency_ms_p95", "p95 ms", "{:.0f}")]
 

@@ -9,6 +9,7 @@ from index import Answer
 
 ANSWER_STOP_WORDS = frozenset({"a", "an", "the", "of", "in", "on", "and"})
 SHOWN_CHARS = 1000  # what a reader sees of an answer (about a Discord message)
+LEAD_CHARS = 250  # what a reader sees first: the opening lines (answer_lead_accuracy)
 
 
 def answer_words(text: str) -> list[str]:
@@ -19,18 +20,19 @@ def answer_words(text: str) -> list[str]:
     return [w for w in text.split() if w not in ANSWER_STOP_WORDS]
 
 
-def answer_correct(gold_answers: Iterable[str], shown: str) -> bool:
-    """True when, for one of the gold answers, at least two thirds of its words appear in the first
-    SHOWN_CHARS characters of the shown answer. (A gold answer made only of stop words is compared
-    word for word without dropping them.)"""
-    seen = set(answer_words(shown[:SHOWN_CHARS]))
+def answer_correct(gold_answers: Iterable[str], shown: str, chars: int = SHOWN_CHARS) -> bool:
+    """True when, for one of the gold answers, at least two thirds of its words appear in the first `chars`
+    characters of the shown answer (SHOWN_CHARS by the README; LEAD_CHARS for what is seen first). (A gold answer
+    made only of stop words is compared word for word without dropping them.)"""
+    shown = shown[:chars]
+    seen = set(answer_words(shown))
     for gold in gold_answers:
         words = answer_words(gold)
         if not words:
             raw = unicodedata.normalize("NFKC", gold).lower()
             words = "".join(ch if ch.isalnum() or ch == "_" or ch.isspace() else " " for ch in raw).split()
             seen_all = set("".join(ch if ch.isalnum() or ch == "_" or ch.isspace() else " "
-                                   for ch in unicodedata.normalize("NFKC", shown[:SHOWN_CHARS]).lower()).split())
+                                   for ch in unicodedata.normalize("NFKC", shown).lower()).split())
             if words and sum(w in seen_all for w in words) * 3 >= 2 * len(words):
                 return True
             continue
@@ -40,7 +42,8 @@ def answer_correct(gold_answers: Iterable[str], shown: str) -> bool:
 
 
 def shown_text(answer: Answer) -> str:
-    """An answer as a reader sees it: the cited sentences, then each citation's quoted passage."""
+    """An answer as a reader sees it, in the order it is rendered: its short answer and the cited sentences (the
+    answer's text: 'Nissan — Nissan recalls … [1] …'), then each citation as '[n] <quoted passage>'."""
     parts = [answer.text]
     for citation in answer.citations:
         parts.append(f"[{citation.number}] {citation.quote}")
@@ -49,9 +52,11 @@ def shown_text(answer: Answer) -> str:
 
 def citations_hold(answer: Answer) -> bool:
     """True when every citation number of every sentence names a citation whose quoted passage contains
-    the sentence."""
+    the sentence, and the short answer is said by the first sentence."""
     quotes = {c.number: " ".join(c.quote.split()) for c in answer.citations}
-    return all(n in quotes and " ".join(s.text.split()) in quotes[n] for s in answer.sentences for n in s.citations)
+    lead_said = not answer.lead or bool(answer.sentences) and answer.lead in answer.sentences[0].text
+    return lead_said and all(n in quotes and " ".join(s.text.split()) in quotes[n]
+                             for s in answer.sentences for n in s.citations)
 
 
 def distinct(ids: Iterable[str]) -> list[str]:
@@ -90,7 +95,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summarise(rows: list[dict]) -> dict:
-    """The headline figures of per-question rows (rank, correct, covered, latency_ms)."""
+    """The headline figures of per-question rows (rank, correct, correct_lead, covered, latency_ms)."""
     ranks = [r["rank"] for r in rows]
     latencies = [r["latency_ms"] for r in rows]
     n = len(rows)
@@ -99,6 +104,7 @@ def summarise(rows: list[dict]) -> dict:
         "hits_at_1": hits_at(ranks, 1), "hits_at_5": hits_at(ranks, 5), "hits_at_10": hits_at(ranks, 10),
         "mrr_at_10": mrr_at(ranks, 10),
         "answer_accuracy": sum(r["correct"] for r in rows) / n if n else 0.0,
+        "answer_lead_accuracy": sum(r["correct_lead"] for r in rows) / n if n else 0.0,
         "not_covered_rate": sum(not r["covered"] for r in rows) / n if n else 0.0,
         "latency_ms_p50": percentile(latencies, 50), "latency_ms_p95": percentile(latencies, 95),
     }

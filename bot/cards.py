@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
 from index import Passage
 
 Role = Literal["before", "quote", "support", "between", "after", "opening"]
-_WORD = re.compile(r"\w{4,}")
-SUPPORT_SHARE = 0.4  # a paraphrase is placed on the passage sentence sharing at least this share of its words
 
 
 @dataclass(frozen=True)
@@ -23,18 +20,17 @@ class Piece:
     more: bool = False
 
 
-def excerpt(passage: Passage, said: Sequence[str]) -> list[Piece]:
-    """The passage around the answer's sentences `said`, in passage order: one sentence of context on each side
-    of each quote (and what lies between quotes); the passage's opening when none of them can be placed."""
+def excerpt(passage: Passage, quoted: Sequence[tuple[int, int]], said: Sequence[str]) -> list[Piece]:
+    """The passage around where the answer's sentences rest in it (`quoted`, from the engine), in passage order:
+    one sentence of context on each side of each (and what lies between them); a span holding one of the answer's
+    sentences `said` word for word is a quote, any other the sentence a paraphrase rests on; the passage's opening
+    when nothing is placed."""
     text = passage.text
     spans = _trimmed(text, passage.sentence_spans)
-    marks: list[tuple[int, int, Role]] = []
-    for sentence in said:
-        found = locate(text, sentence)
-        if found is not None:
-            marks.append((*found, "quote"))
-        elif (near := support(text, spans, sentence)) is not None:
-            marks.append((*near, "support"))
+    shown = {" ".join(sentence.split()) for sentence in said}
+    marks: list[tuple[int, int, Role]] = [
+        (start, end, "quote" if " ".join(text[start:end].split()) in shown else "support")
+        for start, end in quoted if 0 <= start < end <= len(text)]
     marks = _merged(marks)
     if not marks:
         return [Piece(text.strip(), "opening")] if text.strip() else []
@@ -50,29 +46,6 @@ def excerpt(passage: Passage, said: Sequence[str]) -> list[Piece]:
             pieces.append(Piece(text[end:following[0]], "between"))
     pieces.append(Piece(text[last[1]:stop], "after", more=stop < len(text.rstrip())))
     return [p for p in pieces if p.text.strip() or p.role in ("quote", "support")]
-
-
-def locate(text: str, sentence: str) -> tuple[int, int] | None:
-    """Where a sentence (white space normalised, as the engine quotes it) stands in the text."""
-    words = sentence.split()
-    if not words:
-        return None
-    found = re.search(r"\s+".join(map(re.escape, words)), text)
-    return found.span() if found else None
-
-
-def support(text: str, spans: Sequence[tuple[int, int]], sentence: str) -> tuple[int, int] | None:
-    """The passage sentence a paraphrase (an LLM's sentence) shares most words with, if it shares enough."""
-    words = _words(sentence)
-    if not words or not spans:
-        return None
-    best = max(spans, key=lambda span: len(words & _words(text[span[0]:span[1]])))
-    shared = len(words & _words(text[best[0]:best[1]]))
-    return best if shared >= max(2, SUPPORT_SHARE * len(words)) else None
-
-
-def _words(text: str) -> set[str]:
-    return {w.casefold() for w in _WORD.findall(text)}
 
 
 def _trimmed(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import discord
 
-from index import NOT_COVERED, Answer, Citation, Sentence, clip
+from index import LEAD_DASH, NOT_COVERED, Answer, Citation, Sentence, clip
 
 from .cards import Piece, excerpt
 
@@ -18,11 +18,6 @@ SHORTENED = "-# (shortened)"
 QUOTE_MIN = 120  # below this a card says too little: drop sentences (and their sources) instead
 CONTEXT_MAX = 300  # characters of article text shown on a card on each side of a quote
 MARK_WORDS = 8  # a quote the answer already shows is marked on its card by its first words only
-_CUT_HEADLINE = re.compile(r"\s*(?:\.{3}|…)$")
-_CUT_SITE = re.compile(r"\s+\|\s+[^|]{1,30}$")  # "… 11 charges | CNN ..."
-_DANGLING = frozenset("a an the and or but nor of to in on at by for from with as amid after before over into than "
-                      "that which who whose while its their his her this these those is are was were has have had "
-                      "will would can could".split())
 _BRACKET = re.compile(r"(?<!\\)([\[\]])")  # masked links: [text](url)
 _MENTION = re.compile(r"<(@[!&]?\d+|#\d+|/[^<>:\n]{1,100}:\d+)>")  # users, roles, channels, commands
 _LINE_START = re.compile(r"^(\s*)(#{1,3} |-# |[-*+] |\d+\. )", re.M)
@@ -76,7 +71,8 @@ def render_answer(answer: Answer) -> Rendered:
     by_number = {c.number: c for c in answer.citations}
     sentences, shortened = _fit_sources(list(answer.sentences), by_number)
     room = CONTENT_MAX - len(SHORTENED) - 1
-    while len(sentences) > 1 and len(_text(sentences, by_number)) > room:
+    lead = f"**{escape(clip(answer.lead, 200, ' …'))}** {LEAD_DASH} " if answer.lead else ""
+    while len(sentences) > 1 and len(lead + _text(sentences)) > room:
         sentences, shortened = sentences[:-1], True
     while True:
         sources = _cited(sentences, by_number) or list(answer.citations)[:EMBEDS_MAX]
@@ -84,23 +80,11 @@ def render_answer(answer: Answer) -> Rendered:
         if embeds is not None:
             break
         sentences, shortened = sentences[:-1], True
-    text = _text(sentences, by_number)
+    text = lead + _text(sentences, bold_headline=not lead)
     if len(text) > room:  # a single enormous sentence: shorten its words, keep its markers
-        text, shortened = _line(sentences[0], by_number, room), True
+        text, shortened = lead + _line(sentences[0], room - len(lead), bold_headline=not lead), True
     content = f"{text}\n{SHORTENED}" if shortened else text
     return Rendered(_with_notes(content, answer.notes, CONTENT_MAX), embeds)
-
-
-def tidy_headline(title: str) -> str:
-    """A headline on one line; one its source cut short ("… protests that ...") ends at its last whole phrase."""
-    line = " ".join(title.split())
-    if not _CUT_HEADLINE.search(line):
-        return line
-    words = _CUT_SITE.sub("", _CUT_HEADLINE.sub("", line)).split()
-    while len(words) > 1 and (words[-1].casefold().strip(",;:–—-") in _DANGLING
-                              or words[-1].endswith(("'s", "’s")) or not words[-1].strip(",;:–—-|")):
-        words.pop()
-    return " ".join(words).rstrip(",;:–—-| ")
 
 
 def _fit_sources(sentences: list[Sentence], by_number: dict[int, Citation]) -> tuple[list[Sentence], bool]:
@@ -116,38 +100,24 @@ def _fit_sources(sentences: list[Sentence], by_number: dict[int, Citation]) -> t
     return kept, False
 
 
-def _text(sentences: list[Sentence], by_number: dict[int, Citation]) -> str:
-    """The sentences as one paragraph; a quoted headline stands on its own line, in bold."""
+def _text(sentences: list[Sentence], bold_headline: bool = True) -> str:
+    """The sentences as one paragraph; a quoted headline stands on its own line, in bold (but for a first one
+    after the short answer, which is the bold part of its line)."""
     out, after_headline = "", False
-    for s in sentences:
-        headline = _headline_of(s, by_number) is not None
-        out += ("\n" if headline or after_headline else " ") if out else ""
-        out += _line(s, by_number)
-        after_headline = headline
+    for i, s in enumerate(sentences):
+        out += ("\n" if s.headline or after_headline else " ") if out else ""
+        out += _line(s, bold_headline=bold_headline or i > 0)
+        after_headline = s.headline
     return out
 
 
-def _line(s: Sentence, by_number: dict[int, Citation], limit: int | None = None) -> str:
+def _line(s: Sentence, limit: int | None = None, bold_headline: bool = True) -> str:
     marks = "".join(f"[{n}]" for n in s.citations)
-    headline = _headline_of(s, by_number) is not None
-    text = escape(tidy_headline(s.text) if headline else s.text)
+    bold = s.headline and bold_headline
+    text = escape(s.text)
     if limit is not None:
-        text = clip(text, max(1, limit - len(marks) - 1 - 4 * headline), " …")
-    return f"{f'**{text}**' if headline else text} {marks}".strip()
-
-
-def _headline_of(s: Sentence, by_number: dict[int, Citation]) -> Citation | None:
-    """The citation whose headline this sentence quotes, if it quotes one."""
-    for n in s.citations:
-        c = by_number.get(n)
-        if c is not None and _quotes_headline(s, c):
-            return c
-    return None
-
-
-def _quotes_headline(s: Sentence, c: Citation) -> bool:
-    said = " ".join(s.text.split())
-    return c.headline and bool(said) and " ".join(c.passage.title.split()).startswith(said)
+        text = clip(text, max(1, limit - len(marks) - 1 - 4 * bold), " …")
+    return f"{f'**{text}**' if bold else text} {marks}".strip()
 
 
 def _cited(sentences: list[Sentence], by_number: dict[int, Citation]) -> list[Citation]:
@@ -173,7 +143,7 @@ def _embeds(sources: list[Citation], said: Sequence[Sentence], force: bool = Fal
 
 
 def _title(c: Citation) -> str:
-    return clip(f"[{c.number}] {escape(tidy_headline(c.passage.title or 'Untitled'))}", TITLE_MAX, "…")
+    return clip(f"[{c.number}] {escape(c.passage.display_title or 'Untitled')}", TITLE_MAX, "…")
 
 
 def _footer(c: Citation) -> str:
@@ -187,8 +157,7 @@ def _footer(c: Citation) -> str:
 def _card(c: Citation, said: Sequence[Sentence], limit: int) -> str | None:
     """Where the answer's quotes sit in the article: the text around them with each quote marked in bold (by its
     first words: the answer shows it already); a quoted headline is the card's title, not repeated here."""
-    quoted = [s.text for s in said if c.number in s.citations and not _quotes_headline(s, c)]
-    pieces = excerpt(c.passage, quoted)
+    pieces = excerpt(c.passage, c.quoted, [s.text for s in said if c.number in s.citations])
     budget = CONTEXT_MAX
     while True:
         body = " ".join(filter(None, (_piece(p, budget) for p in pieces)))

@@ -49,15 +49,17 @@ class ProgressBar:
 
 
 def render_answer(answer: Answer, width: int = 100) -> str:
-    """An answer as terminal text: the cited sentences, then the numbered sources with their passages."""
-    lines = [textwrap.fill(printable(answer.text), width)]
+    """An answer as terminal text: the cited sentences (a quoted headline on a line of its own), then the numbered
+    sources with their passages."""
+    lines = [textwrap.fill(printable(line), width) for line in answer.text.split("\n")]
     if answer.citations:
         lines += ["", "Sources:"]
     for citation in answer.citations:
         p = citation.passage
         when = p.published.isoformat() if p.published else "date unknown"
         updated = f" (updated {p.updated.isoformat()})" if p.updated else ""
-        lines.append(printable(f"[{citation.number}] {p.title} — {p.outlet or 'outlet unknown'}, {when}{updated}"))
+        source = f"{p.display_title} — {p.outlet or 'outlet unknown'}, {when}{updated}"
+        lines.append(printable(f"[{citation.number}] {source}"))
         if p.url:
             lines.append(f"    {printable(p.url)}")
         lines += textwrap.wrap(printable(citation.quote, keep_newlines=True), width,

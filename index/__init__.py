@@ -11,14 +11,15 @@ from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FeedError, Fe
                      UnsupportedFormat)
 from .importer import ImportReport, LineError
 from .intake import FeedInfo, FeedReport, ItemFailure, RefreshReport
-from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation,
-                      Passage, RebuildReport, Sentence, Status, Turn)
+from .results import (HISTORY_TURNS, LEAD_DASH, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors,
+                      Citation, Passage, RebuildReport, Sentence, Status, Turn)
 from .settings import Settings, from_environment
 from .startup import build_answerer
 from .text import clip, load_sentence_splitter, sentence_spans, split_sentences, terms
 
 __all__ = [
-    "HISTORY_TURNS", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound",
+    "HISTORY_TURNS", "LEAD_DASH", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo",
+    "ArticleNotFound",
     "ArticleTooLarge", "ArticleVectors", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine",
     "FeedError", "FeedInfo", "FeedNotFound", "FeedReport", "FetchError", "ImportReport", "InvalidArticle",
     "InvalidInput", "ItemFailure", "LineError", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress",

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 
+from .answer_types import answer_type_fit
+from .leads import choose_lead
 from .results import Answer, Citation, Passage, Sentence, Turn
-from .text import sentence_spans, term_set
+from .text import outlet_site, sentence_spans, term_set
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -32,11 +34,10 @@ class Answerer(Protocol):
         history: Sequence[Turn] = (),
         on_text: TextCallback | None = None,
     ) -> Answer:
-        """Answer from the passages only; on_text receives the text so far while it is being written."""
+        """Answer from the passages only; on_text receives the text so far while it is being written (only an
+        answerer that streams calls it)."""
         ...
 
-
-_WORD = re.compile(r"[\w’'-]+")
 
 # Weights of the sentence score; the parts are each in 0..1.
 W_DENSE, W_LEXICAL, W_PASSAGE, W_TYPE = 0.45, 0.3, 0.15, 0.1
@@ -53,27 +54,10 @@ HEADLINE_ORDER = -1       # a headline's place among its passage's sentences: be
 _OUTLET_SUFFIX = re.compile(r"\s[|\-–—]\s([^|\-–—]{1,30})$")
 
 
-_ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
-_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I)
-_WANTS_ENTITY = re.compile(r"^\s*(which|who|whom|whose|where|what (?:country|city|company|state|team|name))\b|\b(which|who)\b", re.I)
-_WANTS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|big|high)\b|\bwhat (percentage|number|amount)\b", re.I)
-_WANTS_DATE = re.compile(r"^\s*when\b|\bwhat (day|date|year|month)\b", re.I)
-
-
-def answer_type_fit(question: str, sentence: str) -> float:
-    """1.0 when the sentence holds the kind of thing the question asks for (a name, a number, a date)."""
-    if _WANTS_NUMBER.search(question) or _WANTS_DATE.search(question):
-        found = [m for m in _NUMBER.findall(sentence) if m not in question]
-        return 1.0 if found else 0.0
-    if _WANTS_ENTITY.search(question):
-        asked = {w.lower() for w in _WORD.findall(question)}
-        new = [e for e in _ENTITY.findall(sentence) if e.split()[0].lower() not in asked]
-        return min(1.0, len(new) / 2)
-    return 0.5
-
-
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
+    """A sentence of the retrieved passages (or an article's headline) scored as an answer to the question."""
+
     text: str
     passage_index: int
     order: int
@@ -81,37 +65,30 @@ class _Candidate:
     dense: float
     lexical: float
     headline: bool = False
+    span: tuple[int, int] | None = None  # where it sits in its passage's text (None for a headline)
 
 
 class ExtractiveAnswerer:
-    """Picks the few sentences of the retrieved passages that best answer the question, each cited."""
+    """Picks the few sentences of the retrieved passages that best answer the question, each cited: the one that
+    answers first, then the context that supports it."""
 
     name = "extractive"
 
-    def __init__(self, embed_model: "Embedder") -> None:
+    def __init__(self, embed_model: Embedder) -> None:
         self._embed = embed_model
 
     def answer(self, question: str, passages: Sequence[Passage], *, as_of: date,
                history: Sequence[Turn] = (), on_text: TextCallback | None = None) -> Answer:
-        """The best sentences with citation numbers, then the sources they cite."""
+        """The answering sentence (after its short answer), then supporting ones, with citation numbers and the
+        sources they cite. The answer comes whole: on_text is not called."""
         passages = list(passages)[:SENTENCE_PASSAGES]
-        split = [passage_sentences(p) for p in passages]
-        candidates = self._candidates(question, passages, split)
+        candidates = self.candidates(question, passages)
         if not any(map(_covered, candidates)):  # judged on every candidate: the best-scored may be a weaker match
             return Answer(question=question, sentences=(), citations=(), as_of=as_of, covered=False)
-        chosen = [candidates[0]]
-        for cand in candidates[1:]:
-            if len(chosen) >= MAX_SENTENCES or cand.score < CLOSE_TO_BEST * chosen[0].score:
-                break
-            if sum(len(c.text) for c in chosen) + len(cand.text) > MAX_ANSWER_CHARS:
-                continue
-            if not _redundant(cand, chosen):
-                chosen.append(cand)
-        sentences, citations = _cite(chosen, passages, split)
-        answer = Answer(question=question, sentences=sentences, citations=citations, as_of=as_of)
-        if on_text:
-            on_text(answer.text)
-        return answer
+        lead = choose_lead(question, candidates, passages, [passage_sentences(p) for p in passages])
+        chosen = supporting(lead.sentence, candidates)
+        sentences, citations = cite(chosen, passages)
+        return Answer(question=question, sentences=sentences, citations=citations, as_of=as_of, lead=lead.short)
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
         # Batches of similar length: one long run-on "sentence" would otherwise pad every other one.
@@ -123,8 +100,10 @@ class ExtractiveAnswerer:
                 out[i] = vector
         return np.asarray(out, dtype=np.float32)
 
-    def _candidates(self, question: str, passages: list[Passage], split: list[list[str]]) -> list[_Candidate]:
-        raw: list[tuple[str, int, int]] = []
+    def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
+        """The passages' sentences and headlines worth quoting, best first, by closeness to the question
+        (embedding and shared words), their passage's score and whether they hold what the question asks for."""
+        raw: list[tuple[str, int, int, tuple[int, int] | None]] = []
         seen: set[str] = set()  # overlapping chunks repeat sentences: keep the first, best-ranked one
         headlined: set[str] = set()
         for index, passage in enumerate(passages):  # a headline states the news: quotable like a sentence
@@ -132,14 +111,14 @@ class ExtractiveAnswerer:
             if line and passage.article_id not in headlined and line not in seen:
                 headlined.add(passage.article_id)
                 seen.add(line)
-                raw.append((line, index, HEADLINE_ORDER))
-        for index, sentences in enumerate(split):
-            for order, sentence in enumerate(sentences):
+                raw.append((line, index, HEADLINE_ORDER, None))
+        for index, passage in enumerate(passages):
+            for order, (sentence, where) in enumerate(quotable_sentences(passage)):
                 if _is_question(sentence):  # a quiz or a rhetorical headline asks; it answers nothing
                     continue
                 if sentence not in seen:
                     seen.add(sentence)
-                    raw.append((sentence, index, order))
+                    raw.append((sentence, index, order, where))
         if not raw:
             return []
         q_terms = term_set(question)
@@ -147,38 +126,54 @@ class ExtractiveAnswerer:
             overlap = {r: len(q_terms & term_set(r[0])) for r in raw}
             keep = set(sorted(raw, key=lambda r: (-overlap[r], r[1], r[2]))[:MAX_EMBEDDED_SENTENCES])
             raw = [r for r in raw if r in keep]
-        vectors = self._embed_texts([question] + [s[:EMBED_CHARS] for s, _, _ in raw])
+        vectors = self._embed_texts([question] + [r[0][:EMBED_CHARS] for r in raw])
         vectors = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
         dense = vectors[1:] @ vectors[0]
         top_score = max(p.score for p in passages) or 1.0
         out = []
-        for (sentence, index, order), sim in zip(raw, dense):
+        for (sentence, index, order, span), sim in zip(raw, dense, strict=True):
             lexical = len(q_terms & term_set(sentence)) / len(q_terms) if q_terms else 0.0
             prior = passages[index].score / top_score
             fit = answer_type_fit(question, sentence)
             score = W_DENSE * float(sim) + W_LEXICAL * lexical + W_PASSAGE * prior + W_TYPE * fit
-            out.append(_Candidate(sentence, index, order, score, float(sim), lexical, order == HEADLINE_ORDER))
+            out.append(Candidate(sentence, index, order, score, float(sim), lexical, order == HEADLINE_ORDER, span))
         return sorted(out, key=lambda c: c.score, reverse=True)
 
 
-def _cite(chosen: list[_Candidate], passages: list[Passage],
-          split: list[list[str]]) -> tuple[tuple[Sentence, ...], tuple[Citation, ...]]:
-    """Number the cited passages in the order the answer first cites them; each quotes its whole passage."""
+def supporting(lead: Candidate, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The answering sentence, then the best others close to the best score that say something new."""
+    chosen = [lead]
+    best = candidates[0].score
+    for cand in candidates:
+        if len(chosen) >= MAX_SENTENCES or cand.score < CLOSE_TO_BEST * best:
+            break
+        if cand is lead or sum(len(c.text) for c in chosen) + len(cand.text) > MAX_ANSWER_CHARS:
+            continue
+        if not _redundant(cand, chosen):
+            chosen.append(cand)
+    return chosen
+
+
+def cite(chosen: Sequence[Candidate], passages: Sequence[Passage]) -> tuple[tuple[Sentence, ...], tuple[Citation, ...]]:
+    """Number the cited passages in the order the answer first cites them; each quotes its whole passage and says
+    where the sentences citing it sit in it."""
     numbers: dict[int, int] = {}
     for cand in chosen:
         numbers.setdefault(cand.passage_index, len(numbers) + 1)
-    sentences = tuple(Sentence(c.text, (numbers[c.passage_index],)) for c in chosen)
-    quoting_headline = {c.passage_index for c in chosen if c.headline}
-    citations = tuple(Citation(n, passages[i], headline=i in quoting_headline)
-                      for i, n in sorted(numbers.items(), key=lambda kv: kv[1]))
-    return sentences, citations
+    sentences = tuple(Sentence(c.text, (numbers[c.passage_index],), headline=c.headline) for c in chosen)
+    citations = []
+    for index, number in sorted(numbers.items(), key=lambda kv: kv[1]):
+        quoting = [c for c in chosen if c.passage_index == index]
+        spans = tuple(sorted({c.span for c in quoting if c.span is not None}))
+        citations.append(Citation(number, passages[index], headline=any(c.headline for c in quoting), quoted=spans))
+    return sentences, tuple(citations)
 
 
 def headline(passage: Passage) -> str:
-    """The passage's article headline as a quotable line (without a trailing '| CNN Politics' naming its
+    """The passage's article headline as a quotable line (tidied, without a trailing '| CNN Politics' naming its
     outlet), or '' when it has none worth quoting."""
-    line = " ".join(passage.title.split())
-    site = re.sub(r"\W", "", re.sub(r"^www\.", "", (passage.outlet or "").lower()).split(".")[0])
+    line = passage.display_title
+    site = outlet_site(passage.outlet)
     cut = _OUTLET_SUFFIX.search(line)
     suffix = re.sub(r"\W", "", cut.group(1).lower()) if cut else ""
     if len(site) >= 3 and len(suffix) >= 3 and (suffix.startswith(site) or site.startswith(suffix)):
@@ -192,11 +187,11 @@ def _is_question(sentence: str) -> bool:
     return sentence.rstrip(" \"'’”)]").endswith("?")
 
 
-def _covered(candidate: _Candidate) -> bool:
+def _covered(candidate: Candidate) -> bool:
     return candidate.dense >= MIN_DENSE_COVERED or candidate.lexical >= MIN_LEXICAL_COVERED
 
 
-def _redundant(cand: _Candidate, chosen: list[_Candidate]) -> bool:
+def _redundant(cand: Candidate, chosen: list[Candidate]) -> bool:
     terms = term_set(cand.text)
     for other in chosen:
         other_terms = term_set(other.text)
@@ -205,14 +200,19 @@ def _redundant(cand: _Candidate, chosen: list[_Candidate]) -> bool:
     return False
 
 
-def passage_sentences(passage: Passage) -> list[str]:
-    """The sentences of a passage worth quoting (20+ characters with letters), white space normalised;
-    by the boundaries stored at indexing time, else by splitting the text now."""
-    spans = passage.sentence_spans or sentence_spans(passage.text)
-    raw = [passage.text[start:end] for start, end in spans]
+def quotable_sentences(passage: Passage) -> list[tuple[str, tuple[int, int]]]:
+    """The sentences of a passage worth quoting (20+ characters with letters), white space normalised, with where
+    each sits in the text; by the boundaries stored at indexing time, else by splitting the text now."""
     out = []
-    for sentence in raw:
-        sentence = " ".join(sentence.split())
+    for start, end in passage.sentence_spans or sentence_spans(passage.text):
+        raw = passage.text[start:end]
+        start, end = start + len(raw) - len(raw.lstrip()), end - len(raw) + len(raw.rstrip())
+        sentence = " ".join(raw.split())
         if len(sentence) >= 20 and any(ch.isalpha() for ch in sentence):
-            out.append(sentence)
+            out.append((sentence, (start, end)))
     return out
+
+
+def passage_sentences(passage: Passage) -> list[str]:
+    """The sentences of a passage worth quoting (see quotable_sentences), without their places."""
+    return [sentence for sentence, _ in quotable_sentences(passage)]

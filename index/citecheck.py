@@ -14,8 +14,9 @@ Cited passages that support a sentence keep their citation; the others are remov
 several passages may be supported by them together (the same tests on their union). Otherwise it is
 re-cited to the best retrieved passage that supports it, or dropped; so are sentences without content words
 and sentences that mention someone (@everyone, @here, <@id>): a ping is never an answer. Kept sentences are
-renumbered so the citations hold only the cited passages, in order of first use. The thresholds were set on
-RealTime QA questions (docs/llm.md gives the figures).
+renumbered so the citations hold only the cited passages, in order of first use, each saying where its sentences
+rest in its passage (`Citation.quoted`: the sentence itself when quoted, else the passage sentence sharing most of
+its words). The thresholds were set on RealTime QA questions (docs/llm.md gives the figures).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
+from .answer import quotable_sentences
 from .results import Citation, Passage, Sentence
 from .text import clip, split_sentences as sentences_of, term_set, terms
 
@@ -33,6 +35,7 @@ COSINE_MIN_OVERLAP = 0.2  # the cosine is consulted only for passages sharing th
 NAME_THRESHOLD = 0.67  # share of the sentence's capitalised words (names) found in the passage
 UNION_MIN_SHARE = 0.2  # in a multi-source sentence, what each kept citation must cover on its own
 MAX_CITATIONS = 3  # citations kept per sentence (the best supporting ones)
+SPAN_MIN_SHARE = 0.4  # a paraphrase rests on the passage sentence holding at least this share of its content words
 
 _MARKER = re.compile(
     r"\[\s*(?:(?:passage|source|doc)\s*)?(\d{1,3}(?:\s*(?:[,;]|–|-|and)\s*(?:(?:passage|source|doc)\s*)?\d{1,3})*)\s*\]",
@@ -261,15 +264,36 @@ def _check_one(sentence: str, cited: tuple[int, ...], valid: tuple[int, ...], wo
 def _renumber(checks: Sequence[SentenceCheck], passages: Sequence[Passage]
               ) -> tuple[tuple[Sentence, ...], tuple[Citation, ...]]:
     mapping: dict[int, int] = {}
+    quoted: dict[int, set[tuple[int, int]]] = {}
     sentences = []
     for check in checks:
         if check.verdict == "dropped":
             continue
         for n in check.kept:
             mapping.setdefault(n, len(mapping) + 1)
+            span = support_span(check.text, passages[n - 1])
+            if span is not None:
+                quoted.setdefault(n, set()).add(span)
         sentences.append(Sentence(check.text, tuple(mapping[n] for n in check.kept)))
-    citations = tuple(Citation(new, passages[old - 1]) for old, new in mapping.items())
+    citations = tuple(Citation(new, passages[old - 1], quoted=tuple(sorted(quoted.get(old, ()))))
+                      for old, new in mapping.items())
     return tuple(sentences), citations
+
+
+def support_span(sentence: str, passage: Passage) -> tuple[int, int] | None:
+    """Where a sentence rests in a passage's text: where it stands when quoted word for word, else the passage
+    sentence sharing most of its content words (at least SPAN_MIN_SHARE of them, and two), else None."""
+    words = sentence.split()
+    found = re.search(r"\s+".join(map(re.escape, words)), passage.text) if words else None
+    if found:
+        return found.span()
+    said = content_words(sentence)
+    best, shared = None, 0
+    for text, span in quotable_sentences(passage):
+        common = len(said & content_words(text))
+        if common > shared:
+            best, shared = span, common
+    return best if shared >= max(2, SPAN_MIN_SHARE * len(said)) else None
 
 
 class _Embedder:

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from .text import tidy_title
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -29,6 +31,11 @@ class Passage:
         return tuple(n if n.lower().startswith(("correction", "clarification")) else f"Correction: {n}"
                      for n in self.corrections)
 
+    @property
+    def display_title(self) -> str:
+        """The title as faces show it: one line, a title its source cut short ending at its last whole phrase."""
+        return tidy_title(self.title)
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -37,11 +44,12 @@ class Citation:
     number: int
     passage: Passage
     headline: bool = False  # the answer quotes the article's headline: the quotation starts with it
+    quoted: tuple[tuple[int, int], ...] = ()  # where the answer's sentences citing it sit in passage.text, in order
 
     @property
     def quote(self) -> str:
         """The passage text shown as the quotation (after the article's headline when that is quoted)."""
-        return f"{self.passage.title}\n\n{self.passage.text}" if self.headline else self.passage.text
+        return f"{self.passage.display_title}\n\n{self.passage.text}" if self.headline else self.passage.text
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class Sentence:
 
     text: str
     citations: tuple[int, ...]
+    headline: bool = False  # the sentence is its cited article's headline (shown apart, not run into the next)
 
     def render(self) -> str:
         """The sentence followed by its markers, e.g. 'Kyiv was hit. [1]'."""
@@ -58,12 +67,14 @@ class Sentence:
 
 
 NOT_COVERED = "The articles I have don't cover that."
+LEAD_DASH = "—"  # between a short answer and the sentence it comes from
 HISTORY_TURNS = 3  # earlier question/answer pairs a follow-up is read with
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A cited answer: sentences with citation numbers, then the numbered sources."""
+    """A cited answer: the short answer (`lead`, lifted from the first sentence) when there is one, sentences with
+    citation numbers, then the numbered sources."""
 
     question: str
     sentences: tuple[Sentence, ...]
@@ -73,13 +84,20 @@ class Answer:
     answerer: str = "extractive"
     notes: tuple[str, ...] = ()
     rewritten: str | None = None  # a follow-up as it was searched for, stand-alone
+    lead: str | None = None  # the short answer (a name, number, date, place) as the first sentence says it
 
     @property
     def text(self) -> str:
-        """The answer as one paragraph with its citation markers."""
+        """The answer with its citation markers, after its short answer: 'Nissan — Nissan recalls … [1] …'; a quoted
+        headline stands on a line of its own, never run into the next sentence."""
         if not self.covered:
             return NOT_COVERED
-        return " ".join(s.render() for s in self.sentences)
+        body, after_headline = "", False
+        for s in self.sentences:
+            body += ("\n" if s.headline or after_headline else " ") if body else ""
+            body += s.render()
+            after_headline = s.headline
+        return f"{self.lead} {LEAD_DASH} {body}" if self.lead and body else body
 
     def to_dict(self) -> dict:
         """JSON-able form (dates as ISO strings)."""
@@ -109,6 +127,11 @@ class ArticleInfo:
     url: str | None
     chunks: int
     added_at: datetime | None = None
+
+    @property
+    def display_title(self) -> str:
+        """The title as faces show it (see Passage.display_title)."""
+        return tidy_title(self.title)
 
     def to_dict(self) -> dict:
         """JSON-able form."""

@@ -49,10 +49,7 @@ def punkt_parameters() -> "PunktParameters":
     from nltk.tabdata import PunktDecoder
     from nltk.tokenize.punkt import PunktParameters
 
-    spec = importlib.util.find_spec("llama_index.core")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("llama-index-core is not installed: its Punkt English parameters are needed")
-    folder = Path(spec.origin).parent / "_static" / "nltk_cache" / "tokenizers" / "punkt_tab" / "english"
+    folder = _punkt_folder()
     decode = PunktDecoder()
     params = PunktParameters()
     with open(folder / "collocations.tab", encoding="utf-8") as f:
@@ -64,6 +61,31 @@ def punkt_parameters() -> "PunktParameters":
     with open(folder / "ortho_context.tab", encoding="utf-8") as f:
         params.ortho_context = decode.tab2intdict(f)
     return params
+
+
+def _punkt_folder() -> Path:
+    spec = importlib.util.find_spec("llama_index")  # a top-level name is found without importing it
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        folder = Path(root) / "core" / "_static" / "nltk_cache" / "tokenizers" / "punkt_tab" / "english"
+        if folder.is_dir():
+            return folder
+    raise RuntimeError("llama-index-core is not installed: its Punkt English parameters are needed")
+
+
+_MID_LOWER = 1 << 5  # Punkt's orthographic flag: seen in lower case inside a sentence
+
+
+@lru_cache(maxsize=1)
+def lower_case_words() -> frozenset[str]:
+    """Words Punkt's English parameters saw in lower case inside sentences (about 17,000): common words, which a
+    capital at a sentence's start does not make a name. Read from their file, without importing NLTK."""
+    words = []
+    with open(_punkt_folder() / "ortho_context.tab", encoding="utf-8") as f:
+        for line in f:
+            word, _, flags = line.rstrip("\n").partition("\t")
+            if flags.isdigit() and int(flags) & _MID_LOWER:
+                words.append(word)
+    return frozenset(words)
 
 
 def _punkt() -> "PunktSentenceTokenizer":
@@ -199,3 +221,29 @@ def clip(text: str, limit: int, ellipsis: str = "…") -> str:
         return text[:ends[-1]] + gap + ellipsis
     cut = text.rfind(" ", 0, room + 1)
     return (text[:cut] if cut > 0 else text[:room]).rstrip() + ellipsis
+
+
+# titles -------------------------------------------------------------------------------------------------------------
+_CUT_MARK = re.compile(r"\s*(?:\.{3}|…)$")
+_CUT_SITE = re.compile(r"\s+\|\s+[^|]{1,30}$")  # "… 11 charges | CNN ..."
+_DANGLING = frozenset("a an the and or but nor of to in on at by for from with as amid after before over into than "
+                      "that which who whose while its their his her this these those is are was were has have had "
+                      "will would can could".split())
+
+
+def tidy_title(title: str) -> str:
+    """A title on one line; one its source cut short ("… protests that ...") ends at its last whole phrase,
+    without the cut mark and the words left dangling before it."""
+    line = " ".join(title.split())
+    if not _CUT_MARK.search(line):
+        return line
+    words = _CUT_SITE.sub("", _CUT_MARK.sub("", line)).split()
+    while len(words) > 1 and (words[-1].casefold().strip(",;:–—-") in _DANGLING
+                              or words[-1].endswith(("'s", "’s")) or not words[-1].strip(",;:–—-|")):
+        words.pop()
+    return " ".join(words).rstrip(",;:–—-| ")
+
+
+def outlet_site(outlet: str | None) -> str:
+    """An outlet's name as one lower-case word: 'www.cnn.com' -> 'cnn', 'The Week' -> 'theweek'."""
+    return re.sub(r"\W", "", re.sub(r"^www\.", "", (outlet or "").lower()).split(".")[0])

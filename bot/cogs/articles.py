@@ -12,7 +12,7 @@ from discord.ext import commands
 from index import AddResult, ArticleInfo, InvalidInput, clip, parse_iso_date
 
 from ..checks import Refused, adders_only
-from ..render import DESCRIPTION_MAX, byline, escape, plural, tidy_headline
+from ..render import DESCRIPTION_MAX, byline, escape, plural
 from ..respond import defer, edit_original, quickly_or_deferred, reply
 
 # Adds refused for their input do not count toward the add limit; a link that could not be fetched does
@@ -27,7 +27,7 @@ LIST_LIMIT = 15
 
 def describe(info: ArticleInfo) -> str:
     """**Title** (Outlet, 2023-10-24) as one escaped line, linked when it has a URL."""
-    title = f"**{escape(clip(tidy_headline(info.title or 'Untitled'), 200, ' …'))}**"
+    title = f"**{escape(clip(info.display_title or 'Untitled', 200, ' …'))}**"
     if info.url and info.url.startswith(("http://", "https://")):
         title = f"[{title}](<{info.url}>)"
     known = byline(info.outlet, info.published)
@@ -46,7 +46,7 @@ def describe_add(result: AddResult) -> str:
 async def article_choices(bot: "NewsdeskBot", current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete: up to 25 articles whose title, outlet or id contains what was typed (value = id)."""
     found = await bot.run_engine(bot.engine.list_articles, current.strip() or None, 25, lane="quick")
-    return [app_commands.Choice(name=clip(tidy_headline(a.title) or a.id, 100), value=a.id) for a in found]
+    return [app_commands.Choice(name=clip(a.display_title or a.id, 100), value=a.id) for a in found]
 
 
 class AddTextModal(discord.ui.Modal, title="Add an article"):

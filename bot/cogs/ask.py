@@ -93,18 +93,10 @@ class Ask(commands.Cog):
         await editor.final(**render_answer(answer).kwargs())
 
     async def answer(self, question: str, history: Sequence[Turn], editor: ThrottledEditor) -> Answer:
-        """Ask the engine in a worker thread; text that streams in goes to the editor.
-
-        An answer that comes complete at once (the extractive answerer reports its text once) is not shown
-        before its sources: only a second report means an LLM is streaming, and only then are partial edits made.
-        """
-        reports = 0
-
+        """Ask the engine in a worker thread; text that streams in (only an LLM streams) goes to the editor, so an
+        answer that comes complete at once is shown once, with its sources."""
         def on_text(text: str) -> None:
-            nonlocal reports
-            reports += 1
-            if reports > 1:
-                editor.update_threadsafe(content=render_partial(text))
+            editor.update_threadsafe(content=render_partial(text))
         return await self.bot.run_engine(self.bot.engine.ask, question, history=list(history), on_text=on_text,
                                          lane="ask")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import make_subset
-from bench.scoring import (answer_correct, answer_words, distinct, gold_rank, hits_at, mrr_at, percentile, shown_text,
-                           summarise)
+from bench.scoring import (LEAD_CHARS, answer_correct, answer_words, distinct, gold_rank, hits_at, mrr_at, percentile,
+                           shown_text, summarise)
 
 
 # the README's answer rule -------------------------------------------------------------------------
@@ -75,11 +75,11 @@ def test_hits_and_mrr():
 def test_percentiles_and_summary():
     assert percentile([10, 20, 30, 40], 50) == pytest.approx(25)
     assert percentile([5], 95) == 5
-    rows = [{"rank": 1, "correct": True, "covered": True, "latency_ms": 10.0},
-            {"rank": None, "correct": False, "covered": False, "latency_ms": 30.0}]
+    rows = [{"rank": 1, "correct": True, "correct_lead": False, "covered": True, "latency_ms": 10.0},
+            {"rank": None, "correct": False, "correct_lead": False, "covered": False, "latency_ms": 30.0}]
     s = summarise(rows)
     assert s["hits_at_1"] == 0.5 and s["mrr_at_10"] == 0.5
-    assert s["answer_accuracy"] == 0.5 and s["not_covered_rate"] == 0.5
+    assert s["answer_accuracy"] == 0.5 and s["answer_lead_accuracy"] == 0.0 and s["not_covered_rate"] == 0.5
     assert s["latency_ms_p50"] == pytest.approx(20.0)
 
 
@@ -89,6 +89,41 @@ def test_shown_text_puts_the_sentences_before_the_quotes():
     p = Passage("c1", "a1", "Ford recalled 2.9 million vehicles.", "Ford recall", "cnn.com", date(2022, 6, 15), None)
     answer = Answer("q", (Sentence("Ford recalled them.", (1,)),), (Citation(1, p),), date(2022, 6, 16))
     assert shown_text(answer) == "Ford recalled them. [1]\n[1] Ford recalled 2.9 million vehicles."
+
+
+def _led(lead: str | None, first: str, later: str, quote: str):
+    from index.results import Answer, Citation, Passage, Sentence
+
+    p = Passage("c1", "a1", quote, "Recall", "cnn.com", date(2022, 6, 15), None)
+    return Answer("q", (Sentence(first, (1,)), Sentence(later, (1,))), (Citation(1, p),), date(2022, 6, 16),
+                  lead=lead)
+
+
+def test_shown_text_starts_with_the_short_answer_then_the_sentences_then_the_quotes():
+    answer = _led("Ford", "Ford recalled 2.9 million vehicles.", "Dealers will fix them.",
+                  "Ford recalled 2.9 million vehicles. Dealers will fix them.")
+    assert shown_text(answer) == ("Ford — Ford recalled 2.9 million vehicles. [1] Dealers will fix them. [1]\n"
+                                  "[1] Ford recalled 2.9 million vehicles. Dealers will fix them.")
+
+
+def test_the_lead_figure_counts_only_what_is_seen_first():
+    context = "The recall covers pickup trucks built between 2018 and 2021 that may roll away when parked. " * 3
+    late = _led(None, context.strip(), "Nissan is the automaker.", context + "Nissan is the automaker.")
+    shown = shown_text(late)
+    assert answer_correct(["Nissan"], shown) and not answer_correct(["Nissan"], shown, LEAD_CHARS)
+    led = _led("Nissan", context.strip(), "Nissan is the automaker.", context + "Nissan is the automaker.")
+    assert answer_correct(["Nissan"], shown_text(led), LEAD_CHARS)  # the short answer comes first
+    assert LEAD_CHARS == 250 and answer_correct(["Nissan"], "x" * 240 + " Nissan", LEAD_CHARS)
+    assert not answer_correct(["Nissan"], "x" * 250 + " Nissan", LEAD_CHARS)
+
+
+def test_citations_hold_only_when_the_first_sentence_says_the_short_answer():
+    from bench.scoring import citations_hold
+
+    quote = "Ford recalled 2.9 million vehicles. Dealers will fix them."
+    assert citations_hold(_led("Ford", "Ford recalled 2.9 million vehicles.", "Dealers will fix them.", quote))
+    assert not citations_hold(_led("Toyota", "Ford recalled 2.9 million vehicles.", "Dealers will fix them.", quote))
+    assert not citations_hold(_led(None, "Ford recalled 3 million vehicles.", "Dealers will fix them.", quote))
 
 
 # the harness end to end -----------------------------------------------------------------------------
@@ -101,7 +136,7 @@ ARTICLES = [
      "from the old town; the main bridge stayed open this time."),
     ("https://news.example/2024/03/01/chips", "Chipmaker opens a plant in Magdeburg", "2024-03-01",
      "Intel opened its new chip plant in Magdeburg, promising 3,000 jobs. The factory cost 30 billion euros "
-     "and will make processors from 2027, the company said."),
+     "and will make processors from 2027, Intel said."),
     ("https://news.example/2024/02/28/rail", "Rail strike halts trains across Germany", "2024-02-28",
      "Train drivers of the GDL union walked out for 35 hours, halting most long-distance trains across Germany. "
      "Deutsche Bahn said it would run an emergency timetable."),
@@ -154,19 +189,25 @@ def test_harness_end_to_end_on_a_tiny_corpus(tmp_path, embed_model, monkeypatch)
 
     result = harness.run_eval(corpus, questions, embed_model=embed_model, progress=_quiet, report=report_path, out=Out())
     report = json.loads(report_path.read_text())
-    for key in ("hits_at_1", "hits_at_5", "hits_at_10", "mrr_at_10", "answer_accuracy", "not_covered_rate",
-                "latency_ms_p50", "latency_ms_p95"):
+    for key in ("hits_at_1", "hits_at_5", "hits_at_10", "mrr_at_10", "answer_accuracy", "answer_lead_accuracy",
+                "not_covered_rate", "latency_ms_p50", "latency_ms_p95"):
         assert key in report and key in report["baseline"]
     assert report["hits_at_5"] == 1.0
     assert report["answer_accuracy"] >= 2 / 3
+    leads = {r["id"]: r for r in report["per_question"]}
+    assert leads["q2"]["lead"] == "Intel" and leads["q2"]["correct_lead"]  # asked "which company": it comes first
+    assert report["answer_lead_accuracy"] == sum(r["correct_lead"] for r in leads.values()) / 3
+    assert "answer@250" in "".join(printed)
     assert report["build"]["articles"] == 4
     assert len(report["per_question"]) == 3
     assert "| newsdesk |" in "".join(printed)
     # a second run reuses both indexes: nothing is embedded again
+    monkeypatch.setattr(harness, "LEAD_CHARS", 1)  # the lead figure reads only what is seen first
     again = harness.run_eval(corpus, questions, embed_model=embed_model, progress=_quiet, out=Out())
     assert again["build"]["added"] == 0
     assert again["baseline_build"]["reused"] is True
-    assert again["hits_at_5"] == result["hits_at_5"]
+    assert again["hits_at_5"] == result["hits_at_5"] and again["answer_accuracy"] == result["answer_accuracy"]
+    assert again["answer_lead_accuracy"] == 0 and again["baseline"]["answer_lead_accuracy"] == 0
 
 
 def test_llm_switch_scores_both_answerers_on_the_same_index(tmp_path, embed_model, monkeypatch):

@@ -70,6 +70,15 @@ async def test_text_streamed_faster_than_edits_are_allowed_is_coalesced(bot_engi
         assert all(city in edits[-1]["content"] for city in CITIES)
 
 
+async def test_the_first_text_an_answerer_streams_is_shown_at_once(bot_engine: Any) -> None:
+    engine = HastyEngine(bot_engine, burst=1)  # only a streaming answerer reports text: even one report is shown
+    async with connected(engine) as env:
+        ix = await env.slash("ask", env.member("reader"), question="Which cities were hit?")
+        await env.wait_for(lambda: ix.original and ix.original.get("embeds"), 30)
+        edits = [b for m, p, b in env.requests if m == "PATCH" and ix.token in p]
+    assert edits[0]["content"] == "Partial answer 0" and not edits[0].get("embeds") and edits[-1]["embeds"]
+
+
 async def _thread_opened_by_a_mention(env: Any, user: dict) -> tuple[dict, dict]:
     """Ask by @mention; returns the thread the bot opened and its first answer."""
     await env.say("Which cities were hit?", user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from datetime import date
 
 import pytest
@@ -58,7 +59,8 @@ def test_one_enormous_sentence_keeps_its_markers() -> None:
 
 
 def test_small_answer_is_untouched() -> None:
-    answer = Answer("q", (Sentence("Kyiv was hit.", (1,)),), (Citation(1, passage(1, "Kyiv was hit.", url=None)),),
+    answer = Answer("q", (Sentence("Kyiv was hit.", (1,)),),
+                    (Citation(1, passage(1, "Kyiv was hit.", url=None), quoted=((0, 13),)),),
                     date(2024, 1, 1), notes=("Answered from 1 article.",))
     rendered = render_answer(answer)
     assert rendered.content == "Kyiv was hit. [1]\n-# Answered from 1 article."
@@ -148,21 +150,24 @@ ARTICLE = ["Storms closed the northern rail line on Sunday.",
            "The operator apologised to passengers."]
 
 
-def spanned(sentences: list[str], title: str = "Rail line reopens", headline: bool = False, n: int = 1) -> Citation:
-    """A citation whose passage holds `sentences` with their spans, as the engine stores them."""
+def spanned(sentences: list[str], title: str = "Rail line reopens", headline: bool = False, n: int = 1,
+            quoted: Sequence[int] = ()) -> Citation:
+    """A citation whose passage holds `sentences` with their spans, as the engine stores them; the answer rests on
+    the sentences numbered in `quoted`, as the engine says."""
     text, spans = "", []
     for s in sentences:
         start = len(text) + (1 if text else 0)
         text = f"{text} {s}" if text else s
         spans.append((start, len(text)))
     return Citation(n, Passage(chunk_id="c", article_id="a", text=text, title=title, outlet="Nordic Wire",
-                               published=date(2024, 2, 5), url=None, sentence_spans=tuple(spans)), headline=headline)
+                               published=date(2024, 2, 5), url=None, sentence_spans=tuple(spans)), headline=headline,
+                    quoted=tuple(sorted(spans[i] for i in quoted)))
 
 
 def test_a_card_shows_where_the_quote_sits_and_does_not_repeat_it() -> None:
     quoted = ARTICLE[2]
-    rendered = render_answer(Answer("When did the line reopen?", (Sentence(quoted, (1,)),), (spanned(ARTICLE),),
-                                    date(2024, 2, 6)))
+    rendered = render_answer(Answer("When did the line reopen?", (Sentence(quoted, (1,)),),
+                                    (spanned(ARTICLE, quoted=[2]),), date(2024, 2, 6)))
     card = rendered.embeds[0].description
     assert rendered.content == f"{quoted} [1]"
     assert quoted not in card and "**The line reopened on Monday morning after engineers…**" in card
@@ -174,7 +179,7 @@ def test_a_card_shows_where_the_quote_sits_and_does_not_repeat_it() -> None:
 
 def test_quotes_of_one_passage_are_marked_in_article_order_with_what_lies_between() -> None:
     said = (Sentence(ARTICLE[3], (1,)), Sentence(ARTICLE[0], (1,)))
-    card = render_answer(Answer("q", said, (spanned(ARTICLE),), date(2024, 2, 6))).embeds[0].description
+    card = render_answer(Answer("q", said, (spanned(ARTICLE, quoted=[3, 0]),), date(2024, 2, 6))).embeds[0].description
     assert card.startswith("> **Storms closed the northern rail line on Sunday.**")
     assert card.index("Crews worked") < card.index("The line reopened") < card.index("**Trains ran")
     assert card.endswith("The operator apologised to passengers.") and ARTICLE[3] not in card
@@ -184,8 +189,8 @@ def test_a_quoted_headline_stands_apart_and_is_not_repeated_on_its_card() -> Non
     title = "Tram line 9 extended to Vesna harbour"
     body = ["Tram line 9 now runs from the old town to Vesna harbour, the city said on Friday.",
             "The extension adds four stops and a depot."]
-    said = (Sentence(title, (1,)), Sentence(body[0], (1,)))
-    rendered = render_answer(Answer("q", said, (spanned(body, title, headline=True),), date(2024, 2, 6)))
+    said = (Sentence(title, (1,), headline=True), Sentence(body[0], (1,)))
+    rendered = render_answer(Answer("q", said, (spanned(body, title, headline=True, quoted=[0]),), date(2024, 2, 6)))
     assert rendered.content == f"**{title}** [1]\n{body[0]} [1]"
     assert rendered.embeds[0].title == f"[1] {title}"
     card = rendered.embeds[0].description
@@ -201,7 +206,7 @@ def test_a_quoted_headline_stands_apart_and_is_not_repeated_on_its_card() -> Non
      "The curious story of Elon Musk's Tesla stock sales"),
 ])
 def test_a_cut_headline_ends_at_its_last_whole_phrase(title: str, shown: str) -> None:
-    said = (Sentence(title, (1,)), Sentence(ARTICLE[0], (1,)))
+    said = (Sentence(shown, (1,), headline=True), Sentence(ARTICLE[0], (1,)))  # the engine quotes it tidied
     rendered = render_answer(Answer("q", said, (spanned(ARTICLE, title, headline=True),), date(2024, 2, 6)))
     assert rendered.content.startswith(f"**{escape(shown)}** [1]\n")
     assert rendered.embeds[0].title == f"[1] {escape(shown)}" and "..." not in payload(rendered).__repr__()
@@ -209,18 +214,31 @@ def test_a_cut_headline_ends_at_its_last_whole_phrase(title: str, shown: str) ->
 
 def test_a_paraphrase_is_placed_on_the_sentence_it_rests_on() -> None:
     llm = Sentence("Engineers inspected all the bridges before the line reopened on Monday.", (1,))  # not a quote
-    card = render_answer(Answer("q", (llm,), (spanned(ARTICLE),), date(2024, 2, 6))).embeds[0].description
+    card = render_answer(Answer("q", (llm,), (spanned(ARTICLE, quoted=[2]),), date(2024, 2, 6))).embeds[0].description
     assert f"**{ARTICLE[2]}**" in card and ARTICLE[0] not in card  # the source sentence in full, with its context
 
 
 def test_cards_of_every_shape_fit_discord_limits() -> None:
     sentences = [f"Sentence {i} of the long report says that item {i} rose by {i} percent over the year."
                  for i in range(400)]
-    sources = tuple(spanned(sentences, "Headline word " * 30 + "...", headline=n % 2 == 0, n=n) for n in range(1, 15))
-    said = tuple(Sentence(sentences[(7 * i) % 400], ((i % 14) + 1, ((i + 5) % 14) + 1)) for i in range(60))
-    said = (Sentence(sources[1].passage.title, (2,)),) + said  # a (cut) headline quoted first
+    cites = {i: ((i % 14) + 1, ((i + 5) % 14) + 1) for i in range(60)}
+    said = tuple(Sentence(sentences[(7 * i) % 400], cites[i]) for i in range(60))
+    sources = tuple(spanned(sentences, "Headline word " * 30 + "...", headline=n % 2 == 0, n=n,
+                            quoted=sorted({(7 * i) % 400 for i in cites if n in cites[i]})) for n in range(1, 15))
+    said = (Sentence(sources[1].passage.display_title, (2,), headline=True),) + said  # a (cut) headline quoted first
     rendered = render_answer(Answer("q", said, sources, date(2024, 1, 1)))
     assert message_errors(payload(rendered), creating=True) == {}
     assert rendered.content.startswith("**Headline word") and "..." not in str(payload(rendered))
     for card in rendered.embeds:
         assert card.description.count("**") % 2 == 0 and len(card.description) <= 4096
+
+
+def test_a_short_answer_leads_in_bold_on_the_line_of_the_sentence_it_comes_from() -> None:
+    title = "Nissan recalls more than 200,000 pickup trucks"
+    said = (Sentence(title, (1,), headline=True), Sentence(ARTICLE[0], (1,)))
+    rendered = render_answer(Answer("Which automaker?", said, (spanned(ARTICLE, title, headline=True, quoted=[0]),),
+                                    date(2024, 2, 6), lead="Nissan"))
+    assert rendered.content == f"**Nissan** — {title} [1]\n{ARTICLE[0]} [1]"
+    plain = render_answer(Answer("Which line?", (Sentence(ARTICLE[0], (1,)),), (spanned(ARTICLE, quoted=[0]),),
+                                 date(2024, 2, 6), lead="northern rail line"))
+    assert plain.content == f"**northern rail line** — {ARTICLE[0]} [1]"

@@ -46,7 +46,8 @@ async def test_a_quoted_headline_stands_apart_and_nothing_is_said_twice(tram_eng
         answer = final_answer(env, ix.token)
     content, cards = answer["content"], answer["embeds"]
     lines = content.split("\n")
-    assert any(re.fullmatch(rf"\*\*{re.escape(SHOWN)}\*\*( \[\d+\])+", line) for line in lines), content
+    headline = rf"(?:\*\*{re.escape(SHOWN)}\*\*|\*\*[^*\n]+\*\* — {re.escape(SHOWN)})"  # after a short answer in bold
+    assert any(re.fullmatch(rf"{headline}( \[\d+\])+", line) for line in lines), content
     assert "..." not in content + str(cards)  # the cut headline ends at its last whole phrase
     tram = next(c for c in cards if SHOWN in c["title"])
     assert not tram["description"].removeprefix("> ").startswith(SHOWN)  # the title is not repeated as a quote

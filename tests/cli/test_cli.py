@@ -150,3 +150,31 @@ def test_output_into_a_closed_pipe_ends_quietly(env, tmp_path):
                           cwd=ROOT, env=environ, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300)
     os.close(write_end)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr and done.returncode == 141
+
+
+def test_a_short_answer_is_printed_first():
+    from datetime import date
+
+    from cli.output import render_answer
+    from index import Answer, Citation, Passage, Sentence
+
+    said = "Nissan recalls more than 200,000 pickup trucks due to rollaway risk"
+    page = Passage("c1", "a1", "Video player was slow to load content.", said, "cnn.com", date(2022, 9, 18), None)
+    answer = Answer("Which automaker?", (Sentence(said, (1,), headline=True),), (Citation(1, page, headline=True),),
+                    date(2022, 9, 20), lead="Nissan")
+    assert render_answer(answer).startswith(f"Nissan — {said} [1]\n")
+
+
+def test_a_quoted_headline_is_printed_on_its_own_line_and_cut_titles_are_tidied():
+    from datetime import date
+
+    from cli.output import render_answer
+    from index import Answer, Citation, Passage, Sentence
+
+    title = "Tram line 9 extended to Vesna harbour as the ..."
+    body = "Tram line 9 now runs from the old town to Vesna harbour, the city said on Friday."
+    page = Passage("c1", "a1", body, title, "Nordic Wire", date(2024, 2, 5), None)
+    said = (Sentence("Tram line 9 extended to Vesna harbour", (1,), headline=True), Sentence(body, (1,)))
+    out = render_answer(Answer("Where does line 9 go?", said, (Citation(1, page, headline=True),), date(2024, 2, 6)))
+    assert out.startswith(f"Tram line 9 extended to Vesna harbour [1]\n{body} [1]\n")
+    assert "[1] Tram line 9 extended to Vesna harbour — Nordic Wire, 2024-02-05" in out and "..." not in out

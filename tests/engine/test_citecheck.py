@@ -186,3 +186,14 @@ def test_real_model_overhead_is_small(embed_model) -> None:
     assert timings["overlap"] < 20
     assert timings["overlap+minilm"] < 1000
     assert citecheck.OVERLAP_THRESHOLD <= 0.5 < citecheck.NAME_THRESHOLD
+
+
+def test_each_citation_says_where_its_sentences_rest_in_its_passage() -> None:
+    said = "The Harbor Bridge will reopen on June 3 after eight months of repairs, city officials said."
+    paraphrase = "Repairing the bridge cost 42 million dollars."
+    result = check_citations(f"{said} [1] {paraphrase} [1] The council approved the budget 5 to 2 [2].", PASSAGES)
+    bridge, council = result.citations
+    assert [BRIDGE.text[s:e] for s, e in bridge.quoted] == [said, "The repairs cost $42 million."]  # quote, support
+    assert [COUNCIL.text[s:e] for s, e in council.quoted] == [COUNCIL.text]  # the sentence it rests on
+    reworded = check_citations("Officials said repairs on the Harbor Bridge took eight months [1].", PASSAGES)
+    assert reworded.sentences and reworded.citations[0].quoted == ((0, len(said)),)
