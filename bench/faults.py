@@ -104,11 +104,12 @@ def main() -> None:
         rows.append(("add, server hung", *timed(lambda: engine.add_article(article(1)))))
         server.thaw()
         server.stop()
-        ChromaServer(root / "empty", port).start()
+        server = ChromaServer(root / "empty", port).start()
         rows.append(("status, server restarted empty", *timed(lambda: print(engine.status().extra["problem"]))))
         engine.close()
         rows.append(("start that restores it (no embedding)", *timed(lambda: Engine.open(settings,
                                                                                           embed_model=embed).close())))
+        server.stop()
         rows.extend(full_disks(root, embed))
         local = Settings(data_dir=root / "local", seeds_dir=SEEDS)
         Engine.open(local, embed_model=embed).close()
