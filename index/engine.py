@@ -31,6 +31,7 @@ from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, ArticleVecto
 from .retrieve import HybridRetriever, Retrieval
 from .settings import Settings
 from .store import ChromaHandle, chroma_path, handle_for, move_aside, preload_chromadb
+from .story_writer import StoryWriter
 from .view import StoreView
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ class Engine:
         self._embed = embed_model or load_embed_model(settings.embed_model, settings.embed_batch_size)
         self._model_key = model_id(self._embed)
         self._cache = EmbeddingCache(settings.embed_cache_path, read_only=self.read_only)
-        self._catalog = _open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only)
+        self._catalog = _open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only, self._embed,
+                                      self._model_key)
         self._locks = DataLocks(data_dir)
         seen = self._catalog.change_seq()
         self._handle = chroma_handle or _open_store(settings, self.read_only)
@@ -87,7 +89,9 @@ class Engine:
         self._generations = Generations(self._catalog, self._cache, self._handle, self._view, self._locks,  # type: ignore[arg-type]
                                         self._embed, self._model_key, settings.collection_prefix,
                                         self._chunking_key(), self._splitter)
-        self._writer = Writer(self._catalog, self._cache, self._view, self._embed, self._model_key, self._splitter)
+        self._stories = StoryWriter(self._cache, self._embed, self._model_key)
+        self._writer = Writer(self._catalog, self._cache, self._view, self._embed, self._model_key, self._splitter,
+                              self._stories)
         self._retriever = HybridRetriever(self._catalog, self._cache, self._view, self._embed, self._model_key)
         self._answerer = answerer or build_answerer(settings, self._embed)
         if not self.read_only:
@@ -98,6 +102,7 @@ class Engine:
             log.warning("The data directory %s is read-only: answering questions only", self.settings.data_dir)
             return
         self._settle()
+        self._stories_current()
         if seed:
             self.ensure_seeded(progress("Indexing seed articles") if progress else None)
         if self.needs_rebuild():
@@ -115,6 +120,14 @@ class Engine:
                 recover(self._catalog, store)
         if stale:
             self._generations.clean_up()
+
+    def _stories_current(self) -> None:
+        """Assign every article to its story afresh when the story vectors were made by another model."""
+        if self._stories.current(self._catalog.reader()):
+            return
+        log.warning("Assigning the stored articles to stories (story vectors of the model %s)", self._model_key)
+        with self._locks.writing(), self._catalog.transaction("assign the articles to stories") as db:
+            self._stories.assign_all(db)
 
     def _splitter(self) -> Any:
         """LlamaIndex's sentence splitter, made when the first article is chunked."""
@@ -323,7 +336,8 @@ def _open_store(settings: Settings, read_only: bool) -> ChromaHandle | None:
         return None
 
 
-def _open_catalog(path: Path, cache: EmbeddingCache, read_only: bool) -> Catalog:
+def _open_catalog(path: Path, cache: EmbeddingCache, read_only: bool, embed_model: Embedder | None = None,
+                  model_key: str = "") -> Catalog:
     if path.exists() and path.stat().st_size == 0 and (cache.count() or (path.parent / "chroma").exists()):
         raise StoreError(f"The catalog {path} is empty (0 bytes) although the index holds vectors: the catalog "
                          "was lost. Restore newsdesk.sqlite3 from a backup; or move the data directory aside and "
@@ -335,7 +349,8 @@ def _open_catalog(path: Path, cache: EmbeddingCache, read_only: bool) -> Catalog
                 raise StoreError(f"The catalog {path} needs an upgrade, but the data directory is read-only; "
                                  "run Newsdesk once with write access to it.")
         else:
-            ran = apply(catalog.db, Context(cache=cache, terms_text=terms_text, data_dir=path.parent))
+            ran = apply(catalog.db, Context(cache=cache, terms_text=terms_text, data_dir=path.parent,
+                                            embed_model=embed_model, model_key=model_key))
             if ran:
                 log.info("Catalog upgraded: %s", ", ".join(ran))
     except sqlite3.Error as exc:

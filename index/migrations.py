@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -26,6 +26,8 @@ class Context:
     cache: EmbeddingCache
     terms_text: Callable[[str, str], str]
     data_dir: Path
+    embed_model: Any = None  # the engine's embedding model (None: what needs it is left to Engine.open)
+    model_key: str = ""
 
 
 Migration = Callable[[sqlite3.Connection, Context], None]
@@ -183,6 +185,20 @@ def m006_sentence_spans(db: sqlite3.Connection, context: Context) -> None:
     rows = db.execute("SELECT seq, text FROM chunks").fetchall()
     db.executemany("UPDATE chunks SET sentences = ? WHERE seq = ?",
                    [(spans_json(sentence_spans(text)), seq) for seq, text in rows])
+
+
+@migration
+def m012_stories(db: sqlite3.Connection, context: Context) -> None:
+    """Stories (index.stories): the assigner's tables, and every stored article assigned to its story in
+    publication order. Only the story texts (headline and lead, one short text an article) are embedded; without
+    an embedding model here, Engine.open assigns them (it does whenever the story vectors' model is not its own)."""
+    from .story_writer import StoryWriter, create_story_tables
+
+    create_story_tables(db)
+    if context.embed_model is not None and context.model_key:
+        report = StoryWriter(context.cache, context.embed_model, context.model_key).assign_all(db)
+        log.info("Stories assigned to %d articles: %d story texts embedded in %.1f s, assigned in %.1f s",
+                 report.articles, report.embedded, report.embed_seconds, report.assign_seconds)
 
 
 def _index_title(title: str, url: str | None) -> str:
