@@ -75,7 +75,8 @@ def render_answer(answer: Answer) -> Rendered:
         return Rendered(_with_notes(NOT_COVERED, answer.notes, CONTENT_MAX))
     by_number = {c.number: c for c in answer.citations}
     sentences, shortened = _fit_sources(list(answer.sentences), by_number)
-    room = CONTENT_MAX - len(SHORTENED) - 1
+    heading = clip(escape(answer.heading), 300, " …") + "\n" if answer.heading else ""
+    room = CONTENT_MAX - len(SHORTENED) - 1 - len(heading)
     while len(sentences) > 1 and len(_text(sentences, by_number)) > room:
         sentences, shortened = sentences[:-1], True
     while True:
@@ -87,8 +88,18 @@ def render_answer(answer: Answer) -> Rendered:
     text = _text(sentences, by_number)
     if len(text) > room:  # a single enormous sentence: shorten its words, keep its markers
         text, shortened = _line(sentences[0], by_number, room), True
+    text = heading + _with_updates(text, answer, {c.number for c in sources}, room - len(text))
     content = f"{text}\n{SHORTENED}" if shortened else text
     return Rendered(_with_notes(content, answer.notes, CONTENT_MAX), embeds)
+
+
+def _with_updates(text: str, answer: Answer, shown: set[int], room: int) -> str:
+    """The answer's figures over time (or outlets' disagreements), those whose sources are shown, as room allows."""
+    for update in answer.updates:
+        line = f"\n-# {escape(update.render())}"
+        if {v.citation for v in update.values} <= shown and len(line) <= room:
+            text, room = text + line, room - len(line)
+    return text
 
 
 def tidy_headline(title: str) -> str:
@@ -121,7 +132,7 @@ def _text(sentences: list[Sentence], by_number: dict[int, Citation]) -> str:
     out, after_headline = "", False
     for s in sentences:
         headline = _headline_of(s, by_number) is not None
-        out += ("\n" if headline or after_headline else " ") if out else ""
+        out += ("\n" if headline or after_headline or s.label else " ") if out else ""
         out += _line(s, by_number)
         after_headline = headline
     return out
@@ -131,9 +142,10 @@ def _line(s: Sentence, by_number: dict[int, Citation], limit: int | None = None)
     marks = "".join(f"[{n}]" for n in s.citations)
     headline = _headline_of(s, by_number) is not None
     text = escape(tidy_headline(s.text) if headline else s.text)
+    label = f"{escape(s.label)}: " if s.label else ""
     if limit is not None:
-        text = clip(text, max(1, limit - len(marks) - 1 - 4 * headline), " …")
-    return f"{f'**{text}**' if headline else text} {marks}".strip()
+        text = clip(text, max(1, limit - len(marks) - 1 - 4 * headline - len(label)), " …")
+    return f"{label}{f'**{text}**' if headline else text} {marks}".strip()
 
 
 def _headline_of(s: Sentence, by_number: dict[int, Citation]) -> Citation | None:
@@ -177,7 +189,8 @@ def _title(c: Citation) -> str:
 
 
 def _footer(c: Citation) -> str:
-    return clip(byline(c.passage.outlet, c.passage.published, " · "), 200, " …")
+    also = f" · also reported by {', '.join(c.also)}" if c.also else ""
+    return clip(byline(c.passage.outlet, c.passage.published, " · ") + also, 200, " …")
 
 
 def _card(c: Citation, said: Sequence[Sentence], limit: int) -> str | None:

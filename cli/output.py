@@ -50,13 +50,18 @@ class ProgressBar:
 
 def render_answer(answer: Answer, width: int = 100) -> str:
     """An answer as terminal text: the cited sentences, then the numbered sources with their passages."""
-    lines = [textwrap.fill(printable(answer.text), width)]
+    lines = [textwrap.fill(printable(line), width, subsequent_indent="  " if answer.heading else "")
+             for line in answer.text.split("\n")]
+    lines += [textwrap.fill(printable(update.render()), width, initial_indent="Figures: " if i == 0 else "         ",
+                            subsequent_indent="         ") for i, update in enumerate(answer.updates)]
     if answer.citations:
         lines += ["", "Sources:"]
     for citation in answer.citations:
         p = citation.passage
         when = p.published.isoformat() if p.published else "date unknown"
         lines.append(printable(f"[{citation.number}] {p.title} — {p.outlet or 'outlet unknown'}, {when}"))
+        if citation.also:
+            lines.append(printable(f"    also reported by {', '.join(citation.also)}"))
         if p.url:
             lines.append(f"    {printable(p.url)}")
         lines += textwrap.wrap(printable(citation.quote, keep_newlines=True), width,

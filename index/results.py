@@ -29,6 +29,7 @@ class Citation:
     number: int
     passage: Passage
     headline: bool = False  # the answer quotes the article's headline: the quotation starts with it
+    also: tuple[str, ...] = ()  # other outlets that carried a copy of this article ("also reported by ...")
 
     @property
     def quote(self) -> str:
@@ -42,11 +43,43 @@ class Sentence:
 
     text: str
     citations: tuple[int, ...]
+    day: date | None = None  # an item of a dated answer (a timeline, the latest reports): its source's date
+    label: str = ""  # what the item is shown under: its date and outlet, an outlet, a story's coverage
 
     def render(self) -> str:
-        """The sentence followed by its markers, e.g. 'Kyiv was hit. [1]'."""
+        """The sentence followed by its markers, e.g. 'Kyiv was hit. [1]' (after its label: '2024-03-05, CNN: ...')."""
         marks = "".join(f"[{n}]" for n in self.citations)
-        return f"{self.text} {marks}".strip()
+        return f"{self.label + ': ' if self.label else ''}{self.text} {marks}".strip()
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One value of a figure in an answer, where it comes from and when."""
+
+    value: str
+    day: date | None
+    outlet: str | None
+    citation: int
+
+
+@dataclass(frozen=True)
+class Update:
+    """A figure the cited sources give differently: over time (an update) or on one day by two outlets."""
+
+    what: str  # the thing counted, as the sources write it ("people", "homes")
+    kind: Literal["update", "disagreement"]
+    values: tuple[Figure, ...]
+
+    def render(self) -> str:
+        """'people: 12 on 2024-09-11 [2], 27 on 2024-09-12 [3]' or, for outlets that disagree on one day,
+        'On 2024-09-12 outlets differ on people: 27 (Gulf Herald) [3], 31 (Bay Courier) [4]'."""
+        if self.kind == "update":
+            items = ", ".join(f"{v.value} on {v.day.isoformat() if v.day else 'an unknown date'} [{v.citation}]"
+                              for v in self.values)
+            return f"{self.what}: {items}"
+        day = self.values[0].day
+        items = ", ".join(f"{v.value} ({v.outlet or 'outlet unknown'}) [{v.citation}]" for v in self.values)
+        return f"On {day.isoformat() if day else 'the same day'} outlets differ on {self.what}: {items}"
 
 
 NOT_COVERED = "The articles I have don't cover that."
@@ -65,13 +98,17 @@ class Answer:
     answerer: str = "extractive"
     notes: tuple[str, ...] = ()
     rewritten: str | None = None  # a follow-up as it was searched for, stand-alone
+    shape: str = "answer"  # the kind of question answered: answer, latest, since, timeline, digest, outlets
+    heading: str = ""  # what a shaped answer opens with, e.g. "As of 2024-09-12, the newest reports:"
+    updates: tuple[Update, ...] = ()  # figures the cited sources give differently, with their dates
 
     @property
     def text(self) -> str:
-        """The answer as one paragraph with its citation markers."""
+        """The answer as one paragraph with its citation markers (items one a line, under the heading)."""
         if not self.covered:
             return NOT_COVERED
-        return " ".join(s.render() for s in self.sentences)
+        body = ("\n" if any(s.label for s in self.sentences) else " ").join(s.render() for s in self.sentences)
+        return f"{self.heading}\n{body}" if self.heading else body
 
     def to_dict(self) -> dict:
         """JSON-able form (dates as ISO strings)."""
