@@ -92,6 +92,16 @@ def without_time_words(question: str) -> str:
     return " ".join(text.split()) or question
 
 
+_DATE_PHRASES = re.compile(rf"\b(?:on|of|from|since)?\s*(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTH_RE})\.?\s+\d{{1,2}}"
+                           rf"(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_RE})"
+                           rf"(?:,?\s+\d{{4}})?)\b", re.I)
+
+
+def without_dates(text: str) -> str:
+    """The text without the dates it names (as _explicit_date reads them) and without its named periods."""
+    return " ".join(_DATE_PHRASES.sub(" ", without_time_words(text)).split())
+
+
 def _parsed_day(question: str, as_of: date) -> tuple[date, str, bool] | None:
     """The day a relative phrase names ("3 days ago", "last Friday"), read by dateparser as of a date, its unit
     (day, week or month) and whether the question asks about the time since then."""
@@ -110,6 +120,23 @@ def parse_day(text: str, as_of: date) -> date | None:
     window = _explicit_date(text, as_of)
     if window is not None:  # a day's window starts the day before it; a month's or year's on its first day
         return plus_days(window.start, 1) if window.end - window.start == timedelta(days=4) else window.start
+    found = _search_dates(text, as_of)
+    day = found[0][1] if found else None
+    return day if day is not None and day <= as_of else None
+
+
+def find_day(text: str, as_of: date) -> tuple[date, str] | None:
+    """The first day a text names (as parse_day reads it) and the words that name it."""
+    found = _search_dates(text, as_of)
+    if not found:
+        return None
+    phrase, when = found[0]
+    day = parse_day(phrase, as_of) or when
+    return (day, phrase) if day <= as_of else None
+
+
+def _search_dates(text: str, as_of: date) -> list[tuple[str, date]]:
+    """dateparser's search_dates as of a date (past dates preferred): (words, day) of each date found."""
     from datetime import datetime
 
     from dateparser.search import search_dates  # imported on first use: it takes a few tenths of a second
@@ -119,11 +146,8 @@ def parse_day(text: str, as_of: date) -> date | None:
             "RELATIVE_BASE": datetime(as_of.year, as_of.month, as_of.day, 12), "PREFER_DATES_FROM": "past",
             "RETURN_AS_TIMEZONE_AWARE": False})
     except (ValueError, OverflowError):
-        return None
-    if not found:
-        return None
-    day = found[0][1].date()
-    return day if day <= as_of else None
+        return []
+    return [(phrase, when.date()) for phrase, when in found or []]
 
 
 def _explicit_date(question: str, as_of: date) -> TimeWindow | None:

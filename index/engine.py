@@ -30,6 +30,7 @@ from .migrations import Context, apply, pending
 from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, ArticleVectors, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, Retrieval
 from .settings import Settings
+from .shapes import Shaper
 from .store import ChromaHandle, chroma_path, handle_for, move_aside, preload_chromadb
 from .story_writer import StoryWriter
 from .view import StoreView
@@ -93,6 +94,7 @@ class Engine:
         self._writer = Writer(self._catalog, self._cache, self._view, self._embed, self._model_key, self._splitter,
                               self._stories)
         self._retriever = HybridRetriever(self._catalog, self._cache, self._view, self._embed, self._model_key)
+        self._shapes = Shaper(self._catalog, self._retriever, self._embed)
         self._answerer = answerer or build_answerer(settings, self._embed)
         if not self.read_only:
             self._generations.ensure_live()
@@ -240,10 +242,15 @@ class Engine:
             raise InvalidInput(f"The as-of date {as_of} is out of range ({EARLIEST} to {LATEST}).")
         recent = list(history)[-HISTORY_TURNS:]
         asked = standalone(question, recent)
+        shaped = self._shapes.answer(asked, as_of=as_of, answerer=answerer or self._answerer, history=recent,
+                                     on_text=on_text)
+        if shaped is not None:  # latest, since, timeline, digest, outlets (index.intent)
+            return replace(shaped, question=question, rewritten=asked if asked != question else None)
         query = asked if asked != question or not recent else " ".join([recent[-1].question, question])
         retrieval = self._retriever.retrieve(query, as_of=as_of, top_k=self.settings.top_k, date_query=question)
         answer = (answerer or self._answerer).answer(asked, retrieval.passages, as_of=as_of, history=recent,
                                                      on_text=on_text)
+        answer = self._shapes.finish(answer, retrieval.window, as_of)  # sources by story, figures, old news
         return replace(answer, question=question, rewritten=asked if asked != question else None)
 
     def retrieve(self, question: str, *, as_of: date | None = None, top_k: int | None = None) -> Retrieval:

@@ -25,7 +25,8 @@ DELIA_1 = _article("delia-strengthens", GULF, date(2024, 9, 10),
     "and Harbor districts to leave their homes before the storm arrives early Wednesday.\n\n"
     "Forecasters warned of a storm surge of up to 12 feet along the Alden coast and up to 15 inches of rain "
     "inland. Shelters opened at six schools, and the Port Alden airport cancelled all flights.\n\n"
-    "\"Do not wait to see how bad it gets,\" Quint told reporters at the emergency operations center."))
+    "\"Do not wait to see how bad it gets,\" Quint told reporters at the emergency operations center.\n\n"
+    "For our latest coverage of the storm, see the live page."))
 
 DELIA_1_COPY = _article("delia-strengthens-wire", COAST, date(2024, 9, 10),
                         "Hurricane Delia strengthens to Category 3 as it nears Port Alden | Coastal Times",
@@ -70,7 +71,8 @@ VARGA_1 = _article("varga-confidence-vote", BAY, date(2024, 9, 11),
     "Norland's prime minister Ilse Varga will face a confidence vote in parliament on Thursday after her "
     "budget was defeated by 12 votes, the speaker of the Norland parliament said.\n\n"
     "Three members of Varga's own Centre Alliance voted against the budget, which would have raised fuel "
-    "taxes. Opposition leader Tomas Brandt called on her to resign."))
+    "taxes. Opposition leader Tomas Brandt called on her to resign. The defeat was first reported by the Gulf "
+    "Herald."))
 
 VARGA_2 = _article("varga-resigns", GULF, date(2024, 9, 12),
                    "Ilse Varga resigns as Norland prime minister after losing confidence vote", (
