@@ -46,6 +46,7 @@ _FILLER = re.compile(r"^(?:(?:what|who|how|is|are|was|were|the|a|an|me|give|tell
                      r"|(?:\b(?:so far|now|lately|today|please|story|news|in the news|the|and|'s|’s))+\s*$", re.I)
 _TODAY = re.compile(r"\b(?:today|tonight|this morning|this evening)\b", re.I)
 _YESTERDAY = re.compile(r"\byesterday\b", re.I)
+_THIS = re.compile(r"\b(?:this|past|the last|this past)\s+(week|month)\b", re.I)
 _RECENT_ONLY = re.compile(r"(?:what(?:'s|’s| is)\s+)?(?:the\s+)?(?:latest|newest)(?:\s+news)?\s*\??", re.I)
 DIGEST_DAYS = 1  # a digest without a period asked for is of the as-of day (and the day before)
 
@@ -105,6 +106,9 @@ def _period(question: str, window: TimeWindow, as_of: date) -> TimeWindow:
         return TimeWindow(as_of, as_of, True)
     if _YESTERDAY.search(question):
         return TimeWindow(plus_days(as_of, -1), plus_days(as_of, -1), True)
+    named = _THIS.search(question)
+    if named:  # this / the past week or month: its days up to the as-of date
+        return TimeWindow(plus_days(as_of, -6 if named.group(1).lower() == "week" else -29), as_of, True)
     if window.explicit and not _RECENT_ONLY.fullmatch(question.strip()):
         return window
     return _day_window(as_of)

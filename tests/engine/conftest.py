@@ -1,4 +1,5 @@
-"""A real HTTP server on 127.0.0.1 whose routes each test sets, and DNS/socket routing to reach it."""
+"""Fixtures of the engine tests: a real HTTP server on 127.0.0.1 whose routes each test sets, DNS/socket routing to
+reach it, and a real engine holding running stories."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from index import fetch
+from index import Engine, Settings, fetch
 
 PUBLIC_IP = "93.184.215.14"  # any global address; the `public` fixture routes it to the local server
 UA = "NewsdeskTest/1.0"
@@ -125,3 +126,14 @@ def fake_dns(table: dict[str, list[str]]) -> Callable[[str, int], list[str]]:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return table[host]
     return resolve
+
+
+@pytest.fixture(scope="module")
+def newsroom(tmp_path_factory: pytest.TempPathFactory, embed_model: object) -> Iterator[Engine]:
+    """A real engine holding the story articles of story_docs (added once for the module)."""
+    from . import story_docs
+
+    engine = Engine(Settings(data_dir=tmp_path_factory.mktemp("newsroom") / "data"), embed_model=embed_model)
+    engine.add_articles(story_docs.ALL)
+    yield engine
+    engine.close()

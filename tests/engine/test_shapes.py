@@ -5,25 +5,13 @@ old news, one source per article and copy."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
-
-import pytest
 
 from bench.scoring import citations_hold
-from index import Answer, Engine, Settings
+from index import Answer
 
 from . import story_docs as docs
 
 AS_OF = date(2024, 9, 13)
-
-
-@pytest.fixture(scope="module")
-def newsroom(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Any:
-    """A real engine holding the story articles (added once for the module)."""
-    engine = Engine(Settings(data_dir=tmp_path_factory.mktemp("shapes") / "data"), embed_model=embed_model)
-    engine.add_articles(docs.ALL)
-    yield engine
-    engine.close()
 
 
 def cited_ids(answer: Answer) -> list[str]:
