@@ -3,8 +3,9 @@ limits: headings, dated items, figures over time and 'also reported by' in a sou
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -65,8 +66,9 @@ async def test_a_timeline_card_says_who_else_carried_the_copy(env: Harness) -> N
 
 
 def _huge_shaped_answer() -> Answer:
-    sources = tuple(Citation(n, Passage(f"c{n}", f"a{n}", "Words of the report. " * 300, "H" * 400, "Outlet " + "x" * 90,
-                                        date(2024, 9, n), "https://news.example/a"), also=("Other " * 40,) * 5)
+    sources = tuple(Citation(n, Passage(f"c{n}", f"a{n}", "Words of the report. " * 300, "H" * 400,
+                                        "Outlet " + "x" * 90, date(2024, 9, n), "https://news.example/a"),
+                             also=("Other " * 40,) * 5)
                     for n in range(1, 13))
     items = tuple(Sentence("A long dated item " + "word " * 60 + ".", (n,), day=date(2024, 9, n),
                            label=f"2024-09-{n:02d}, Outlet {'x' * 90}") for n in range(1, 13))
