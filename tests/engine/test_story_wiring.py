@@ -124,3 +124,20 @@ def test_stories_are_assigned_afresh_when_the_story_vectors_came_from_another_mo
 
 def test_story_keys_name_the_model_and_the_text():
     assert story_key("m1", "a") != story_key("m2", "a") != story_key("m1", "b")
+
+
+def test_the_stories_migration_itself_assigns_with_the_model_it_is_given(release0, embed_model):  # noqa: F811
+    from index import migrations
+    from index.embedcache import EmbeddingCache
+    from index.embedding import model_id
+
+    db = sqlite3.connect(release0.data_dir / "newsdesk.sqlite3", isolation_level=None)
+    cache = EmbeddingCache(release0.data_dir / "embeddings.sqlite3")
+    context = migrations.Context(cache=cache, terms_text=lambda t, x: x, data_dir=release0.data_dir,
+                                 embed_model=embed_model, model_key=model_id(embed_model))
+    ran = migrations.apply(db, context)
+    assert "m012_stories" in ran
+    articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    assert db.execute("SELECT COUNT(*) FROM story_articles").fetchone()[0] == articles == 4
+    assert db.execute("SELECT model FROM story_state").fetchone()[0] == model_id(embed_model)
+    db.close()
