@@ -51,7 +51,8 @@ class Labels:
 
 def load_questions(path: Path = QUESTIONS) -> list[StoryQuestion]:
     """The story questions of a file."""
-    return [StoryQuestion(r["id"], r["question"], date.fromisoformat(r["as_of"]), r["expect"]) for r in iter_jsonl(path)]
+    return [StoryQuestion(r["id"], r["question"], date.fromisoformat(r["as_of"]), r["expect"])
+            for r in iter_jsonl(path)]
 
 
 def load_labels(path: Path = LABELS) -> Labels:
