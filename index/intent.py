@@ -19,7 +19,11 @@ from .story_view import outlet_key
 Kind = Literal["answer", "latest", "since", "timeline", "digest", "outlets"]
 
 _CHANGE = r"(?:changed?|new|different|happened|updates?|developments?|moved on)"
-_SINCE = re.compile(r"\bsince\s+", re.I)
+_DAYISH = (r"(?:(?:last|this|the|past)\s+)?(?:yesterday|today|week|weekend|month|(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+           r"|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|\d{4}-\d\d-\d\d|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3}"
+           r"|(?:\d{1,2}|an?|one|two|three|four|five|six|seven|a few|several)\s+(?:days?|weeks?|months?)\s+ago)")
+_SINCE = re.compile(rf"\bsince\s+(?={_DAYISH})", re.I)  # "since Tuesday", "since September 11", not "since 1990"
+SINCE_DAYS = 92  # "what changed since" a day at most this long before the as-of date (else: a default question)
 _TIMELINE = re.compile(r"\b(?:time\s?line|chronology)\b|\b(?:sequence|order) of events\b"
                        r"|\bhow (?:did|has|have|do|does)\b(?P<subject>.+?)\b(?:unfold(?:ed)?|develop(?:ed)?|"
                        r"evolve[d]?|play(?:ed)? out)\b", re.I)
@@ -76,7 +80,7 @@ def read_intent(question: str, as_of: date, outlets: dict[str, str] | None = Non
     since = _SINCE.search(question)
     if since and re.search(rf"\b{_CHANGE}\b", question, re.I):
         found_day = find_day(question[since.end():], as_of)
-        if found_day is not None:
+        if found_day is not None and (as_of - found_day[0]).days <= SINCE_DAYS:
             day, phrase = found_day
             rest = question[:since.start()] + " " + question[since.end():].replace(phrase, " ", 1)
             subject = _subject(re.sub(rf"\b{_CHANGE}\b", " ", rest, flags=re.I))

@@ -64,3 +64,12 @@ def test_outlets_are_matched_by_the_outlet_field_whatever_the_spelling():
     assert named_outlets("the Fed", OUTLETS) == ()
     assert outlet_key("www.theweek.co.uk") == outlet_key("The Week") == "theweek"
     assert outlet_key("college.usatoday.com") == "usatoday"
+
+
+@pytest.mark.parametrize("question", [
+    "Which team won its first title since 1990?",  # a year: a quiz question, not "what changed since"
+    "What changed since the 2019 election in Canada?",
+    "What has changed since March 2021 in the housing market?",  # more than three months before the as-of date
+])
+def test_since_a_long_time_ago_or_an_event_is_a_default_question(question):
+    assert read_intent(question, AS_OF, OUTLETS).kind == "answer"
