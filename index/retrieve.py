@@ -87,12 +87,14 @@ class HybridRetriever:
 
     def article_passages(self, query: str, article_ids: Sequence[str], per_article: int = 2) -> list[Passage]:
         """The best passages of these articles for a query (by the chunk evidence retrieval weighs), article by
-        article in the order given."""
+        article in the order given; a passage's score is its article's best chunk standing."""
         if not article_ids:
             return []
         qvec = np.asarray(self._embed.get_query_embedding(without_time_words(query)), dtype=np.float32)
         chunks = self._chunk_evidence(list(article_ids), qvec, keywords.query_terms(query), [])
-        ranked = {a: 1.0 / (1 + i) for i, a in enumerate(dict.fromkeys(article_ids))}
+        ranked = {a: 0.0 for a in dict.fromkeys(article_ids)}
+        for c in chunks:
+            ranked[c.article_id] = max(ranked[c.article_id], c.standing)
         return self._passages(choose_chunks(list(ranked), chunks, per_article * len(ranked), per_article), ranked)
 
     def _candidates(self, dense: list[tuple[str, float]], keyword_hits: list[tuple[int, float]],

@@ -136,12 +136,16 @@ class Shaper:
 
     def _items(self, subject: str, members: Sequence[Member], per_article: int = 2, sentences: int = 1
                ) -> list[Item]:
-        passages = self.retriever.article_passages(subject, [m.article_id for m in members], per_article)
-        by_article: dict[str, list[Passage]] = {}
-        for p in passages:
-            by_article.setdefault(p.article_id, []).append(p)
+        by_article = self._passages(subject, members, per_article)
         return [Item(tuple(by_article[m.article_id]), _dated(m), m.day, sentences)
                 for m in members if m.article_id in by_article]
+
+    def _passages(self, subject: str, members: Sequence[Member], per_article: int = 2) -> dict[str, list[Passage]]:
+        """Each member's best passages for the subject (their score: how well the article matches it)."""
+        by_article: dict[str, list[Passage]] = {}
+        for p in self.retriever.article_passages(subject, [m.article_id for m in members], per_article):
+            by_article.setdefault(p.article_id, []).append(p)
+        return by_article
 
     def _latest(self, intent: Intent, members: list[Member], as_of: date) -> Plan:
         newest = sorted(members, key=lambda m: (m.day, m.article_id), reverse=True)[:LATEST_ITEMS]
@@ -177,9 +181,12 @@ class Shaper:
         days = sorted(by_day)
         if len(members) <= TIMELINE_ITEMS:  # every report
             chosen = list(members)
-        else:  # one report a day: the first and last days, and the days with most reports between
+        else:  # one report a day, the one most about the subject: the first and last days, and the busiest between
+            found = self._passages(intent.subject, members, 1)
+            fit = {a: max(p.score for p in ps) for a, ps in found.items()}
             middle = sorted(days[1:-1], key=lambda d: (-len(by_day[d]), d))[:TIMELINE_ITEMS - 2]
-            chosen = [by_day[d][0] for d in sorted({days[0], days[-1], *middle})]
+            chosen = [max(by_day[d], key=lambda m: fit.get(m.article_id, -1.0))
+                      for d in sorted({days[0], days[-1], *middle})]
         heading = (f"Timeline: {_count(len(members), 'report')} from {members[0].day.isoformat()} to "
                    f"{members[-1].day.isoformat()}:")
         return Plan("timeline", intent.subject, tuple(self._items(intent.subject, chosen)), heading, order="date",
