@@ -54,6 +54,7 @@ class Plan:
     instruction: str = ""  # what the LLM is asked to write
     window: TimeWindow | None = None  # the period asked about (for the staleness note)
     each_item_on_subject: bool = False  # leave out an item none of whose sentences is about the subject
+    groups: tuple[str, ...] = ()  # label prefixes each expected to have a sentence (the outlets compared)
 
 
 @dataclass(frozen=True)

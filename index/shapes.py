@@ -73,7 +73,8 @@ class Shaper:
         plan = self.plan(intent, as_of)
         if not plan.items:
             return Answer(question=question, sentences=(), citations=(), as_of=as_of, covered=False,
-                          shape=plan.kind, notes=plan.notes)
+                          shape=plan.kind, notes=plan.notes + tuple(f"{g}: nothing on this in the index."
+                                                                    for g in plan.groups))
         if isinstance(answerer, ExtractiveAnswerer):
             sentences, citations, covered = picking.extractive(plan, self.embed)
             covered = covered and bool(sentences)
@@ -83,8 +84,10 @@ class Shaper:
                 on_text(answer.text)
         else:
             answer = picking.by_answerer(plan, question, answerer, as_of=as_of, history=history, on_text=on_text)
+        silent = tuple(f"{g}: nothing on this in the index." for g in plan.groups
+                       if not any(s.label.startswith(g) for s in answer.sentences))
         answer = replace(answer, shape=plan.kind, heading=plan.heading if answer.covered else "",
-                         notes=plan.notes + answer.notes)
+                         notes=plan.notes + silent + answer.notes)
         return self.finish(answer, plan.window or intent.window, as_of)
 
     def finish(self, answer: Answer, window: TimeWindow, as_of: date) -> Answer:
@@ -223,7 +226,6 @@ class Shaper:
 
     def _outlets_plan(self, intent: Intent, as_of: date) -> Plan:
         items: list[Item] = []
-        notes: list[str] = []
         names: list[str] = []
         for key in intent.outlets:
             spellings = self.reader.outlet_names(key)
@@ -236,12 +238,10 @@ class Shaper:
             members = [found[a] for a in ids if a in found]
             own = [replace(i, label=f"{name}, {i.day.isoformat()}" if i.day else name)
                    for i in self._items(intent.subject, members)]
-            if not own:
-                notes.append(f"{name}: nothing on this in the index.")
             items += own
         heading = f"How {' and '.join(names)} covered {intent.subject}:"
-        return Plan("outlets", intent.subject, tuple(items), heading, notes=tuple(notes),
-                    instruction=INSTRUCTIONS["outlets"], each_item_on_subject=True)
+        return Plan("outlets", intent.subject, tuple(items), heading, instruction=INSTRUCTIONS["outlets"],
+                    each_item_on_subject=True, groups=tuple(names))
 
     def _first_passage(self, member: Member) -> Passage | None:
         rows = self.catalog.chunks(member.article_id)[:1]

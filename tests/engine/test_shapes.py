@@ -155,3 +155,9 @@ def test_shaped_answers_are_json_with_their_items(newsroom):
     data = newsroom.ask("Give me a timeline of Hurricane Delia", as_of=AS_OF).to_dict()
     assert data["shape"] == "timeline" and data["sentences"][0]["day"] == "2024-09-10"
     assert data["citations"][0]["also"] == [docs.COAST]
+
+
+def test_an_outlet_with_nothing_on_the_subject_is_named_in_a_note(newsroom):
+    answer = newsroom.ask("Compare Coastal Times and Bay Courier on Ilse Varga", as_of=AS_OF)
+    assert answer.shape == "outlets" and {c.passage.outlet for c in answer.citations} == {docs.BAY}
+    assert "Coastal Times: nothing on this in the index." in answer.notes
