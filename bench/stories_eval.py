@@ -18,8 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from index import Answer, Engine, Settings, url_article_id
-from index.story_view import outlet_key
+from index import Answer, Engine, Settings, outlet_key, url_article_id
 
 from .corpus import build_engine, file_digest, iter_jsonl
 from .scoring import citations_hold

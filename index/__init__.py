@@ -8,16 +8,18 @@ from .embedding import Embedder, load_embed_model, model_id
 from .engine import Engine, build_answerer
 from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FetchError, InvalidArticle, InvalidInput,
                      ModelError, NewsdeskError, RebuildInProgress, StoreError, UnsupportedFormat)
-from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation,
-                      Passage, RebuildReport, Sentence, Status, Turn)
+from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation, Figure,
+                      Passage, RebuildReport, Sentence, Status, Turn, Update)
 from .settings import Settings, from_environment
+from .story_view import outlet_key
 from .text import clip, load_sentence_splitter, sentence_spans, split_sentences, terms
 
 __all__ = [
     "HISTORY_TURNS", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound", "ArticleVectors",
-    "ArticleTooLarge", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine", "FetchError", "InvalidArticle",
+    "ArticleTooLarge", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine", "FetchError", "Figure",
+    "InvalidArticle",
     "InvalidInput", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress", "RebuildReport", "Sentence",
-    "Settings", "Status", "StoreError", "Turn", "UnsupportedFormat", "article_from_record", "build_answerer", "cache_key",
+    "Settings", "Status", "StoreError", "Turn", "UnsupportedFormat", "Update", "article_from_record", "build_answerer", "cache_key",
     "clip", "from_environment", "iter_article_paths", "load_embed_model", "load_sentence_splitter", "model_id",
-    "parse_iso_date", "sentence_spans", "split_sentences", "terms", "url_article_id",
+    "outlet_key", "parse_iso_date", "sentence_spans", "split_sentences", "terms", "url_article_id",
 ]
