@@ -197,8 +197,10 @@ def m012_stories(db: sqlite3.Connection, context: Context) -> None:
     create_story_tables(db)
     if context.embed_model is not None and context.model_key:
         report = StoryWriter(context.cache, context.embed_model, context.model_key).assign_all(db)
-        log.info("Stories assigned to %d articles: %d story texts embedded in %.1f s, assigned in %.1f s",
-                 report.articles, report.embedded, report.embed_seconds, report.assign_seconds)
+        times = sorted(report.add_ms) or [0.0]
+        log.info("Stories assigned to %d articles: %d story texts embedded in %.1f s, assigned in %.1f s "
+                 "(p50 %.1f ms, p95 %.1f ms an article)", report.articles, report.embedded, report.embed_seconds,
+                 report.assign_seconds, times[len(times) // 2], times[int(len(times) * 0.95)])
 
 
 def _index_title(title: str, url: str | None) -> str:
