@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .results import Answer, Citation, Passage, Sentence
+from .results import Answer, Citation, Passage
 from .text import sentence_spans
 
 if TYPE_CHECKING:
@@ -91,12 +91,3 @@ def _copies(reader: StoryReader | None, passages: list[Passage]) -> dict[str, li
     found = reader.copies(p.article_id for p in passages)
     return {article_id: [m.outlet for m in copies if m.outlet] for article_id, copies in found.items()}
 
-
-def sources_by_number(answer: Answer) -> dict[int, Citation]:
-    """The answer's citations by number."""
-    return {c.number: c for c in answer.citations}
-
-
-def cited_in(sentences: tuple[Sentence, ...]) -> set[int]:
-    """The citation numbers the sentences use."""
-    return {n for s in sentences for n in s.citations}
