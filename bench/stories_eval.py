@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from index import Answer, Engine, Settings, outlet_key, url_article_id
+from index import Answer, Engine, Settings, outlet_name_key, url_article_id
 
 from .corpus import build_engine, file_digest, iter_jsonl
 from .scoring import citations_hold
@@ -100,9 +100,10 @@ def check(answer: Answer, expect: dict[str, Any], labels: Labels) -> dict[str, b
         elif name == "heading_as_of":
             held = bool(days) and answer.heading.startswith(f"As of {max(days).isoformat()}")
         elif name == "outlets_cited":
-            held = {outlet_key(o) for o in want} <= {outlet_key(p.outlet or "") for p in cited}
+            held = {outlet_name_key(o) for o in want} <= {outlet_name_key(p.outlet or "") for p in cited}
         elif name == "only_outlets":
-            held = bool(cited) and {outlet_key(p.outlet or "") for p in cited} <= {outlet_key(o) for o in want}
+            allowed = {outlet_name_key(o) for o in want}
+            held = bool(cited) and {outlet_name_key(p.outlet or "") for p in cited} <= allowed
         elif name == "no_copy_pairs":
             groups = [labels.copy_group[a] for a in ids if a in labels.copy_group]
             held = len(groups) == len(set(groups))

@@ -52,8 +52,9 @@ class NewsdeskBot(commands.Bot):
         from .cogs.admin import Admin
         from .cogs.articles import Articles
         from .cogs.ask import Ask
+        from .cogs.feeds import Feeds
 
-        for cog in (Ask(self), Articles(self), Admin(self)):
+        for cog in (Ask(self), Articles(self), Admin(self), Feeds(self)):
             await self.add_cog(cog)
         if self.settings.guild_id:
             guild = discord.Object(self.settings.guild_id)

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from index import Embedder, NewsdeskError, Settings
@@ -55,6 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="articles, chunks, store, embedding model")
     p.add_argument("--json", action="store_true", help="print the status as JSON")
     p.set_defaults(func=commands.cmd_status)
+
+    p = sub.add_parser("import", help="import a JSONL(.gz) file of articles (url, title, published, authors, body "
+                                      "a line); an interrupted import resumes when run again")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.set_defaults(func=commands.cmd_import)
+
+    feeds = sub.add_parser("feeds", help="follow RSS/Atom feeds and news sitemaps: add, remove, list, poll")
+    fsub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    p = fsub.add_parser("add", help="follow a feed or sitemap (it is read once to check it)")
+    p.add_argument("url", metavar="URL")
+    p.set_defaults(func=commands.cmd_feeds_add)
+    p = fsub.add_parser("remove", help="stop following a feed (its articles stay)")
+    p.add_argument("feed", metavar="ID|URL")
+    p.set_defaults(func=commands.cmd_feeds_remove)
+    p = fsub.add_parser("list", help="the feeds: title, last poll, items added, last error")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=commands.cmd_feeds_list)
+    p = fsub.add_parser("poll", help="poll every feed now and add the new items; then fetch young articles again")
+    p.add_argument("--due", action="store_true", help="only the feeds whose next poll is due")
+    p.set_defaults(func=commands.cmd_feeds_poll)
 
     p = sub.add_parser("start", help="the Discord bot when DISCORD_TOKEN is set, else the chat")
     p.add_argument("--as-of", type=commands.as_of_date, help=as_of_help)

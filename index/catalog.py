@@ -215,6 +215,18 @@ class Catalog:
                 out[article_id] = date.fromisoformat(published) if published else None
         return out
 
+    def revisions(self, ids: Iterable[str]) -> dict[str, tuple[date | None, tuple[str, ...]]]:
+        """Of each stored article among ids: when its text last changed (None: never since it was added) and
+        its correction notices."""
+        out: dict[str, tuple[date | None, tuple[str, ...]]] = {}
+        for part in _batches(list(ids)):
+            marks = ",".join("?" * len(part))
+            for article_id, updated, corrections in self.query(
+                    f"SELECT id, updated_at, corrections FROM articles WHERE id IN ({marks})", part):
+                out[article_id] = (datetime.fromisoformat(updated).date() if updated else None,
+                                   tuple(json.loads(corrections or "[]")))
+        return out
+
     def titles(self, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
         """(title, url) of each stored article among ids."""
         out: dict[str, tuple[str, str | None]] = {}

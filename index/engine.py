@@ -4,34 +4,32 @@ ingest.Writer, generations and rebuilds to generations.Generations, questions to
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 import threading
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import articles as readers
-from .answer import Answerer, ExtractiveAnswerer, TextCallback
+from .answer import Answerer, TextCallback
 from .articles import Article
-from .catalog import Catalog, store_error
+from .chunking import embed_text, index_title
 from .dates import EARLIEST, LATEST
 from .embedcache import EmbeddingCache
-from .followup import standalone
 from .embedding import Embedder, load_embed_model, model_id
 from .errors import ArticleNotFound, InvalidInput, StoreError
+from .followup import standalone
 from .generations import Generations
-from .chunking import embed_text, index_title
+from .importer import ImportReport, import_jsonl
 from .ingest import Writer, recover, title_keys
-from .keywords import terms_text
+from .intake import FeedInfo, FeedReport, Intake, RefreshReport, remember_fetch
 from .locks import DataLocks
-from .migrations import Context, apply, pending
 from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, ArticleVectors, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, Retrieval
 from .settings import Settings
 from .shapes import Shaper
-from .store import ChromaHandle, chroma_path, handle_for, move_aside, preload_chromadb
+from .startup import build_answerer, open_catalog, open_store, prepare_data_dir
+from .store import ChromaHandle, chroma_path, move_aside, preload_chromadb
 from .story_writer import StoryWriter
 from .view import StoreView
 
@@ -71,17 +69,17 @@ class Engine:
                  chroma_handle: ChromaHandle | None = None, answerer: Answerer | None = None) -> None:
         self.settings = settings
         data_dir = Path(settings.data_dir)
-        self.read_only = _prepare_data_dir(data_dir)
+        self.read_only = prepare_data_dir(data_dir)
         if chroma_handle is None and not settings.chroma_is_server:
             preload_chromadb()  # imported while the embedding model loads
         self._embed = embed_model or load_embed_model(settings.embed_model, settings.embed_batch_size)
         self._model_key = model_id(self._embed)
         self._cache = EmbeddingCache(settings.embed_cache_path, read_only=self.read_only)
-        self._catalog = _open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only, self._embed,
-                                      self._model_key)
+        self._catalog = open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only, self._embed,
+                                     self._model_key)
         self._locks = DataLocks(data_dir)
         seen = self._catalog.change_seq()
-        self._handle = chroma_handle or _open_store(settings, self.read_only)
+        self._handle = chroma_handle or open_store(settings, self.read_only)
         if self._handle is not None and self._handle.seen_seq < 0:
             self._handle.seen_seq = seen
         self._view = StoreView(self._catalog, self._handle, self._locks)
@@ -95,6 +93,7 @@ class Engine:
                               self._stories)
         self._retriever = HybridRetriever(self._catalog, self._cache, self._view, self._embed, self._model_key)
         self._shapes = Shaper(self._catalog, self._retriever, self._embed)
+        self._intake = Intake(self._catalog, settings, self.add_articles)
         self._answerer = answerer or build_answerer(settings, self._embed)
         if not self.read_only:
             self._generations.ensure_live()
@@ -198,7 +197,46 @@ class Engine:
                          allow_private=s.fetch_allow_private, user_agent=s.user_agent)
         article = readers.article_from_bytes(page.data, content_type=page.content_type, url=page.url,
                                              max_bytes=s.max_article_bytes)
-        return self.add_article(article.with_defaults(url=page.url))
+        result = self.add_article(article.with_defaults(url=page.url))
+        with self._catalog.transaction("remember the fetch") as db:  # so that refresh_recent can follow it
+            remember_fetch(db, result.article.id, page)
+        return result
+
+    def import_jsonl(self, path: Path, progress: Progress | None = None) -> ImportReport:
+        """Import a JSONL(.gz) file of articles (url, title, published, authors, body a line); bad lines are
+        reported, not fatal; an interrupted import resumes where it stopped when run again."""
+        self._writable("import articles")
+        return import_jsonl(self._catalog, self.add_articles, Path(path), progress,
+                            max_bytes=self.settings.max_article_bytes)
+
+    # feeds and updates ----------------------------------------------------------------------------
+    def add_feed(self, url: str) -> FeedInfo:
+        """Follow an RSS/Atom feed or a (news) sitemap, after fetching it once: a source that cannot be read
+        raises a typed error (FeedError, FetchError, BlockedURL...) and stores nothing. Polls add its items."""
+        self._writable("add feeds")
+        return self._intake.add_feed(url)
+
+    def remove_feed(self, feed: int | str) -> FeedInfo:
+        """Stop following a feed, by id or URL (its articles stay); raises FeedNotFound."""
+        self._writable("remove feeds")
+        return self._intake.remove_feed(feed)
+
+    def list_feeds(self) -> list[FeedInfo]:
+        """The followed feeds: title, URL, last and next poll, items added, last error."""
+        return self._intake.list_feeds()
+
+    def poll_feeds(self, progress: Progress | None = None, now: datetime | None = None, *, every: bool = False,
+                   on_feed: Callable[[FeedReport], None] | None = None) -> list[FeedReport]:
+        """One pass over the feeds that are due (all of them with every=True): conditional GET, new items
+        fetched and added as articles. A feed that fails is reported (and backs off), never raised."""
+        self._writable("poll feeds")
+        return self._intake.poll(progress, now, every=every, on_feed=on_feed)
+
+    def refresh_recent(self, max_age: timedelta | None = None, now: datetime | None = None) -> RefreshReport:
+        """Fetch again the articles from the web younger than max_age (default NEWSDESK_REFRESH_HOURS), with
+        a conditional GET; a changed page replaces its article (same id; citations show it updated)."""
+        self._writable("refresh articles")
+        return self._intake.refresh(max_age, now)
 
     # managing -------------------------------------------------------------------------------------
     def remove(self, article_id: str) -> ArticleInfo:
@@ -306,64 +344,3 @@ class Engine:
     def _writable(self, what: str) -> None:
         if self.read_only:
             raise StoreError(f"Cannot {what}: the data directory {self.settings.data_dir} is read-only.")
-
-
-def build_answerer(settings: Settings, embed_model: Embedder) -> Answerer:
-    """The extractive answerer, or an LLM answerer over it when an endpoint is configured."""
-    extractive = ExtractiveAnswerer(embed_model)
-    if not settings.llm_enabled:
-        return extractive
-    from .llm_answer import LLMAnswerer, build_llm
-
-    return LLMAnswerer(llm=build_llm(settings), fallback=extractive, embed_model=embed_model)
-
-
-def _prepare_data_dir(data_dir: Path) -> bool:
-    """Create the data directory if needed; True when it can only be read. Clear errors for the rest."""
-    if data_dir.exists() and not data_dir.is_dir():
-        raise StoreError(f"NEWSDESK_DATA_DIR={data_dir} is a file, not a folder; point it at a folder.")
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"Cannot create the data directory {data_dir}: {exc.strerror or exc}.") from None
-    if not os.access(data_dir, os.R_OK | os.X_OK):
-        raise StoreError(f"The data directory {data_dir} cannot be read (permission denied).")
-    return not os.access(data_dir, os.W_OK)
-
-
-def _open_store(settings: Settings, read_only: bool) -> ChromaHandle | None:
-    """The vector store; None when the data directory is read-only and the embedded store cannot be opened
-    that way (questions are then answered by keywords, with evidence from the embedding cache)."""
-    try:
-        return handle_for(settings)
-    except StoreError as exc:
-        if not read_only or settings.chroma_is_server:
-            raise
-        log.warning("Answering by keywords only: the embedded vector store cannot be opened read-only (%s)", exc)
-        return None
-
-
-def _open_catalog(path: Path, cache: EmbeddingCache, read_only: bool, embed_model: Embedder | None = None,
-                  model_key: str = "") -> Catalog:
-    if path.exists() and path.stat().st_size == 0 and (cache.count() or (path.parent / "chroma").exists()):
-        raise StoreError(f"The catalog {path} is empty (0 bytes) although the index holds vectors: the catalog "
-                         "was lost. Restore newsdesk.sqlite3 from a backup; or move the data directory aside and "
-                         "add the articles again.")
-    catalog = Catalog(path, read_only=read_only)
-    try:
-        if read_only:
-            if pending(catalog.reader()):
-                raise StoreError(f"The catalog {path} needs an upgrade, but the data directory is read-only; "
-                                 "run Newsdesk once with write access to it.")
-        else:
-            ran = apply(catalog.db, Context(cache=cache, terms_text=terms_text, data_dir=path.parent,
-                                            embed_model=embed_model, model_key=model_key))
-            if ran:
-                log.info("Catalog upgraded: %s", ", ".join(ran))
-    except sqlite3.Error as exc:
-        catalog.close()
-        raise store_error("upgrade the catalog", exc) from exc
-    except BaseException:
-        catalog.close()
-        raise
-    return catalog

@@ -1,5 +1,5 @@
-"""The one write path: articles in (one or many), chunked, embedded (from the cache where possible), then
-written so that each article is wholly present or wholly absent whatever happens.
+"""The one write path: articles in (one or many), cleaned of page clutter, chunked, embedded (from the cache
+where possible), then written so that each article is wholly present or wholly absent whatever happens.
 
 Order of a write, under the data directory's write lock:
 1. journal "add": the new chunk and title ids, committed before the vector store sees them;
@@ -15,15 +15,16 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
-from . import keywords
+from . import cleaning, keywords
 from .articles import Article
 from .catalog import Catalog, ChunkRow, now_text, spans_json
 from .chunking import ChunkedArticle, chunk_article, chunk_vectors, index_title, title_key
+from .clutter import SqliteLineStats
 from .embedcache import EmbeddingCache
 from .embedding import Embedder
 from .errors import InvalidArticle, StoreError
@@ -36,6 +37,14 @@ from .view import StoreView
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 BATCH_CHUNKS = 1024  # chunks embedded and written per step of a many-article add
+
+
+@dataclass
+class _Written:
+    """What one add carries to its transactions: each article's cleaning, and the lines that became boilerplate."""
+
+    ready: dict[str, cleaning.Prepared] = field(default_factory=dict)
+    crossed: cleaning.Crossed = field(default_factory=dict)
 
 
 @dataclass
@@ -63,23 +72,33 @@ class Writer:
         results: dict[str, AddResult] = {}
         pending: list[ChunkedArticle] = []
         size = 0
+        cleaner = cleaning.Cleaner(self.catalog, articles)
+        written = _Written()
         for done, (i, article) in enumerate(enumerate(articles), 1):
             if last[article.id] == i:
-                if self.catalog.content_hash(article.id) == article.content_hash:
+                ready = cleaner.prepare(article)
+                if cleaning.is_stored(self.catalog, ready):
                     results[article.id] = AddResult("unchanged", self._info(article.id))
                 else:
-                    chunked = chunk_article(article, self.splitter(), self.model_key)  # type: ignore[arg-type]
+                    chunked = chunk_article(ready.article, self.splitter(), self.model_key)  # type: ignore[arg-type]
+                    written.ready[article.id] = ready
                     pending.append(chunked)
                     size += len(chunked.rows)
                     if size >= BATCH_CHUNKS:
-                        results.update(self._write(pending))
+                        results.update(self._write(pending, written))
+                        cleaner.written(c.article.id for c in pending)
                         pending, size = [], 0
             if progress:
                 progress(done, len(articles))
-        results.update(self._write(pending))
+        results.update(self._write(pending, written))
+        again = cleaning.to_clean_again(self.catalog, written.crossed, exclude=set(last))
+        if again:  # lines that just became boilerplate: clean the other articles holding them again
+            log.info("Cleaning %d articles again: %d lines became boilerplate", len(again),
+                     sum(map(len, written.crossed.values())))
+            self.add(again)
         return [results[a.id] for a in articles]
 
-    def _write(self, chunked: list[ChunkedArticle]) -> dict[str, AddResult]:
+    def _write(self, chunked: list[ChunkedArticle], written: _Written) -> dict[str, AddResult]:
         if not chunked:
             return {}
         vectors, _ = chunk_vectors(chunked, self.embed_model, self.cache)
@@ -90,18 +109,18 @@ class Writer:
             fresh = []
             for c in chunked:
                 previous = self.catalog.content_hash(c.article.id)
-                if previous == c.article.content_hash:  # another process stored it meanwhile
+                if cleaning.is_stored(self.catalog, written.ready[c.article.id]):  # another process stored it meanwhile
                     out[c.article.id] = AddResult("unchanged", self._info(c.article.id))
                 else:
                     fresh.append((c, previous))
             if fresh:
-                self._commit([c for c, _ in fresh], vectors, store, prepared)
+                self._commit([c for c, _ in fresh], vectors, store, written, prepared)
         for c, previous in fresh:
             out[c.article.id] = AddResult("replaced" if previous else "added", self._info(c.article.id))
         return out
 
     def _commit(self, chunked: list[ChunkedArticle], vectors: dict[str, np.ndarray], store: VectorStore,
-                prepared: dict[str, np.ndarray]) -> None:
+                written: _Written, prepared: dict[str, np.ndarray]) -> None:
         chunk_ids = [r.id for c in chunked for r in c.rows]
         titled = [c for c in chunked if c.title]
         with self.catalog.transaction("record the vectors being written") as db:
@@ -120,8 +139,10 @@ class Writer:
             with self.catalog.transaction("save the articles") as db:
                 replaced: list[str] = []
                 for c in chunked:
+                    before = cleaning.previous_version(db, c.article.id)
                     replaced += _save(db, c)
-                if self.stories:
+                    cleaning.save(db, written.ready[c.article.id], before, written.crossed)
+                if self.stories:  # the cleaned articles, replacing an earlier version's story place
                     self.stories.assign(db, [c.article for c in chunked], prepared)
                 db.execute("UPDATE pending_vectors SET action='delete', chunk_ids=?, title_ids='[]' WHERE id=?",
                            (dumps(replaced), journal))
@@ -140,6 +161,7 @@ class Writer:
                 old = [r[0] for r in db.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))]
                 _delete_chunks(db, article_id)
                 db.execute("DELETE FROM articles WHERE id=?", (article_id,))
+                SqliteLineStats(db).forget(article_id)
                 if self.stories:
                     self.stories.remove(db, article_id)
                 journal = int(db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"

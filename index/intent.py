@@ -14,12 +14,13 @@ from datetime import date
 from typing import Literal
 
 from .dates import TimeWindow, find_day, plus_days, question_window, without_dates
-from .story_view import outlet_key
+from .story_view import outlet_name_key
 
 Kind = Literal["answer", "latest", "since", "timeline", "digest", "outlets"]
 
 _CHANGE = r"(?:changed?|new|different|happened|updates?|developments?|moved on)"
-_DAYISH = (r"(?:(?:last|this|the|past)\s+)?(?:yesterday|today|week|weekend|month|(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_DAYISH = (r"(?:(?:last|this|the|past)\s+)?"
+           r"(?:yesterday|today|week|weekend|month|(?:mon|tues|wednes|thurs|fri|satur|sun)day"
            r"|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|\d{4}-\d\d-\d\d|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3}"
            r"|(?:\d{1,2}|an?|one|two|three|four|five|six|seven|a few|several)\s+(?:days?|weeks?|months?)\s+ago)")
 _SINCE = re.compile(rf"\bsince\s+(?={_DAYISH})", re.I)  # "since Tuesday", "since September 11", not "since 1990"
@@ -63,7 +64,7 @@ class Intent:
     subject: str
     window: TimeWindow
     since: date | None = None
-    outlets: tuple[str, ...] = field(default=())  # outlet keys (story_view.outlet_key), in the question's order
+    outlets: tuple[str, ...] = field(default=())  # outlet_name_key of each, in the question's order
 
 
 def read_intent(question: str, as_of: date, outlets: dict[str, str] | None = None) -> Intent:
@@ -119,12 +120,12 @@ def _period(question: str, window: TimeWindow, as_of: date) -> TimeWindow:
 
 
 def named_outlets(text: str, outlets: dict[str, str]) -> tuple[str, ...]:
-    """The catalog's outlets a text names (by outlet_key of its word runs), in order of appearance."""
+    """The catalog's outlets a text names (by outlet_name_key of its word runs), in order of appearance."""
     words = re.findall(r"[\w.&'’-]+", text)
     found: list[tuple[int, str]] = []
     for size in (4, 3, 2, 1):
         for i in range(len(words) - size + 1):
-            key = outlet_key(" ".join(words[i:i + size]))
+            key = outlet_name_key(" ".join(words[i:i + size]))
             if key in outlets and key not in {k for _, k in found}:
                 found.append((i, key))
     return tuple(k for _, k in sorted(found))

@@ -43,7 +43,7 @@ def _member(row: tuple) -> Member:
                   published_day or (date.fromordinal(day) if day > 0 else date.min))
 
 
-def outlet_key(outlet: str) -> str:
+def outlet_name_key(outlet: str) -> str:
     """An outlet's name reduced for matching: 'www.usatoday.com' and 'USA Today' both give 'usatoday',
     'theweek.co.uk' and 'The Week' 'theweek'."""
     text = outlet.strip().lower()
@@ -111,17 +111,17 @@ class StoryReader:
         return date.fromisoformat(row[0][0]) if row and row[0][0] else None
 
     def outlets(self) -> dict[str, str]:
-        """The stored articles' outlets by outlet_key (the most frequent spelling of each)."""
+        """The stored articles' outlets by outlet_name_key (the most frequent spelling of each)."""
         rows = self.catalog.query("SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL "
                                   "GROUP BY outlet ORDER BY COUNT(*) DESC")
         out: dict[str, str] = {}
         for outlet, _ in rows:
-            key = outlet_key(outlet)
+            key = outlet_name_key(outlet)
             if key:
                 out.setdefault(key, outlet)
         return out
 
     def outlet_names(self, key: str) -> list[str]:
-        """Every stored spelling of an outlet (by outlet_key)."""
+        """Every stored spelling of an outlet (by outlet_name_key)."""
         rows = self.catalog.query("SELECT DISTINCT outlet FROM articles WHERE outlet IS NOT NULL")
-        return [r[0] for r in rows if outlet_key(r[0]) == key]
+        return [r[0] for r in rows if outlet_name_key(r[0]) == key]

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 
 from index.intent import named_outlets, read_intent
-from index.story_view import outlet_key
+from index.story_view import outlet_name_key
 
 AS_OF = date(2024, 9, 13)  # a Friday
-OUTLETS = {outlet_key(o): o for o in ("cnn.com", "usatoday.com", "theweek.co.uk", "Gulf Herald")}
+OUTLETS = {outlet_name_key(o): o for o in ("cnn.com", "usatoday.com", "theweek.co.uk", "Gulf Herald")}
 
 
 @pytest.mark.parametrize("question, kind, subject", [
@@ -62,8 +62,8 @@ def test_outlets_are_matched_by_the_outlet_field_whatever_the_spelling():
     assert named_outlets("CNN and USA Today", OUTLETS) == ("cnn", "usatoday")
     assert named_outlets("the week", OUTLETS) == ("theweek",)
     assert named_outlets("the Fed", OUTLETS) == ()
-    assert outlet_key("www.theweek.co.uk") == outlet_key("The Week") == "theweek"
-    assert outlet_key("college.usatoday.com") == "usatoday"
+    assert outlet_name_key("www.theweek.co.uk") == outlet_name_key("The Week") == "theweek"
+    assert outlet_name_key("college.usatoday.com") == "usatoday"
 
 
 @pytest.mark.parametrize("question", [

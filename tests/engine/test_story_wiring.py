@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from index import Engine, StoreError
@@ -141,3 +142,34 @@ def test_the_stories_migration_itself_assigns_with_the_model_it_is_given(release
     assert db.execute("SELECT COUNT(*) FROM story_articles").fetchone()[0] == articles == 4
     assert db.execute("SELECT model FROM story_state").fetchone()[0] == model_id(embed_model)
     db.close()
+
+
+def test_a_page_that_changed_is_reassigned_from_its_new_text(tmp_path, embed_model, site):
+    """Intake replaces an article whose page changed (same id): its story row is made from the new text."""
+    from tests.fakes.newsroom import Newsroom
+
+    from index import Settings, url_article_id
+
+    room = Newsroom(site)
+    url = room.publish("harbour")
+    engine = Engine(Settings(data_dir=tmp_path / "data", seeds_dir=tmp_path / "no-seeds", fetch_allow_private=True,
+                             fetch_timeout=2.0), embed_model=embed_model)
+    try:
+        engine.add_feed(room.feed_url)
+        engine.poll_feeds()
+        article_id = url_article_id(url)
+        paragraphs = list(room.pages["harbour"].paragraphs)
+        paragraphs[0] = ("Harbourmaster Ingrid Solberg reopened the harbour at Port Elwin on Saturday after a week "
+                         "of repairs to the sea wall.")
+        room.edit("harbour", paragraphs)
+        assert [a.id for a in engine.refresh_recent().updated] == [article_id]
+        after = engine.get_article(article_id)
+        rows = engine._catalog.query("SELECT names, vector FROM story_articles WHERE article_id = ?", (article_id,))
+        assert len(rows) == 1 and "solberg" in rows[0][0]
+        text = StoryIndex(engine._catalog.reader(), create=False).story_text(after.title, after.body)
+        key = story_key(engine._model_key, text)
+        expected = engine._cache.get([key])[key]
+        stored = np.frombuffer(rows[0][1], dtype=np.float32)
+        assert float(np.dot(stored, expected) / np.linalg.norm(expected)) > 0.999
+    finally:
+        engine.close()
