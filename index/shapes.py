@@ -6,7 +6,7 @@ group, figures that changed over time, and a note when the newest source is olde
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -210,8 +210,7 @@ class Shaper:
         stories: dict[str, list[Member]] = {}
         for m in found:
             stories.setdefault(m.story_id, []).append(m)
-        ranked = sorted(stories.values(), key=lambda ms: (-len({m.outlet for m in ms if m.outlet}), -len(ms),
-                                                          -max(m.day for m in ms).toordinal(), ms[0].story_id))
+        ranked = by_coverage(stories.values())
         items = []
         for ms in ranked[:DIGEST_ITEMS]:
             lead = max((m for m in ms if m.copy_of is None), key=lambda m: (m.day, m.article_id), default=ms[-1])
@@ -251,6 +250,12 @@ class Shaper:
         return Passage(chunk_id=r.id, article_id=member.article_id, text=r.text, title=member.title,
                        outlet=member.outlet, published=member.published, url=member.url,
                        sentence_spans=r.sentences)
+
+
+def by_coverage(stories: Iterable[list[Member]]) -> list[list[Member]]:
+    """Stories (their articles) most covered first: by outlets, then reports, then the newest."""
+    return sorted(stories, key=lambda ms: (-len({m.outlet for m in ms if m.outlet}), -len(ms),
+                                           -max(m.day for m in ms).toordinal(), ms[0].story_id))
 
 
 def staleness(answer: Answer, window: TimeWindow, as_of: date) -> str | None:

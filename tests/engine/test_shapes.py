@@ -8,6 +8,8 @@ from datetime import date
 
 from bench.scoring import citations_hold
 from index import Answer
+from index.shapes import by_coverage
+from index.story_view import Member
 
 from . import story_docs as docs
 
@@ -161,3 +163,15 @@ def test_an_outlet_with_nothing_on_the_subject_is_named_in_a_note(newsroom):
     answer = newsroom.ask("Compare Coastal Times and Bay Courier on Ilse Varga", as_of=AS_OF)
     assert answer.shape == "outlets" and {c.passage.outlet for c in answer.citations} == {docs.BAY}
     assert "Coastal Times: nothing on this in the index." in answer.notes
+
+
+def test_stories_are_ranked_by_outlets_before_reports():
+    def story(name: str, *outlets: str) -> list[Member]:
+        return [Member(f"{name}{i}", name, None, date(2024, 9, 12), o, "T", None, date(2024, 9, 12))
+                for i, o in enumerate(outlets)]
+
+    one_outlet_four_reports = story("a", "Herald", "Herald", "Herald", "Herald")
+    two_outlets_two_reports = story("b", "Herald", "Courier")
+    two_outlets_three_reports = story("c", "Herald", "Courier", "Courier")
+    ranked = by_coverage([one_outlet_four_reports, two_outlets_two_reports, two_outlets_three_reports])
+    assert [ms[0].story_id for ms in ranked] == ["c", "b", "a"]

@@ -146,9 +146,8 @@ def test_the_stories_migration_itself_assigns_with_the_model_it_is_given(release
 
 def test_a_page_that_changed_is_reassigned_from_its_new_text(tmp_path, embed_model, site):
     """Intake replaces an article whose page changed (same id): its story row is made from the new text."""
-    from tests.fakes.newsroom import Newsroom
-
     from index import Settings, url_article_id
+    from tests.fakes.newsroom import Newsroom
 
     room = Newsroom(site)
     url = room.publish("harbour")
