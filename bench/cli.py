@@ -1,4 +1,4 @@
-"""The harness's subcommands of `newsdesk`: eval and bench."""
+"""The harness's subcommands of `newsdesk`: eval, eval-stories and bench."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .corpus import subset_path
 from .eval import run_eval
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `eval` and `bench` subcommands to the newsdesk command line."""
+    """Add the `eval`, `eval-stories` and `bench` subcommands to the newsdesk command line."""
     p = subparsers.add_parser("eval", help="score retrieval and answers on a benchmark (with the starter pipeline beside)")
     p.add_argument("--corpus", type=Path, required=True, help="JSONL(.gz) of articles: url, title, published, authors, body")
     p.add_argument("--questions", type=Path, required=True, help="JSONL of questions: id, asked_on, question, answers, gold_url")
@@ -25,6 +25,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-baseline", action="store_true", help="skip the starter pipeline")
     p.add_argument("--data-root", type=Path, help="where eval indexes are kept (default: NEWSDESK_DATA_DIR)")
     p.set_defaults(func=_cmd_eval)
+
+    s = subparsers.add_parser("eval-stories", help="questions about stories (latest, since, timelines, a period's "
+                              "news, outlets) asked as of a date: how many expected properties of the answers hold")
+    s.add_argument("--corpus", type=Path, required=True, help="JSONL(.gz) of articles (the benchmark corpus)")
+    s.add_argument("--questions", type=Path, default=None,
+                   help="JSONL of story questions (default bench/data/story_questions.jsonl)")
+    s.add_argument("--subset", action="store_true",
+                   help="quick run: index only the articles within 10 days of a question's as-of date and the "
+                        "labelled articles of the stories asked about (built once under DATA_ROOT/story-subsets)")
+    s.add_argument("--report", type=Path, help="write the JSON report here")
+    s.add_argument("--data-root", type=Path, help="where eval indexes are kept (default: NEWSDESK_DATA_DIR)")
+    s.set_defaults(func=_cmd_eval_stories)
 
     b = subparsers.add_parser("bench", help="measure indexing throughput, rebuild, query latency, cold start, memory")
     b.add_argument("--corpus", type=Path, required=True)
@@ -48,6 +60,15 @@ def _cmd_eval(args: argparse.Namespace, ctx: Any) -> int:
     corpus = subset_path(root, args.corpus, args.questions) if args.subset else args.corpus
     run_eval(corpus, args.questions, progress=ctx.progress, report=args.report, limit=args.limit, llm=args.llm,
              baseline=not args.no_baseline, root=root)
+    return 0
+
+
+def _cmd_eval_stories(args: argparse.Namespace, ctx: Any) -> int:
+    from .stories_eval import QUESTIONS, run_story_eval
+
+    root = Path(args.data_root or Settings.from_env().data_dir)
+    run_story_eval(args.corpus, args.questions or QUESTIONS, progress=ctx.progress, root=root, subset=args.subset,
+                   report=args.report)
     return 0
 
 

@@ -70,7 +70,8 @@ def render_answer(answer: Answer) -> Rendered:
         return Rendered(_with_notes(NOT_COVERED, answer.notes, CONTENT_MAX))
     by_number = {c.number: c for c in answer.citations}
     sentences, shortened = _fit_sources(list(answer.sentences), by_number)
-    room = CONTENT_MAX - len(SHORTENED) - 1
+    heading = clip(escape(answer.heading), 300, " …") + "\n" if answer.heading else ""
+    room = CONTENT_MAX - len(SHORTENED) - 1 - len(heading)
     lead = f"**{escape(clip(answer.lead, 200, ' …'))}** {LEAD_DASH} " if answer.lead else ""
     while len(sentences) > 1 and len(lead + _text(sentences)) > room:
         sentences, shortened = sentences[:-1], True
@@ -83,8 +84,18 @@ def render_answer(answer: Answer) -> Rendered:
     text = lead + _text(sentences, bold_headline=not lead)
     if len(text) > room:  # a single enormous sentence: shorten its words, keep its markers
         text, shortened = lead + _line(sentences[0], room - len(lead), bold_headline=not lead), True
+    text = heading + _with_updates(text, answer, {c.number for c in sources}, room - len(text))
     content = f"{text}\n{SHORTENED}" if shortened else text
     return Rendered(_with_notes(content, answer.notes, CONTENT_MAX), embeds)
+
+
+def _with_updates(text: str, answer: Answer, shown: set[int], room: int) -> str:
+    """The answer's figures over time (or outlets' disagreements), those whose sources are shown, as room allows."""
+    for update in answer.updates:
+        line = f"\n-# {escape(update.render())}"
+        if {v.citation for v in update.values} <= shown and len(line) <= room:
+            text, room = text + line, room - len(line)
+    return text
 
 
 def _fit_sources(sentences: list[Sentence], by_number: dict[int, Citation]) -> tuple[list[Sentence], bool]:
@@ -105,7 +116,7 @@ def _text(sentences: list[Sentence], bold_headline: bool = True) -> str:
     after the short answer, which is the bold part of its line)."""
     out, after_headline = "", False
     for i, s in enumerate(sentences):
-        out += ("\n" if s.headline or after_headline else " ") if out else ""
+        out += ("\n" if s.headline or after_headline or s.label else " ") if out else ""
         out += _line(s, bold_headline=bold_headline or i > 0)
         after_headline = s.headline
     return out
@@ -115,9 +126,10 @@ def _line(s: Sentence, limit: int | None = None, bold_headline: bool = True) -> 
     marks = "".join(f"[{n}]" for n in s.citations)
     bold = s.headline and bold_headline
     text = escape(s.text)
+    label = f"{escape(s.label)}: " if s.label else ""
     if limit is not None:
-        text = clip(text, max(1, limit - len(marks) - 1 - 4 * bold), " …")
-    return f"{f'**{text}**' if bold else text} {marks}".strip()
+        text = clip(text, max(1, limit - len(marks) - 1 - 4 * bold - len(label)), " …")
+    return f"{label}{f'**{text}**' if bold else text} {marks}".strip()
 
 
 def _cited(sentences: list[Sentence], by_number: dict[int, Citation]) -> list[Citation]:
@@ -147,8 +159,10 @@ def _title(c: Citation) -> str:
 
 
 def _footer(c: Citation) -> str:
+    also = f"also reported by {', '.join(c.also)}" if c.also else ""
     line = " · ".join(part for part in (byline(c.passage.outlet, c.passage.published, " · "),
-                                        f"updated {c.passage.updated.isoformat()}" if c.passage.updated else "")
+                                        f"updated {c.passage.updated.isoformat()}" if c.passage.updated else "",
+                                        also)
                       if part)
     notes = "".join(f"\n{note}" for note in c.passage.correction_notes)  # never quoted, shown beside
     return clip(line + notes, 400 if notes else 200, " …")

@@ -49,9 +49,12 @@ class ProgressBar:
 
 
 def render_answer(answer: Answer, width: int = 100) -> str:
-    """An answer as terminal text: the cited sentences (a quoted headline on a line of its own), then the numbered
-    sources with their passages."""
-    lines = [textwrap.fill(printable(line), width) for line in answer.text.split("\n")]
+    """An answer as terminal text: the cited sentences (a quoted headline or a shaped answer's item on a line of
+    its own), its figures over time, then the numbered sources with their passages."""
+    lines = [textwrap.fill(printable(line), width, subsequent_indent="  " if answer.heading else "")
+             for line in answer.text.split("\n")]
+    lines += [textwrap.fill(printable(update.render()), width, initial_indent="Figures: " if i == 0 else "         ",
+                            subsequent_indent="         ") for i, update in enumerate(answer.updates)]
     if answer.citations:
         lines += ["", "Sources:"]
     for citation in answer.citations:
@@ -60,6 +63,8 @@ def render_answer(answer: Answer, width: int = 100) -> str:
         updated = f" (updated {p.updated.isoformat()})" if p.updated else ""
         source = f"{p.display_title} — {p.outlet or 'outlet unknown'}, {when}{updated}"
         lines.append(printable(f"[{citation.number}] {source}"))
+        if citation.also:
+            lines.append(printable(f"    also reported by {', '.join(citation.also)}"))
         if p.url:
             lines.append(f"    {printable(p.url)}")
         lines += textwrap.wrap(printable(citation.quote, keep_newlines=True), width,

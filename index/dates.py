@@ -23,6 +23,13 @@ _RELATIVE = [
     (re.compile(r"\blast month\b", re.I), 0, 62),
 ]
 _RECENT = (re.compile(r"\b(recently|lately|just|newly|latest|new|current(ly)?)\b", re.I), 0, 14)
+_COUNT = r"(?:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|several|couple of)"
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+# Days dateparser resolves (search_dates): "3 days ago", "two weeks ago", "last Friday", "since Monday". Years ago
+# are left alone: a question about an event 50 years ago is asked of the articles marking it now.
+_PARSED = re.compile(rf"\b(?:{_COUNT}\s+(?P<unit>day|week|month)s?\s+ago|(?:last|this past|since)\s+{_WEEKDAY})\b",
+                     re.I)
+_PARSED_SPAN = {"day": (1, 3), "week": (3, 4), "month": (15, 16)}  # days before / after the day it names
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,18 @@ def question_window(question: str, as_of: date, default_days: int = 30) -> TimeW
     explicit = _explicit_date(question, as_of)
     if explicit is not None:
         return explicit
-    for pattern, end_back, span in _RELATIVE + [_RECENT]:
+    for pattern, end_back, span in _RELATIVE:
+        if pattern.search(question):
+            end = plus_days(as_of, -end_back)
+            return TimeWindow(plus_days(end, -span), plus_days(end, 1), True)
+    parsed = _parsed_day(question, as_of)
+    if parsed is not None:
+        day, unit, since = parsed
+        if since:  # "since Monday": from that day on
+            return TimeWindow(day, plus_days(as_of, 1), True)
+        before, after = _PARSED_SPAN[unit]
+        return TimeWindow(plus_days(day, -before), min(plus_days(day, after), plus_days(as_of, 1)), True)
+    for pattern, end_back, span in [_RECENT]:
         if pattern.search(question):
             end = plus_days(as_of, -end_back)
             return TimeWindow(plus_days(end, -span), plus_days(end, 1), True)
@@ -70,7 +88,66 @@ def without_time_words(question: str) -> str:
     text = question
     for pattern, _, _ in _RELATIVE:
         text = pattern.sub(" ", text)
+    text = _PARSED.sub(" ", text)
     return " ".join(text.split()) or question
+
+
+_DATE_PHRASES = re.compile(rf"\b(?:on|of|from|since)?\s*(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTH_RE})\.?\s+\d{{1,2}}"
+                           rf"(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_RE})"
+                           rf"(?:,?\s+\d{{4}})?)\b", re.I)
+
+
+def without_dates(text: str) -> str:
+    """The text without the dates it names (as _explicit_date reads them) and without its named periods."""
+    return " ".join(_DATE_PHRASES.sub(" ", without_time_words(text)).split())
+
+
+def _parsed_day(question: str, as_of: date) -> tuple[date, str, bool] | None:
+    """The day a relative phrase names ("3 days ago", "last Friday"), read by dateparser as of a date, its unit
+    (day, week or month) and whether the question asks about the time since then."""
+    found = _PARSED.search(question)
+    if found is None:
+        return None
+    phrase = found.group(0)
+    since = phrase.lower().startswith("since ")
+    day = parse_day(phrase[6:] if since else phrase, as_of)
+    return (day, found.group("unit") or "day", since) if day is not None else None
+
+
+def parse_day(text: str, as_of: date) -> date | None:
+    """The day a phrase names, as of a date: an ISO or written date ("September 11", "2024-09-11"), else what
+    dateparser makes of it ("yesterday", "last Friday", "3 days ago", "two weeks ago"); never after as_of."""
+    window = _explicit_date(text, as_of)
+    if window is not None:  # a day's window starts the day before it; a month's or year's on its first day
+        return plus_days(window.start, 1) if window.end - window.start == timedelta(days=4) else window.start
+    found = _search_dates(text, as_of)
+    day = found[0][1] if found else None
+    return day if day is not None and day <= as_of else None
+
+
+def find_day(text: str, as_of: date) -> tuple[date, str] | None:
+    """The first day a text names (as parse_day reads it) and the words that name it."""
+    found = _search_dates(text, as_of)
+    if not found:
+        return None
+    phrase, when = found[0]
+    day = parse_day(phrase, as_of) or when
+    return (day, phrase) if day <= as_of else None
+
+
+def _search_dates(text: str, as_of: date) -> list[tuple[str, date]]:
+    """dateparser's search_dates as of a date (past dates preferred): (words, day) of each date found."""
+    from datetime import datetime
+
+    from dateparser.search import search_dates  # imported on first use: it takes a few tenths of a second
+
+    try:
+        found = search_dates(text, languages=["en"], settings={
+            "RELATIVE_BASE": datetime(as_of.year, as_of.month, as_of.day, 12), "PREFER_DATES_FROM": "past",
+            "RETURN_AS_TIMEZONE_AWARE": False})
+    except (ValueError, OverflowError):
+        return []
+    return [(phrase, when.date()) for phrase, when in found or []]
 
 
 def _explicit_date(question: str, as_of: date) -> TimeWindow | None:

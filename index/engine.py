@@ -27,8 +27,10 @@ from .locks import DataLocks
 from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, ArticleVectors, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, Retrieval
 from .settings import Settings
+from .shapes import Shaper
 from .startup import build_answerer, open_catalog, open_store, prepare_data_dir
 from .store import ChromaHandle, chroma_path, move_aside, preload_chromadb
+from .story_writer import StoryWriter
 from .view import StoreView
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,8 @@ class Engine:
         self._embed = embed_model or load_embed_model(settings.embed_model, settings.embed_batch_size)
         self._model_key = model_id(self._embed)
         self._cache = EmbeddingCache(settings.embed_cache_path, read_only=self.read_only)
-        self._catalog = open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only)
+        self._catalog = open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only, self._embed,
+                                     self._model_key)
         self._locks = DataLocks(data_dir)
         seen = self._catalog.change_seq()
         self._handle = chroma_handle or open_store(settings, self.read_only)
@@ -85,8 +88,11 @@ class Engine:
         self._generations = Generations(self._catalog, self._cache, self._handle, self._view, self._locks,  # type: ignore[arg-type]
                                         self._embed, self._model_key, settings.collection_prefix,
                                         self._chunking_key(), self._splitter)
-        self._writer = Writer(self._catalog, self._cache, self._view, self._embed, self._model_key, self._splitter)
+        self._stories = StoryWriter(self._cache, self._embed, self._model_key)
+        self._writer = Writer(self._catalog, self._cache, self._view, self._embed, self._model_key, self._splitter,
+                              self._stories)
         self._retriever = HybridRetriever(self._catalog, self._cache, self._view, self._embed, self._model_key)
+        self._shapes = Shaper(self._catalog, self._retriever, self._embed)
         self._intake = Intake(self._catalog, settings, self.add_articles)
         self._answerer = answerer or build_answerer(settings, self._embed)
         if not self.read_only:
@@ -97,6 +103,7 @@ class Engine:
             log.warning("The data directory %s is read-only: answering questions only", self.settings.data_dir)
             return
         self._settle()
+        self._stories_current()
         if seed:
             self.ensure_seeded(progress("Indexing seed articles") if progress else None)
         if self.needs_rebuild():
@@ -114,6 +121,14 @@ class Engine:
                 recover(self._catalog, store)
         if stale:
             self._generations.clean_up()
+
+    def _stories_current(self) -> None:
+        """Assign every article to its story afresh when the story vectors were made by another model."""
+        if self._stories.current(self._catalog.reader()):
+            return
+        log.warning("Assigning the stored articles to stories (story vectors of the model %s)", self._model_key)
+        with self._locks.writing(), self._catalog.transaction("assign the articles to stories") as db:
+            self._stories.assign_all(db)
 
     def _splitter(self) -> Any:
         """LlamaIndex's sentence splitter, made when the first article is chunked."""
@@ -265,10 +280,15 @@ class Engine:
             raise InvalidInput(f"The as-of date {as_of} is out of range ({EARLIEST} to {LATEST}).")
         recent = list(history)[-HISTORY_TURNS:]
         asked = standalone(question, recent)
+        shaped = self._shapes.answer(asked, as_of=as_of, answerer=answerer or self._answerer, history=recent,
+                                     on_text=on_text)
+        if shaped is not None:  # latest, since, timeline, digest, outlets (index.intent)
+            return replace(shaped, question=question, rewritten=asked if asked != question else None)
         query = asked if asked != question or not recent else " ".join([recent[-1].question, question])
         retrieval = self._retriever.retrieve(query, as_of=as_of, top_k=self.settings.top_k, date_query=question)
         answer = (answerer or self._answerer).answer(asked, retrieval.passages, as_of=as_of, history=recent,
                                                      on_text=on_text)
+        answer = self._shapes.finish(answer, retrieval.window, as_of)  # sources by story, figures, old news
         return replace(answer, question=question, rewritten=asked if asked != question else None)
 
     def retrieve(self, question: str, *, as_of: date | None = None, top_k: int | None = None) -> Retrieval:

@@ -31,6 +31,7 @@ from .errors import InvalidArticle, StoreError, StoreNotAnswering
 from .migrations import dumps
 from .results import AddResult, ArticleInfo
 from .store import VectorStore, disk_full
+from .story_writer import StoryWriter
 from .view import StoreView
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Writer:
     embed_model: Embedder
     model_key: str
     splitter: Callable[[], object]
+    stories: StoryWriter | None = None  # assigns each article written to its story, in the same transaction
 
     def add(self, articles: Sequence[Article], progress: Progress | None = None) -> list[AddResult]:
         """Add or replace articles, embedding in large batches; each article is all-or-nothing.
@@ -102,6 +104,7 @@ class Writer:
         if not chunked:
             return {}
         vectors, _ = chunk_vectors(chunked, self.embed_model, self.cache)
+        prepared = self.stories.prepare(self.catalog.reader(), [c.article for c in chunked]) if self.stories else {}
         out: dict[str, AddResult] = {}
         with self.view.writing() as store:
             store.ping()
@@ -114,13 +117,13 @@ class Writer:
                 else:
                     fresh.append((c, previous))
             if fresh:
-                self._commit([c for c, _ in fresh], vectors, store, written)
+                self._commit([c for c, _ in fresh], vectors, store, written, prepared)
         for c, previous in fresh:
             out[c.article.id] = AddResult("replaced" if previous else "added", self._info(c.article.id))
         return out
 
     def _commit(self, chunked: list[ChunkedArticle], vectors: dict[str, np.ndarray], store: VectorStore,
-                written: _Written) -> None:
+                written: _Written, prepared: dict[str, np.ndarray]) -> None:
         chunk_ids = [r.id for c in chunked for r in c.rows]
         titled = [c for c in chunked if c.title]
         with self.catalog.transaction("record the vectors being written") as db:
@@ -142,6 +145,8 @@ class Writer:
                     before = cleaning.previous_version(db, c.article.id)
                     replaced += _save(db, c)
                     cleaning.save(db, written.ready[c.article.id], before, written.crossed)
+                if self.stories:  # the cleaned articles, replacing an earlier version's story place
+                    self.stories.assign(db, [c.article for c in chunked], prepared)
                 db.execute("UPDATE pending_vectors SET action='delete', chunk_ids=?, title_ids='[]' WHERE id=?",
                            (dumps(replaced), journal))
                 Catalog.bump(db, [c.article.id for c in chunked])
@@ -163,6 +168,8 @@ class Writer:
                 _delete_chunks(db, article_id)
                 db.execute("DELETE FROM articles WHERE id=?", (article_id,))
                 SqliteLineStats(db).forget(article_id)
+                if self.stories:
+                    self.stories.remove(db, article_id)
                 journal = int(db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
                                          " VALUES('delete', ?, ?, ?)", (dumps(old), dumps([article_id]), now_text())
                                          ).lastrowid or 0)

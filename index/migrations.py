@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -27,6 +27,8 @@ class Context:
     cache: EmbeddingCache
     terms_text: Callable[[str, str], str]
     data_dir: Path
+    embed_model: Any = None  # the engine's embedding model (None: what needs it is left to Engine.open)
+    model_key: str = ""
 
 
 Migration = Callable[[sqlite3.Connection, Context], None]
@@ -229,6 +231,22 @@ def m008_clutter_and_updates(db: sqlite3.Connection, context: Context) -> None:
             if outlet := outlet_key(url):
                 stats.record(outlet, article_id, body_fingerprints(body))
         last = rows[-1][0]
+
+
+@migration
+def m012_stories(db: sqlite3.Connection, context: Context) -> None:
+    """Stories (index.stories): the assigner's tables, and every stored article assigned to its story in
+    publication order. Only the story texts (headline and lead, one short text an article) are embedded; without
+    an embedding model here, Engine.open assigns them (it does whenever the story vectors' model is not its own)."""
+    from .story_writer import StoryWriter, create_story_tables
+
+    create_story_tables(db)
+    if context.embed_model is not None and context.model_key:
+        report = StoryWriter(context.cache, context.embed_model, context.model_key).assign_all(db)
+        times = sorted(report.add_ms) or [0.0]
+        log.info("Stories assigned to %d articles: %d story texts embedded in %.1f s, assigned in %.1f s "
+                 "(p50 %.1f ms, p95 %.1f ms an article)", report.articles, report.embedded, report.embed_seconds,
+                 report.assign_seconds, times[len(times) // 2], times[int(len(times) * 0.95)])
 
 
 def _index_title(title: str, url: str | None) -> str:

@@ -93,14 +93,15 @@ def date_weight(published: date | None, window: TimeWindow, as_of: date) -> floa
     return prior * (1 - RECENCY_SHARE + RECENCY_SHARE * math.exp(-age / RECENCY_DAYS))
 
 
-def choose_chunks(ranked: Sequence[str], chunks: Sequence[ChunkEvidence], limit: int) -> list[ChunkEvidence]:
-    """The best CHUNKS_PER_ARTICLE chunks of each article in rank order, until `limit` chunks are chosen."""
+def choose_chunks(ranked: Sequence[str], chunks: Sequence[ChunkEvidence], limit: int,
+                  per_article: int = CHUNKS_PER_ARTICLE) -> list[ChunkEvidence]:
+    """The best `per_article` chunks of each article in rank order, until `limit` chunks are chosen."""
     by_article: dict[str, list[ChunkEvidence]] = {}
     for c in chunks:
         by_article.setdefault(c.article_id, []).append(c)
     chosen: list[ChunkEvidence] = []
     for article_id in ranked:
-        best = sorted(by_article.get(article_id, []), key=lambda c: -c.standing)[:CHUNKS_PER_ARTICLE]
+        best = sorted(by_article.get(article_id, []), key=lambda c: -c.standing)[:per_article]
         chosen += best
         if len(chosen) >= limit:
             break

@@ -45,6 +45,7 @@ class Citation:
     passage: Passage
     headline: bool = False  # the answer quotes the article's headline: the quotation starts with it
     quoted: tuple[tuple[int, int], ...] = ()  # where the answer's sentences citing it sit in passage.text, in order
+    also: tuple[str, ...] = ()  # other outlets that carried a copy of this article ("also reported by ...")
 
     @property
     def quote(self) -> str:
@@ -58,12 +59,44 @@ class Sentence:
 
     text: str
     citations: tuple[int, ...]
+    day: date | None = None  # an item of a dated answer (a timeline, the latest reports): its source's date
+    label: str = ""  # what the item is shown under: its date and outlet, an outlet, a story's coverage
     headline: bool = False  # the sentence is its cited article's headline (shown apart, not run into the next)
 
     def render(self) -> str:
-        """The sentence followed by its markers, e.g. 'Kyiv was hit. [1]'."""
+        """The sentence followed by its markers, e.g. 'Kyiv was hit. [1]' (after its label: '2024-03-05, CNN: ...')."""
         marks = "".join(f"[{n}]" for n in self.citations)
-        return f"{self.text} {marks}".strip()
+        return f"{self.label + ': ' if self.label else ''}{self.text} {marks}".strip()
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One value of a figure in an answer, where it comes from and when."""
+
+    value: str
+    day: date | None
+    outlet: str | None
+    citation: int
+
+
+@dataclass(frozen=True)
+class Update:
+    """A figure the cited sources give differently: over time (an update) or on one day by two outlets."""
+
+    what: str  # the thing counted, as the sources write it ("people", "homes")
+    kind: Literal["update", "disagreement"]
+    values: tuple[Figure, ...]
+
+    def render(self) -> str:
+        """'people: 12 on 2024-09-11 [2], 27 on 2024-09-12 [3]' or, for outlets that disagree on one day,
+        'On 2024-09-12 outlets differ on people: 27 (Gulf Herald) [3], 31 (Bay Courier) [4]'."""
+        if self.kind == "update":
+            items = ", ".join(f"{v.value} on {v.day.isoformat() if v.day else 'an unknown date'} [{v.citation}]"
+                              for v in self.values)
+            return f"{self.what}: {items}"
+        day = self.values[0].day
+        items = ", ".join(f"{v.value} ({v.outlet or 'outlet unknown'}) [{v.citation}]" for v in self.values)
+        return f"On {day.isoformat() if day else 'the same day'} outlets differ on {self.what}: {items}"
 
 
 NOT_COVERED = "The articles I have don't cover that."
@@ -85,19 +118,26 @@ class Answer:
     notes: tuple[str, ...] = ()
     rewritten: str | None = None  # a follow-up as it was searched for, stand-alone
     lead: str | None = None  # the short answer (a name, number, date, place) as the first sentence says it
+    shape: str = "answer"  # the kind of question answered: answer, latest, since, timeline, digest, outlets
+    heading: str = ""  # what a shaped answer opens with, e.g. "As of 2024-09-12, the newest reports:"
+    updates: tuple[Update, ...] = ()  # figures the cited sources give differently, with their dates
 
     @property
     def text(self) -> str:
-        """The answer with its citation markers, after its short answer: 'Nissan — Nissan recalls … [1] …'; a quoted
-        headline stands on a line of its own, never run into the next sentence."""
+        """The answer with its citation markers, after its short answer ('Nissan — Nissan recalls … [1] …') or
+        under its heading; items of a shaped answer and a quoted headline stand on lines of their own."""
         if not self.covered:
             return NOT_COVERED
+        itemised = any(s.label for s in self.sentences)
         body, after_headline = "", False
         for s in self.sentences:
-            body += ("\n" if s.headline or after_headline else " ") if body else ""
+            if body:
+                body += "\n" if itemised or s.headline or after_headline else " "
             body += s.render()
             after_headline = s.headline
-        return f"{self.lead} {LEAD_DASH} {body}" if self.lead and body else body
+        if self.lead and body:
+            body = f"{self.lead} {LEAD_DASH} {body}"
+        return f"{self.heading}\n{body}" if self.heading else body
 
     def to_dict(self) -> dict:
         """JSON-able form (dates as ISO strings)."""

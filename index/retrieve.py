@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 DENSE_CANDIDATES = 100    # nearest chunks asked of the vector store
 KEYWORD_CANDIDATES = 100  # best BM25 chunks
 TITLE_CANDIDATES = 50     # nearest titles
+OUTLET_WIDENING = 4       # candidates asked for when only some outlets' articles count
 
 
 @dataclass(frozen=True)
@@ -54,18 +56,23 @@ class HybridRetriever:
         self._embed = embed_model
         self._model_key = model_key
 
-    def retrieve(self, query: str, *, as_of: date, top_k: int, date_query: str | None = None) -> Retrieval:
-        """The top_k passages for a query as of a date (date cues read from date_query, default the query)."""
+    def retrieve(self, query: str, *, as_of: date, top_k: int, date_query: str | None = None,
+                 outlets: Collection[str] | None = None) -> Retrieval:
+        """The top_k passages for a query as of a date (date cues read from date_query, default the query); with
+        `outlets`, of those outlets' articles only (found among OUTLET_WIDENING times more candidates)."""
         window = question_window(date_query or query, as_of)
         query = without_time_words(query)
         qvec = np.asarray(self._embed.get_query_embedding(query), dtype=np.float32)
         store = self._view.live()
-        dense = store.query_chunks(qvec, DENSE_CANDIDATES)
-        titles = store.query_titles(qvec, TITLE_CANDIDATES)
+        widen = OUTLET_WIDENING if outlets is not None else 1
+        dense = store.query_chunks(qvec, DENSE_CANDIDATES * widen)
+        titles = store.query_titles(qvec, TITLE_CANDIDATES * widen)
         terms = keywords.query_terms(query)
-        keyword_hits = keywords.search(self._catalog, terms, KEYWORD_CANDIDATES)
+        keyword_hits = keywords.search(self._catalog, terms, KEYWORD_CANDIDATES * widen)
         best_dense = max((s for _, s in dense), default=0.0)
         candidates = self._candidates(dense, keyword_hits, titles)
+        if outlets is not None:
+            candidates = [i.id for i in self._catalog.infos_for(candidates) if i.outlet in set(outlets)]
         if not candidates:
             return Retrieval(passages=[], window=window, best_dense=best_dense)
         chunks = self._chunk_evidence(candidates, qvec, terms, dense)
@@ -77,6 +84,18 @@ class HybridRetriever:
         chosen = choose_chunks(ranked, chunks, top_k * 2)
         passages = self._passages(chosen, score)
         return Retrieval(passages=without_duplicates(passages, top_k), window=window, best_dense=best_dense)
+
+    def article_passages(self, query: str, article_ids: Sequence[str], per_article: int = 2) -> list[Passage]:
+        """The best passages of these articles for a query (by the chunk evidence retrieval weighs), article by
+        article in the order given; a passage's score is its article's best chunk standing."""
+        if not article_ids:
+            return []
+        qvec = np.asarray(self._embed.get_query_embedding(without_time_words(query)), dtype=np.float32)
+        chunks = self._chunk_evidence(list(article_ids), qvec, keywords.query_terms(query), [])
+        ranked = {a: 0.0 for a in dict.fromkeys(article_ids)}
+        for c in chunks:
+            ranked[c.article_id] = max(ranked[c.article_id], c.standing)
+        return self._passages(choose_chunks(list(ranked), chunks, per_article * len(ranked), per_article), ranked)
 
     def _candidates(self, dense: list[tuple[str, float]], keyword_hits: list[tuple[int, float]],
                     titles: list[tuple[str, float]]) -> list[str]:

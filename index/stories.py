@@ -26,11 +26,12 @@ import math
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
 from . import story_signals as sig
+from .dates import plus_days
 from .story_store import SCHEMA, StoredArticle, StoryStore, terms_of
 
 __all__ = ["SCHEMA", "Assignment", "Neighbours", "StoryIndex", "StoryInput"]
@@ -112,11 +113,11 @@ def same_story_probability(features: np.ndarray, weights: Sequence[float] = WEIG
 class StoryIndex:
     """The incremental story assigner over its SQLite tables (story_store.SCHEMA)."""
 
-    def __init__(self, conn: sqlite3.Connection, neighbours: Neighbours | None = None, *,
+    def __init__(self, conn: sqlite3.Connection, neighbours: Neighbours | None = None, *, create: bool = True,
                  weights: Sequence[float] = WEIGHTS, bias: float = BIAS,
                  join_probability: float = JOIN_PROBABILITY, copy_containment: float = COPY_CONTAINMENT,
                  window_days: int = WINDOW_DAYS) -> None:
-        self.store = StoryStore(conn)
+        self.store = StoryStore(conn, create=create)
         self._neighbours = neighbours or self.window_neighbours
         self.weights, self.bias = tuple(weights), bias
         self.join_probability, self.copy_containment, self.window_days = join_probability, copy_containment, window_days
@@ -190,8 +191,8 @@ class StoryIndex:
 
     def candidates(self, item: StoryInput) -> list[tuple[StoredArticle, float]]:
         """Stored articles near the new one in the date window, with their cosine (bounded by NEIGHBOURS)."""
-        window = timedelta(days=self.window_days)
-        found = [(a, s) for a, s in self._neighbours(item.vector, item.day - window, item.day + window, NEIGHBOURS)
+        since, until = plus_days(item.day, -self.window_days), plus_days(item.day, self.window_days)
+        found = [(a, s) for a, s in self._neighbours(item.vector, since, until, NEIGHBOURS)
                  if a != item.article_id][:NEIGHBOURS]
         stored = self.store.articles(a for a, _ in found)
         return [(stored[a], s) for a, s in found if a in stored]

@@ -45,6 +45,17 @@ CREATE TABLE IF NOT EXISTS story_terms (
 """
 
 
+def create_tables(conn: sqlite3.Connection) -> None:
+    """Create the SCHEMA tables if they are missing, statement by statement (inside the caller's transaction:
+    executescript would commit it)."""
+    statement = ""
+    for line in SCHEMA.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+
+
 @dataclass(frozen=True)
 class StoredArticle:
     """What the assigner keeps of an article."""
@@ -85,9 +96,10 @@ def _marks(n: int) -> str:
 class StoryStore:
     """The SCHEMA tables over one SQLite connection; every query is bounded by its arguments, not the corpus."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, create: bool = True) -> None:
         self.conn = conn
-        conn.executescript(SCHEMA)
+        if create:
+            create_tables(conn)
 
     def articles(self, ids: Iterable[str]) -> dict[str, StoredArticle]:
         """The stored articles with these ids."""

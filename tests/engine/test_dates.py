@@ -72,3 +72,42 @@ def test_within_the_window_the_latest_report_weighs_a_little_more():
     past = question_window("What did the council decide in March 2023?", AS_OF)
     assert date_weight(date(2023, 3, 30), past, AS_OF) > date_weight(date(2023, 3, 2), past, AS_OF)
     assert date_weight(date(2023, 3, 2), past, AS_OF) > date_weight(date(2026, 11, 20), past, AS_OF)
+
+
+FRIDAY = date(2024, 3, 8)  # a Friday
+
+
+def test_relative_days_are_read_by_dateparser_into_the_window():
+    last_friday = question_window("What did the council decide last Friday?", FRIDAY)
+    assert last_friday.explicit and last_friday.distance(date(2024, 3, 1)) == 0
+    assert last_friday.distance(date(2024, 3, 8)) > 0  # not today's Friday
+    ago = question_window("What was announced 3 days ago?", FRIDAY)
+    assert ago.distance(date(2024, 3, 5)) == 0 and ago.distance(date(2024, 2, 25)) > 5
+    weeks = question_window("Who resigned two weeks ago?", FRIDAY)
+    assert weeks.distance(date(2024, 2, 23)) == 0 and weeks.distance(FRIDAY) > 3
+
+
+def test_since_a_day_is_the_time_from_that_day_to_the_as_of_date():
+    since = question_window("What has changed since Monday?", FRIDAY)
+    assert since.start == date(2024, 3, 4) and since.distance(FRIDAY) == 0 and since.distance(date(2024, 3, 1)) > 0
+
+
+def test_years_ago_is_left_to_the_default_window():
+    assert not question_window("Which band released its first album 50 years ago?", FRIDAY).explicit
+
+
+def test_relative_days_are_left_out_of_the_text_that_is_matched():
+    from index.dates import without_time_words
+
+    assert without_time_words("Who resigned two weeks ago?") == "Who resigned ?"
+    assert without_time_words("What did the council decide last Friday?") == "What did the council decide ?"
+
+
+def test_parse_day_reads_written_and_relative_days_and_never_the_future():
+    from index.dates import parse_day
+
+    assert parse_day("September 11", FRIDAY) == date(2023, 9, 11)
+    assert parse_day("2024-03-01", FRIDAY) == date(2024, 3, 1)
+    assert parse_day("yesterday", FRIDAY) == date(2024, 3, 7)
+    assert parse_day("Monday", FRIDAY) == date(2024, 3, 4)
+    assert parse_day("the landfall", FRIDAY) is None
