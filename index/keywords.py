@@ -3,13 +3,17 @@ written in the same transaction as the chunks, so an article is searchable when 
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import threading
+from collections import Counter
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from .catalog import Catalog, store_error
 
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() defaults
 COMMON_SHARE = 0.2  # a term in more than this share of chunks nominates no candidates (it still scores them)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _STOP = frozenset("a an and are as at be but by for if in into is it no not of on or such that the their then "
@@ -51,10 +55,58 @@ def query_terms(question: str) -> list[str]:
     return list(dict.fromkeys(index_terms(question)))
 
 
-def search(catalog: Catalog, terms: list[str], limit: int) -> list[tuple[int, float]]:
+@dataclass(frozen=True)
+class TermStats:
+    """What BM25 needs beside a chunk's own terms: how many chunks there are, their average length in terms, and
+    how many chunks hold each query term."""
+
+    rows: int
+    avg_length: float
+    docs: dict[str, int]
+
+    def idf(self) -> dict[str, float]:
+        """Each held term's inverse document frequency, as FTS5's bm25() computes it."""
+        return {t: max(math.log((self.rows - n + 0.5) / (n + 0.5)), 1e-6) for t, n in self.docs.items() if n}
+
+
+def term_stats(catalog: Catalog, terms: Sequence[str]) -> TermStats:
+    """The index's size and the document frequency of each term (one vocabulary lookup per term)."""
+    try:
+        db = catalog.reader()
+        found = db.execute("SELECT block FROM chunk_terms_data WHERE id = 1").fetchone()
+        rows, tokens = (_varints(found[0]) + [0, 0])[:2] if found else (0, 0)
+        docs = {}
+        for term in dict.fromkeys(t for t in terms if t):
+            row = db.execute("SELECT doc FROM chunk_terms_vocab WHERE term = ?", (term,)).fetchone()
+            docs[term] = int(row[0]) if row else 0
+    except sqlite3.Error as exc:
+        raise store_error("search the keyword index", exc) from exc
+    return TermStats(rows, tokens / rows if rows else 1.0, docs)
+
+
+def _varints(blob: bytes) -> list[int]:
+    """SQLite varints, as FTS5 stores its totals (the 'averages' record: rows, then tokens per column)."""
+    out, i = [], 0
+    while i < len(blob):
+        value = 0
+        for k in range(9):
+            byte = blob[i]
+            i += 1
+            if k == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        out.append(value)
+    return out
+
+
+def search(catalog: Catalog, terms: list[str], limit: int, stats: TermStats | None = None) -> list[tuple[int, float]]:
     """(chunk number, BM25 score) of the best chunks for the terms; very common terms do not nominate."""
-    rare = _without_common(catalog, terms) or terms
-    match = _match(rare)
+    stats = stats or term_stats(catalog, terms)
+    rare = [t for t in terms if stats.docs.get(t, 0) <= COMMON_SHARE * max(1, stats.rows)] if len(terms) > 1 else terms
+    match = _match(rare or terms)
     if not match:
         return []
     try:
@@ -66,34 +118,27 @@ def search(catalog: Catalog, terms: list[str], limit: int) -> list[tuple[int, fl
     return [(int(r), float(s)) for r, s in rows]
 
 
-def scores(catalog: Catalog, terms: list[str], seqs: Sequence[int]) -> dict[int, float]:
-    """BM25 score of each of the given chunks for all the terms (chunks that match none are left out)."""
-    match = _match(terms)
-    if not match or not seqs:
+def scores(catalog: Catalog, terms: list[str], seqs: Sequence[int], stats: TermStats | None = None
+           ) -> dict[int, float]:
+    """BM25 score of each of the given chunks for all the terms (chunks that match none are left out), the same
+    as FTS5's bm25() but computed from the chunks' stored terms: a MATCH limited to some rows reads every matching
+    row's postings again for each of them, which grows with the corpus."""
+    if not seqs or not any(terms):
         return {}
+    stats = stats or term_stats(catalog, terms)
+    idf = stats.idf()
     out: dict[int, float] = {}
     try:
         db = catalog.reader()
         for start in range(0, len(seqs), 900):
             part = list(seqs[start : start + 900])
             marks = ",".join("?" * len(part))
-            out.update((int(r), float(s)) for r, s in db.execute(
-                f"SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
-                f" AND rowid IN ({marks})", (match, *part)))
+            for rowid, text in db.execute(f"SELECT rowid, terms FROM chunk_terms WHERE rowid IN ({marks})", part):
+                words = text.split()
+                counts = Counter(w for w in words if w in idf)
+                if counts:
+                    norm = BM25_K1 * (1 - BM25_B + BM25_B * len(words) / stats.avg_length)
+                    out[int(rowid)] = sum(idf[t] * tf * (BM25_K1 + 1) / (tf + norm) for t, tf in counts.items())
     except sqlite3.Error as exc:
         raise store_error("search the keyword index", exc) from exc
     return out
-
-
-def _without_common(catalog: Catalog, terms: list[str]) -> list[str]:
-    """The terms found in at most COMMON_SHARE of the chunks."""
-    if len(terms) <= 1:
-        return terms
-    try:
-        db = catalog.reader()
-        total = catalog.chunk_count()
-        marks = ",".join("?" * len(terms))
-        df = dict(db.execute(f"SELECT term, doc FROM chunk_terms_vocab WHERE term IN ({marks})", terms).fetchall())
-    except sqlite3.Error as exc:
-        raise store_error("search the keyword index", exc) from exc
-    return [t for t in terms if df.get(t, 0) <= COMMON_SHARE * max(1, total)]

@@ -68,14 +68,15 @@ class HybridRetriever:
         dense = store.query_chunks(qvec, DENSE_CANDIDATES * widen)
         titles = store.query_titles(qvec, TITLE_CANDIDATES * widen)
         terms = keywords.query_terms(query)
-        keyword_hits = keywords.search(self._catalog, terms, KEYWORD_CANDIDATES * widen)
+        stats = keywords.term_stats(self._catalog, terms)
+        keyword_hits = keywords.search(self._catalog, terms, KEYWORD_CANDIDATES * widen, stats)
         best_dense = max((s for _, s in dense), default=0.0)
         candidates = self._candidates(dense, keyword_hits, titles)
         if outlets is not None:
             candidates = [i.id for i in self._catalog.infos_for(candidates) if i.outlet in set(outlets)]
         if not candidates:
             return Retrieval(passages=[], window=window, best_dense=best_dense)
-        chunks = self._chunk_evidence(candidates, qvec, terms, dense)
+        chunks = self._chunk_evidence(candidates, qvec, terms, dense, stats)
         title_sims = self._title_evidence(candidates, qvec, dict(titles))
         dates = self._catalog.published_dates(candidates)
         fused = fuse(chunks, {a: title_sims.get(a, 0.0) for a in candidates if a in dates})
@@ -107,11 +108,11 @@ class HybridRetriever:
             + [a for a, sim in titles if sim > 0]))
 
     def _chunk_evidence(self, candidates: list[str], qvec: np.ndarray, terms: list[str],
-                        dense: list[tuple[str, float]]) -> list[ChunkEvidence]:
+                        dense: list[tuple[str, float]], stats: keywords.TermStats | None = None) -> list[ChunkEvidence]:
         keys = self._catalog.chunk_keys_of(candidates)  # (seq, chunk id, article id, embed key), in order
         vectors = self._cache.get(k for _, _, _, k in keys)
         from_store = dict(dense)
-        bm25 = keywords.scores(self._catalog, terms, [s for s, _, _, _ in keys])
+        bm25 = keywords.scores(self._catalog, terms, [s for s, _, _, _ in keys], stats)
         best_bm25 = max(bm25.values(), default=0.0) or 1.0
         out = []
         for seq, chunk_id, article_id, key in keys:
