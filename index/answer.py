@@ -176,7 +176,7 @@ def headline(passage: Passage) -> str:
     site = outlet_site(passage.outlet)
     cut = _OUTLET_SUFFIX.search(line)
     suffix = re.sub(r"\W", "", cut.group(1).lower()) if cut else ""
-    if len(site) >= 3 and len(suffix) >= 3 and (suffix.startswith(site) or site.startswith(suffix)):
+    if cut and len(site) >= 3 and len(suffix) >= 3 and (suffix.startswith(site) or site.startswith(suffix)):
         line = line[: cut.start()].rstrip()
     if len(line) < 20 or _is_question(line):
         return ""

@@ -78,7 +78,7 @@ class Article:
         parts = [self.title, self.body, self.outlet or "", self.published.isoformat() if self.published else ""]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
-    def with_defaults(self, **kwargs: object) -> "Article":
+    def with_defaults(self, **kwargs: Any) -> "Article":
         """A copy with the given fields filled in where this article has none."""
         missing = {k: v for k, v in kwargs.items() if v and not getattr(self, k)}
         return replace(self, **missing) if missing else self
@@ -210,8 +210,8 @@ def article_from_html(html: str | bytes, *, url: str | None = None, max_bytes: i
         include_images=False, include_links=False,
         date_extraction_params={"original_date": True, "extensive_search": False,
                                 "max_date": date.today().isoformat()})
-    text = (doc.text or "") if doc is not None else ""
-    if len(text.split()) < _MIN_HTML_WORDS:
+    text = (doc.text or "") if doc is not None and not isinstance(doc, dict) else ""
+    if doc is None or isinstance(doc, dict) or len(text.split()) < _MIN_HTML_WORDS:
         raise InvalidArticle("No article text found in the HTML page.")
     page_url = doc.url if _is_web_url(doc.url) else url
     return article_from_text(

@@ -306,6 +306,7 @@ class _Embedder:
 
     def _vector(self, key: object, text: str) -> list[float]:
         if key not in self.vectors:
+            assert self.model is not None, "similarities need an embedding model"
             self.vectors[key] = _unit(self.model.get_text_embedding(text))
         return self.vectors[key]
 

@@ -58,7 +58,7 @@ def build_llm(settings: Settings, *, context_window: int = DEFAULT_CONTEXT_WINDO
         raise ValueError("LLM_BASE_URL and LLM_MODEL must both be set to use an LLM.")
     from llama_index.llms.openai_like import OpenAILike
 
-    return OpenAILike(api_base=settings.llm_base_url, model=settings.llm_model,
+    return OpenAILike(api_base=settings.llm_base_url, model=settings.llm_model or "",
                       api_key=settings.llm_api_key or "not-needed", timeout=settings.llm_timeout,
                       max_retries=0, is_chat_model=True, context_window=context_window, max_tokens=max_tokens)
 

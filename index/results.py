@@ -145,7 +145,7 @@ class Answer:
         data["text"] = self.text
         for citation in data["citations"]:
             citation["passage"].pop("sentence_spans", None)
-        return _jsonable(data)
+        return _jsonable_dict(data)
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ class ArticleInfo:
 
     def to_dict(self) -> dict:
         """JSON-able form."""
-        return _jsonable(asdict(self))
+        return _jsonable_dict(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,12 @@ class Status:
 
     def to_dict(self) -> dict:
         """JSON-able form."""
-        return _jsonable(asdict(self))
+        return _jsonable_dict(asdict(self))
+
+
+def _jsonable_dict(value: dict) -> dict:
+    """A dict with its dates as ISO strings, all the way down."""
+    return {k: _jsonable(v) for k, v in value.items()}
 
 
 def _jsonable(value: object) -> object:
