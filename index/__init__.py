@@ -2,18 +2,22 @@
 
 from .answer import Answerer
 from .articles import Article, article_from_record, iter_article_paths, url_article_id
+from .community import ArticleEvent, Report
 from .dates import parse_iso_date
 from .embedcache import EmbeddingCache, cache_key
 from .embedding import Embedder, load_embed_model, model_id
 from .engine import Engine, build_answerer
 from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FetchError, InvalidArticle, InvalidInput,
-                     ModelError, NewsdeskError, RebuildInProgress, StoreError, UnsupportedFormat)
+                     ModelError, NewsdeskError, NotPermitted, RebuildInProgress, StoreError, UnknownRecord,
+                     UnsupportedFormat)
+from .questionlog import REASONS, Feedback
 from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation,
                       Passage, RebuildReport, Sentence, Status, Turn)
 from .settings import Settings, from_environment
 from .text import clip, load_sentence_splitter, sentence_spans, split_sentences, terms
 
 __all__ = [
+    "REASONS", "ArticleEvent", "Feedback", "NotPermitted", "Report", "UnknownRecord",
     "HISTORY_TURNS", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound", "ArticleVectors",
     "ArticleTooLarge", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine", "FetchError", "InvalidArticle",
     "InvalidInput", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress", "RebuildReport", "Sentence",

@@ -29,6 +29,7 @@ from .embedding import Embedder
 from .errors import InvalidArticle, StoreError
 from .migrations import dumps
 from .results import AddResult, ArticleInfo
+from .servers import corpus_key, keyword_token, log_event
 from .store import VectorStore
 from .view import StoreView
 
@@ -48,8 +49,10 @@ class Writer:
     model_key: str
     splitter: Callable[[], object]
 
-    def add(self, articles: Sequence[Article], progress: Progress | None = None) -> list[AddResult]:
-        """Add or replace articles, embedding in large batches; each article is all-or-nothing.
+    def add(self, articles: Sequence[Article], progress: Progress | None = None,
+            actor: str | None = None) -> list[AddResult]:
+        """Add or replace articles (each in the corpus its `server` names), embedding in large batches; each
+        article is all-or-nothing; `actor` (who adds them) is recorded.
 
         Results are in input order; an article already stored in the same version is 'unchanged'. When one
         article (one id) comes several times, its last version is added and the earlier ones get its result.
@@ -70,14 +73,14 @@ class Writer:
                     pending.append(chunked)
                     size += len(chunked.rows)
                     if size >= BATCH_CHUNKS:
-                        results.update(self._write(pending))
+                        results.update(self._write(pending, actor))
                         pending, size = [], 0
             if progress:
                 progress(done, len(articles))
-        results.update(self._write(pending))
+        results.update(self._write(pending, actor))
         return [results[a.id] for a in articles]
 
-    def _write(self, chunked: list[ChunkedArticle]) -> dict[str, AddResult]:
+    def _write(self, chunked: list[ChunkedArticle], actor: str | None) -> dict[str, AddResult]:
         if not chunked:
             return {}
         vectors, _ = chunk_vectors(chunked, self.embed_model, self.cache)
@@ -92,30 +95,35 @@ class Writer:
                 else:
                     fresh.append((c, previous))
             if fresh:
-                self._commit([c for c, _ in fresh], vectors, store)
+                self._commit([c for c, _ in fresh], vectors, store, actor)
         for c, previous in fresh:
             out[c.article.id] = AddResult("replaced" if previous else "added", self._info(c.article.id))
         return out
 
-    def _commit(self, chunked: list[ChunkedArticle], vectors: dict[str, np.ndarray], store: VectorStore) -> None:
+    def _commit(self, chunked: list[ChunkedArticle], vectors: dict[str, np.ndarray], store: VectorStore,
+                actor: str | None) -> None:
         chunk_ids = [r.id for c in chunked for r in c.rows]
         titled = [c for c in chunked if c.title]
+        stored = self.catalog.corpora(c.article.id for c in chunked)  # a new version stays in its corpus
+        corpus = {c.article.id: stored.get(c.article.id, corpus_key(c.article.server)) for c in chunked}
         with self.catalog.transaction("record the vectors being written") as db:
             journal = db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
                                  " VALUES('add', ?, ?, ?)",
                                  (dumps(chunk_ids), dumps([c.article.id for c in chunked]), now_text())).lastrowid
         try:
             store.add_chunks(chunk_ids, np.stack([vectors[r.embed_key] for c in chunked for r in c.rows]),
-                             [r.article_id for c in chunked for r in c.rows])
+                             [r.article_id for c in chunked for r in c.rows],
+                             [corpus[c.article.id] for c in chunked for r in c.rows])
             if titled:
-                store.add_titles([c.article.id for c in titled], np.stack([vectors[c.title_key] for c in titled]))
+                store.add_titles([c.article.id for c in titled], np.stack([vectors[c.title_key] for c in titled]),
+                                 [corpus[c.article.id] for c in titled])
             untitled = [c.article.id for c in chunked if not c.title]
             if untitled:
                 store.delete_titles(untitled)
             with self.catalog.transaction("save the articles") as db:
                 replaced: list[str] = []
                 for c in chunked:
-                    replaced += _save(db, c)
+                    replaced += _save(db, c, actor)
                 db.execute("UPDATE pending_vectors SET action='delete', chunk_ids=?, title_ids='[]' WHERE id=?",
                            (dumps(replaced), journal))
                 Catalog.bump(db, [c.article.id for c in chunked])
@@ -124,12 +132,13 @@ class Writer:
             raise
         _finish_delete(self.catalog, store, journal, replaced, [])
 
-    def remove(self, article_id: str) -> ArticleInfo:
-        """Remove an article, its chunks and their vectors; raises ArticleNotFound."""
+    def remove(self, article_id: str, actor: str | None = None) -> ArticleInfo:
+        """Remove an article, its chunks and their vectors (recording who did); raises ArticleNotFound."""
         info = self._info(article_id)
         with self.view.writing() as store:
             recover(self.catalog, store)
             with self.catalog.transaction("remove the article") as db:
+                log_event(db, article_id, corpus_key(info.server), info.title, "removed", actor, now_text())
                 old = [r[0] for r in db.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))]
                 _delete_chunks(db, article_id)
                 db.execute("DELETE FROM articles WHERE id=?", (article_id,))
@@ -149,30 +158,35 @@ class Writer:
         return info
 
 
-def _save(db: sqlite3.Connection, chunked: ChunkedArticle) -> list[str]:
-    """Store an article, its chunks and their keyword terms (inside a transaction); returns replaced chunk ids."""
+def _save(db: sqlite3.Connection, chunked: ChunkedArticle, actor: str | None = None) -> list[str]:
+    """Store an article, its chunks and their keyword terms, and who added it (inside a transaction); returns
+    replaced chunk ids. A new version keeps the corpus and the adder of the first."""
     a = chunked.article
     old = [r[0] for r in db.execute("SELECT id FROM chunks WHERE article_id=?", (a.id,))]
     _delete_chunks(db, a.id)
+    key = corpus_key(a.server)
     db.execute(
-        "INSERT INTO articles(id, title, outlet, published, url, authors, body, content_hash, added_at)"
-        " VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title=excluded.title,"
+        "INSERT INTO articles(id, title, outlet, published, url, authors, body, content_hash, added_at, server,"
+        " origin, added_by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title=excluded.title,"
         " outlet=excluded.outlet, published=excluded.published, url=excluded.url,"
         " authors=excluded.authors, body=excluded.body, content_hash=excluded.content_hash",
         (a.id, a.title, a.outlet, a.published.isoformat() if a.published else None, a.url,
-         json.dumps(list(a.authors)), a.body, a.content_hash, now_text()))
-    insert_chunks(db, chunked.rows, chunked.title)
+         json.dumps(list(a.authors)), a.body, a.content_hash, now_text(), key, key, actor))
+    key = db.execute("SELECT server FROM articles WHERE id=?", (a.id,)).fetchone()[0]
+    log_event(db, a.id, key, a.title, "replaced" if old else "added", actor, now_text())
+    insert_chunks(db, chunked.rows, chunked.title, key)
     new = {r.id for r in chunked.rows}
     return [c for c in old if c not in new]
 
 
-def insert_chunks(db: sqlite3.Connection, rows: Sequence[ChunkRow], title: str) -> None:
-    """Insert chunk rows and their keyword terms (inside a transaction)."""
+def insert_chunks(db: sqlite3.Connection, rows: Sequence[ChunkRow], title: str, corpus: str) -> None:
+    """Insert chunk rows and their keyword terms, in their article's corpus (inside a transaction)."""
+    token = keyword_token(corpus)
     for r in rows:
         seq = db.execute("INSERT INTO chunks(id, article_id, ordinal, text, embed_key, sentences)"
                          " VALUES(?,?,?,?,?,?)",
                          (r.id, r.article_id, r.ordinal, r.text, r.embed_key, spans_json(r.sentences))).lastrowid
-        keywords.write(db, [(int(seq), keywords.terms_text(title, r.text))])
+        keywords.write(db, [(int(seq), keywords.terms_text(title, r.text), token)])
 
 
 def _delete_chunks(db: sqlite3.Connection, article_id: str) -> None:

@@ -1,14 +1,19 @@
 """Keyword search: SQLite FTS5 over each chunk's terms (its article's title and its text), BM25-ranked,
-written in the same transaction as the chunks, so an article is searchable when its add returns."""
+written in the same transaction as the chunks, so an article is searchable when its add returns. A second
+column holds the chunk's corpus as a token (servers.keyword_token): every search is ANDed with a column
+filter on it, so that FTS5 only ranks chunks of the corpora the question may read."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 import threading
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .catalog import Catalog, store_error
+
+if TYPE_CHECKING:
+    from .servers import Scope
 
 COMMON_SHARE = 0.2  # a term in more than this share of chunks nominates no candidates (it still scores them)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -32,9 +37,14 @@ def terms_text(title: str, text: str) -> str:
     return " ".join(index_terms(f"{title}\n\n{text}"))
 
 
-def write(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
-    """Index chunks by catalog number (inside the caller's transaction)."""
-    db.executemany("INSERT INTO chunk_terms(rowid, terms) VALUES(?, ?)", list(rows))
+def write(db: sqlite3.Connection, rows: Iterable[tuple[int, str, str]]) -> None:
+    """Index chunks by catalog number: (seq, terms, corpus token) (inside the caller's transaction)."""
+    db.executemany("INSERT INTO chunk_terms(rowid, terms, server) VALUES(?, ?, ?)", list(rows))
+
+
+def set_corpus(db: sqlite3.Connection, seqs: Sequence[int], token: str) -> None:
+    """Move chunks to another corpus (inside the caller's transaction)."""
+    db.executemany("UPDATE chunk_terms SET server = ? WHERE rowid = ?", [(token, s) for s in seqs])
 
 
 def delete(db: sqlite3.Connection, seqs: Sequence[int]) -> None:
@@ -43,7 +53,8 @@ def delete(db: sqlite3.Connection, seqs: Sequence[int]) -> None:
 
 
 def _match(terms: Iterable[str]) -> str:
-    return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms) if t)
+    words = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms) if t)
+    return f"terms : ({words})" if words else ""
 
 
 def query_terms(question: str) -> list[str]:
@@ -51,16 +62,22 @@ def query_terms(question: str) -> list[str]:
     return list(dict.fromkeys(index_terms(question)))
 
 
-def search(catalog: Catalog, terms: list[str], limit: int) -> list[tuple[int, float]]:
-    """(chunk number, BM25 score) of the best chunks for the terms; very common terms do not nominate."""
+def search(catalog: Catalog, terms: list[str], limit: int, scope: "Scope") -> list[tuple[int, float]]:
+    """(chunk number, BM25 score) of the best chunks for the terms among those the scope may read; very
+    common terms do not nominate. The corpus column weighs nothing in the score."""
     rare = _without_common(catalog, terms) or terms
     match = _match(rare)
     if not match:
         return []
+    hidden, params = "", [f"{match} AND {scope.keyword_filter()}"]
+    if scope.hidden:
+        hidden = (" AND rowid NOT IN (SELECT seq FROM chunks WHERE article_id IN"
+                  f" ({','.join('?' * len(scope.hidden))}))")
+        params += sorted(scope.hidden)
     try:
         rows = catalog.reader().execute(
-            "SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
-            " ORDER BY bm25(chunk_terms) LIMIT ?", (match, limit)).fetchall()
+            f"SELECT rowid, -bm25(chunk_terms, 1.0, 0.0) FROM chunk_terms WHERE chunk_terms MATCH ?{hidden}"
+            " ORDER BY bm25(chunk_terms, 1.0, 0.0) LIMIT ?", (*params, limit)).fetchall()
     except sqlite3.Error as exc:
         raise store_error("search the keyword index", exc) from exc
     return [(int(r), float(s)) for r, s in rows]
@@ -78,7 +95,7 @@ def scores(catalog: Catalog, terms: list[str], seqs: Sequence[int]) -> dict[int,
             part = list(seqs[start : start + 900])
             marks = ",".join("?" * len(part))
             out.update((int(r), float(s)) for r, s in db.execute(
-                f"SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
+                f"SELECT rowid, -bm25(chunk_terms, 1.0, 0.0) FROM chunk_terms WHERE chunk_terms MATCH ?"
                 f" AND rowid IN ({marks})", (match, *part)))
     except sqlite3.Error as exc:
         raise store_error("search the keyword index", exc) from exc

@@ -65,6 +65,7 @@ class Answer:
     answerer: str = "extractive"
     notes: tuple[str, ...] = ()
     rewritten: str | None = None  # a follow-up as it was searched for, stand-alone
+    log_id: int | None = None  # its row in the question log (what feedback refers to); None when not logged
 
     @property
     def text(self) -> str:
@@ -101,6 +102,9 @@ class ArticleInfo:
     url: str | None
     chunks: int
     added_at: datetime | None = None
+    server: str | None = None      # the server whose corpus it is in; None: the shared corpus
+    added_by: str | None = None    # who added it (as the face that added it named them)
+    moderation: str | None = None  # "hidden" or "demoted" by the moderators of the server listing it
 
     def to_dict(self) -> dict:
         """JSON-able form."""
