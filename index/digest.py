@@ -28,7 +28,7 @@ def build_digest(catalog: Catalog, answerer: ExtractiveAnswerer, scope: Scope, d
     rows = catalog.query(
         f"SELECT id, title, url, (SELECT COUNT(*) FROM chunks c WHERE c.article_id = a.id) FROM articles a"
         f" WHERE server IN ({marks}) AND (published = ? OR substr(added_at, 1, 10) = ?)"
-        " ORDER BY added_at DESC LIMIT ?", (*keys, day.isoformat(), day.isoformat(), NEW_ARTICLES))
+        " ORDER BY added_at DESC, rowid DESC LIMIT ?", (*keys, day.isoformat(), day.isoformat(), NEW_ARTICLES))
     articles = [(a, index_title(t, u), n) for a, t, u, n in rows if a not in scope.hidden and n]
     title = f"Top stories, {day.isoformat()}"
     if not articles:

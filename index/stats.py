@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 from .catalog import Catalog
-from .keywords import index_terms
+from .answer import content_terms
 from .servers import server_of
 
 GAP_LINK = 0.3       # two not-covered questions are one gap when their tf-idf cosine reaches this
@@ -57,17 +57,17 @@ def worst_rated(catalog: Catalog, window: tuple[str, str, str]) -> list[dict]:
 
 def coverage_gaps(missed: list[str], everything: list[str], *, link: float = GAP_LINK,
                   limit: int = GAP_GROUPS) -> list[dict]:
-    """Group the not-covered questions into gaps: each question a tf-idf vector of its index terms (idf over
+    """Group the not-covered questions into gaps: each question a tf-idf vector of its content terms (idf over
     all the questions asked), linked to another when their cosine reaches `link` (single link); largest gaps
     first, each named by the informative terms most of its questions share."""
     if not missed:
         return []
-    df = Counter(t for q in everything or missed for t in set(index_terms(q)))
+    df = Counter(t for q in everything or missed for t in set(content_terms(q)))
     n = max(len(everything), len(missed))
     idf = {t: math.log((1 + n) / (1 + c)) + 1 for t, c in df.items()}
     vectors = []
     for q in missed:
-        terms = set(index_terms(q))
+        terms = set(content_terms(q))
         weights = {t: idf.get(t, math.log(1 + n) + 1) for t in terms}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         vectors.append({t: w / norm for t, w in weights.items()})
@@ -100,11 +100,11 @@ def coverage_gaps(missed: list[str], everything: list[str], *, link: float = GAP
 
 
 def _surface_words(texts: list[str]) -> dict[str, str]:
-    """The commonest word behind each index term (so that gaps read 'evacuated', not 'evacu')."""
+    """The commonest word behind each content term (so that gaps read 'evacuated', not 'evacu')."""
     seen: dict[str, Counter] = {}
     for text in texts:
         for word in text.split():
             word = word.strip(".,;:!?\"'()[]").lower()
-            for term in index_terms(word):
+            for term in content_terms(word):
                 seen.setdefault(term, Counter())[word] += 1
     return {t: c.most_common(1)[0][0] for t, c in seen.items()}
