@@ -14,6 +14,7 @@ from . import commands
 from .output import printable
 
 log = logging.getLogger("newsdesk")
+SERVER_HELP = "the server (e.g. a Discord server id) whose corpus to use; default: the shared corpus"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search", help="only articles whose title, outlet, id or URL contain this")
     p.add_argument("--limit", type=int)
     p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.add_argument("--removed", action="store_true", help="the articles removed, by whom and when, instead")
     p.set_defaults(func=commands.cmd_list)
 
     p = sub.add_parser("rebuild", help="re-index everything into a fresh collection; the old one answers meanwhile")
@@ -62,7 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bench.cli import register
 
+    from .community import register as register_community
+
     register(sub)
+    register_community(sub)
+    for command in sub.choices.values():  # every command acts on one corpus, named before or after it
+        command.add_argument("--server", metavar="ID", default=argparse.SUPPRESS, help=SERVER_HELP)
+    parser.add_argument("--server", metavar="ID", help=SERVER_HELP)
     return parser
 
 

@@ -121,7 +121,8 @@ def test_keyword_search_ranks_within_the_scope_only(two: Any) -> None:
     terms = index.keywords.query_terms(TOLL_Q)
     for server, wanted in (("A", {"A", None}), ("B", {"B", None}), (None, {None})):
         hits = index.keywords.search(two._catalog, terms, 100, Scope(server))
-        corpora = {i.server for i in two._catalog.infos_for(two._catalog.articles_of_seqs([s for s, _ in hits]).values())}
+        found = two._catalog.articles_of_seqs([s for s, _ in hits]).values()
+        corpora = {i.server for i in two._catalog.infos_for(found)}
         assert corpora <= wanted, server
     assert index.keywords.search(two._catalog, terms, 100, Scope("B"))
 
