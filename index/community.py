@@ -5,7 +5,7 @@ question log's figures, and daily digests. Engine inherits it; it uses the engin
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -169,7 +169,9 @@ class Community:
         scope = scope_for(self._catalog.reader(), check_server(server))
         for feedback, question, cited in self._log.reports(server, reason, limit):
             ids = list(dict.fromkeys(a for _, a in cited))
-            infos = {i.id: i for i in self._catalog.infos_for(ids) if corpus_key(i.server) in scope.keys}
+            infos = {i.id: replace(i, moderation="hidden" if i.id in scope.hidden else "demoted"
+                                   if i.id in scope.demoted else None)
+                     for i in self._catalog.infos_for(ids) if corpus_key(i.server) in scope.keys}
             out.append(Report(feedback.id, question, feedback.reason, tuple(infos[a] for a in ids if a in infos)))
         return out
 
