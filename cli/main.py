@@ -15,6 +15,7 @@ from .output import printable
 
 log = logging.getLogger("newsdesk")
 SERVER_HELP = "the server (e.g. a Discord server id) whose corpus to use; default: the shared corpus"
+CORPUS_COMMANDS = ("chat", "ask", "add", "remove", "list", "rebuild", "status", "stats", "share", "unshare")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     register(sub)
     register_community(sub)
-    for command in sub.choices.values():  # every command acts on one corpus, named before or after it
-        command.add_argument("--server", metavar="ID", default=argparse.SUPPRESS, help=SERVER_HELP)
+    for name in CORPUS_COMMANDS:  # each acts on one corpus, named before or after the command
+        sub.choices[name].add_argument("--server", metavar="ID", default=argparse.SUPPRESS, help=SERVER_HELP)
     parser.add_argument("--server", metavar="ID", help=SERVER_HELP)
     return parser
 

@@ -305,9 +305,8 @@ class Engine(Community):
                           data_dir=str(s.data_dir), answerer=self._answerer.name, extra=extra)
         try:
             stored, all_chunks, titles_stored, titled = self._generations.missing_vectors()
-            extra = {"shared_articles": self._catalog.counts("*")[0]}
-            if server is None:
-                extra.update(vectors=stored, title_vectors=titles_stored)
+            extra = ({"vectors": stored, "title_vectors": titles_stored} if server is None
+                     else {"shared_articles": self._catalog.counts("*")[0]})
             if stored < all_chunks or titles_stored < titled:
                 extra["problem"] = (f"The vector store holds {stored} of {all_chunks} chunk vectors and "
                                     f"{titles_stored} of {titled} title vectors. Run `newsdesk rebuild` to restore "

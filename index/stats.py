@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 from .catalog import Catalog
-from .answer import content_terms
+from .text import terms
 from .servers import server_of
 
 GAP_LINK = 0.3       # two not-covered questions are one gap when their tf-idf cosine reaches this
@@ -62,13 +62,12 @@ def coverage_gaps(missed: list[str], everything: list[str], *, link: float = GAP
     first, each named by the informative terms most of its questions share."""
     if not missed:
         return []
-    df = Counter(t for q in everything or missed for t in set(content_terms(q)))
+    df = Counter(t for q in everything or missed for t in set(terms(q)))
     n = max(len(everything), len(missed))
     idf = {t: math.log((1 + n) / (1 + c)) + 1 for t, c in df.items()}
     vectors = []
     for q in missed:
-        terms = set(content_terms(q))
-        weights = {t: idf.get(t, math.log(1 + n) + 1) for t in terms}
+        weights = {t: idf.get(t, math.log(1 + n) + 1) for t in set(terms(q))}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         vectors.append({t: w / norm for t, w in weights.items()})
     parent = list(range(len(missed)))
@@ -105,6 +104,6 @@ def _surface_words(texts: list[str]) -> dict[str, str]:
     for text in texts:
         for word in text.split():
             word = word.strip(".,;:!?\"'()[]").lower()
-            for term in content_terms(word):
+            for term in terms(word):
                 seen.setdefault(term, Counter())[word] += 1
     return {t: c.most_common(1)[0][0] for t, c in seen.items()}

@@ -163,6 +163,7 @@ def test_listing_removing_status_act_on_the_servers_own_corpus(two: Any) -> None
             two.remove(article_id, server="A")
     assert two.status(server="A").articles == 1 and two.status(server="B").articles == 1
     assert two.status().articles == 2 and "vectors" not in two.status(server="A").extra
+    assert two.status(server="A").extra["shared_articles"] == 2
     removed = two.remove(toll.id, server="B", actor="bob")
     assert removed.id == toll.id and two.status(server="B").articles == 0
     assert [(e.article_id, e.actor) for e in two.article_history(server="B")] == [(toll.id, "bob")]
