@@ -66,19 +66,23 @@ class ServerConfig:
         """True where the bot answers: every channel, or the listed ones (and their threads), and the ask channel."""
         if not self.channels:
             return True
-        ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}
-        return bool(ids & (set(self.channels) | {self.ask_channel}))
+        allowed = set(self.channels) | ({self.ask_channel} if self.ask_channel else set())
+        return bool(_ids(channel) & allowed)
 
     def is_ask_channel(self, channel: Any) -> bool:
         """True in the ask channel and its threads (forum posts)."""
-        return self.ask_channel is not None and self.ask_channel in {getattr(channel, "id", None),
-                                                                   getattr(channel, "parent_id", None)}
+        return self.ask_channel is not None and self.ask_channel in _ids(channel)
 
     def digest_at(self) -> time | None:
         """The digest's time of day (UTC), when a digest is set."""
         if self.digest_channel is None or not self.digest_time:
             return None
         return parse_time(self.digest_time)
+
+
+def _ids(channel: Any) -> set[int]:
+    """A channel's id and, for a thread, its parent's."""
+    return {i for i in (getattr(channel, "id", None), getattr(channel, "parent_id", None)) if i is not None}
 
 
 def parse_time(text: str) -> time:
@@ -115,6 +119,9 @@ class ServerConfigs:
 
 def resolve_channels(guild: discord.Guild, bot: discord.Client, text: str) -> tuple[int, ...]:
     """Channel mentions, ids or names in text, as channels of this server; Refused naming any that is not."""
+    whole = _by_name(guild.channels, text.strip().lstrip("#"))
+    if isinstance(whole, TEXTUAL):
+        return (whole.id,)
     out = []
     for token, ident in _tokens(text):
         channel = guild.get_channel(ident) if ident else _by_name(guild.channels, token.lstrip("#"))
@@ -129,6 +136,9 @@ def resolve_channels(guild: discord.Guild, bot: discord.Client, text: str) -> tu
 
 def resolve_roles(guild: discord.Guild, bot: discord.Client, text: str) -> tuple[int, ...]:
     """Role mentions, ids or names in text, as roles of this server; Refused naming any that is not."""
+    whole = _by_name(guild.roles, text.strip().lstrip("@"))  # one name with spaces: "@Night Desk"
+    if whole is not None:
+        return (whole.id,)
     out = []
     for token, ident in _tokens(text):
         role = guild.get_role(ident) if ident else _by_name(guild.roles, token.lstrip("@"))
