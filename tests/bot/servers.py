@@ -67,7 +67,8 @@ def buttons(message: dict) -> dict[str, str]:
     out = {}
     for row in message.get("components") or []:
         for item in row.get("components") or []:
-            out[(item.get("emoji") or {}).get("name") or item.get("placeholder") or item["custom_id"]] = item["custom_id"]
+            name = (item.get("emoji") or {}).get("name") or item.get("placeholder") or item["custom_id"]
+            out[name] = item["custom_id"]
     return out
 
 

@@ -121,7 +121,8 @@ def component_errors(rows: list[dict]) -> dict:
         items = row.get("components") or []
         selects = [c for c in items if c.get("type") in (3, 5, 6, 7, 8)]
         if row.get("type") != 1 or not 1 <= len(items) <= 5 or (selects and len(items) > 1):
-            _limit(errors, ["components", str(i)], "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "A row holds 5 buttons or 1 select.")
+            _limit(errors, ["components", str(i)], "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                   "A row holds 5 buttons or 1 select.")
         for j, item in enumerate(items):
             where = ["components", str(i), "components", str(j)]
             if len(item.get("custom_id") or "") > 100 or len(item.get("label") or "") > 80:
