@@ -137,9 +137,12 @@ async def test_an_ask_channel_answers_every_message_and_follow_ups_without_a_men
         assert thread["parent_id"] == ask and "Kyiv" in first["content"] + str(first["embeds"])
         await env.say("What about Kharkiv?", reader, channel_id=thread["id"], mention=False)
         await env.wait_for(lambda: len(answers(env, thread["id"])) == 2, 60)
+        await env.say("And Zaporizhzhia?", reader, channel_id=thread["id"], mention=False)
+        await env.wait_for(lambda: len(answers(env, thread["id"])) == 3, 60)
         question, history = engine.asks[-1]
-        assert question == "What about Kharkiv?" and [t.question for t in history] == ["Which cities were hit?"]
-        assert [q for q, _ in engine.asks] == ["Which cities were hit?", "What about Kharkiv?"]
+        assert question == "And Zaporizhzhia?"
+        assert [t.question for t in history] == ["Which cities were hit?", "What about Kharkiv?"]
+        assert [q for q, _ in engine.asks] == ["Which cities were hit?", "What about Kharkiv?", "And Zaporizhzhia?"]
         assert not env.bot_messages(env.channel_id)
 
 
