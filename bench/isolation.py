@@ -54,7 +54,7 @@ def source_index(args: argparse.Namespace, base: Settings, real: Any) -> Setting
 def build(target: Settings, embed: ReplayEmbedder, articles: list[Article], servers: list[str], per_server: int,
           ) -> dict:
     """Fill an index with per_server copies in each server (continuing where an earlier run stopped)."""
-    engine = Engine.open(target, embed_model=embed, seed=False)  # type: ignore[arg-type]
+    engine = Engine.open(target, embed_model=embed, seed=False)
     started = time.perf_counter()
     try:
         for s, server in enumerate(servers):
@@ -73,7 +73,7 @@ def build(target: Settings, embed: ReplayEmbedder, articles: list[Article], serv
 
 def measure(target: Settings, embed: ReplayEmbedder, servers: list[str], questions: list[Question]) -> dict:
     """ask and retrieve latency from the servers in turn; passages from another server are counted."""
-    engine = Engine.open(target, embed_model=embed, seed=False)  # type: ignore[arg-type]
+    engine = Engine.open(target, embed_model=embed, seed=False)
     try:
         engine.ask(questions[0].question, server=servers[0], as_of=questions[0].asked_on)  # warm
         own = {s: {i.id for i in engine.list_articles(server=s) if i.server == s} for s in servers}
@@ -99,7 +99,7 @@ def log_size(target: Settings, embed: ReplayEmbedder, servers: list[str], questi
              count: int) -> dict:
     """Ask `count` questions with the question log on; its bytes (tables and indexes) per 1,000 questions."""
     settings = replace(target, question_log_days=30)
-    engine = Engine.open(settings, embed_model=embed, seed=False)  # type: ignore[arg-type]
+    engine = Engine.open(settings, embed_model=embed, seed=False)
     db = sqlite3.connect(f"file:{Path(settings.data_dir) / 'newsdesk.sqlite3'}?mode=ro", uri=True)
     try:
         pages = f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({','.join('?' * len(LOG_TABLES))})"

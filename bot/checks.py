@@ -57,7 +57,7 @@ async def server_config(interaction: discord.Interaction) -> ServerConfig | None
     configs = getattr(interaction.client, "configs", None)
     if interaction.guild_id is None or configs is None:
         return None
-    return await configs.get(interaction.guild_id)  # type: ignore[no-any-return]
+    return await configs.get(interaction.guild_id)
 
 
 async def require_moderator(interaction: discord.Interaction) -> None:

@@ -42,7 +42,7 @@ class ServerConfig:
 
         def one(key: str) -> int | None:
             value = data.get(key)
-            return int(value) if str(value or "").isdigit() else None
+            return int(str(value)) if str(value or "").isdigit() else None
 
         known = {f for f in cls.__dataclass_fields__ if f != "extra"}
         return cls(channels=ids("channels") or (), ask_channel=one("ask_channel"), private=data.get("private") is True,
@@ -166,10 +166,11 @@ def _by_name(items: Iterable[Any], name: str) -> Any:
 
 def _foreign(bot: discord.Client, ident: int | None, token: str, kind: str) -> str:
     """The refusal for an id that is not this server's: says so when it is another server's."""
-    elsewhere = bot.get_channel(ident) if kind == "channel" and ident else None
-    if kind == "role" and ident:
-        elsewhere = next((r for g in bot.guilds if (r := g.get_role(ident)) is not None), None)
-    if elsewhere is not None:
+    if kind == "channel":
+        elsewhere = ident is not None and bot.get_channel(ident) is not None
+    else:
+        elsewhere = ident is not None and any(g.get_role(ident) is not None for g in bot.guilds)
+    if elsewhere:
         return (f"That {kind} ({token[:40]}) belongs to another server. Name {kind}s of this server only; "
                 "nothing was changed.")
     return f"{token[:40]} is not a {kind} of this server; nothing was changed."

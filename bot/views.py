@@ -54,7 +54,7 @@ class RateButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nd:rate:(
         self.vote, self.log_id = vote, log_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> "RateButton":
         """The button as clicked, from its custom_id alone."""
         return cls(match["vote"], int(match["log"]))
@@ -87,7 +87,7 @@ class ReasonSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"nd:why:
         self.log_id = log_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> "ReasonSelect":
         """The menu as used, from its custom_id alone."""
         return cls(int(match["log"]))
@@ -98,7 +98,7 @@ class ReasonSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"nd:why:
 
     async def _reason(self, interaction: discord.Interaction) -> None:
         bot: NewsdeskBot = interaction.client  # type: ignore[assignment]
-        reason = (interaction.data or {}).get("values", [""])[0]  # type: ignore[union-attr]
+        reason = self.item.values[0] if self.item.values else ""
         await interaction.response.defer()
         await bot.run_engine(bot.engine.rate_answer, self.log_id, server=server_key(interaction.guild_id),
                              user=user_key(interaction.user), vote=-1, reason=reason, lane="quick")
@@ -125,7 +125,7 @@ class ActSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"nd:act:(?P
         return cls(report.id, options)
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> "ActSelect":
         """The menu as used, from its custom_id alone."""
         return cls(int(match["report"]))
@@ -137,7 +137,7 @@ class ActSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"nd:act:(?P
     async def _act(self, interaction: discord.Interaction) -> None:
         bot: NewsdeskBot = interaction.client  # type: ignore[assignment]
         await require_moderator(interaction)
-        mode, _, article_id = ((interaction.data or {}).get("values", [""])[0]).partition(":")  # type: ignore[union-attr]
+        mode, _, article_id = (self.item.values[0] if self.item.values else "").partition(":")
         await interaction.response.defer()
         info = await bot.run_engine(bot.engine.moderate, article_id, server=server_key(interaction.guild_id),
                                     mode=None if mode == "restore" else mode, actor=user_key(interaction.user),
