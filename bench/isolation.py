@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="without --source: embed this many corpus articles once as the source (default 150)")
     parser.add_argument("--questions", type=Path, default=Path("/work/shared/bench/realtimeqa/questions.dev.jsonl"))
     parser.add_argument("--root", type=Path, default=Path("data/bench-isolation"), help="where the indexes go")
+    parser.add_argument("--limit", type=int, default=0, help="ask only the first N questions in each layout (0: all)")
     parser.add_argument("--log-questions", type=int, default=0, help="also measure the question log over K questions")
     parser.add_argument("--report", type=Path, help="write the figures here as JSON")
     args = parser.parse_args(argv)
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     n, s = args.per_server, args.servers
     many = [f"server-{k:02d}" for k in range(s)]
     layouts = {f"{s}_servers_x_{n}": (many, n), f"1_server_x_{s * n}": (["server-00"], s * n)}
-    questions = load_questions(args.questions)
+    questions = load_questions(args.questions)[: args.limit or None]
     figures: dict[str, Any] = {"per_server": n, "servers": s, "source_articles": len(articles), "cpus": os.cpu_count()}
     for name, (servers, per_server) in layouts.items():
         target = replace(base, data_dir=args.root / name, embed_cache=None, seeds_dir=Path("/nonexistent"))

@@ -57,8 +57,9 @@ class NewsdeskBot(commands.Bot):
         from .cogs.admin import Admin
         from .cogs.articles import Articles
         from .cogs.ask import Ask
+        from .cogs.feeds import Feeds
 
-        for cog in (Ask(self), Articles(self), Admin(self)):
+        for cog in (Ask(self), Articles(self), Admin(self), Feeds(self)):
             await self.add_cog(cog)
         await setup_community(self)
         if self.settings.guild_id:

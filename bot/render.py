@@ -177,7 +177,11 @@ def _title(c: Citation) -> str:
 
 
 def _footer(c: Citation) -> str:
-    return clip(byline(c.passage.outlet, c.passage.published, " · "), 200, " …")
+    line = " · ".join(part for part in (byline(c.passage.outlet, c.passage.published, " · "),
+                                        f"updated {c.passage.updated.isoformat()}" if c.passage.updated else "")
+                      if part)
+    notes = "".join(f"\n{note}" for note in c.passage.correction_notes)  # never quoted, shown beside
+    return clip(line + notes, 400 if notes else 200, " …")
 
 
 def _card(c: Citation, said: Sequence[Sentence], limit: int) -> str | None:

@@ -7,12 +7,12 @@ import getpass
 import json
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from index import (HISTORY_TURNS, Embedder, Engine, InvalidInput, NewsdeskError, Settings, Turn,
-                   iter_article_paths, parse_iso_date)
+from index import (HISTORY_TURNS, Embedder, Engine, FeedInfo, FeedReport, InvalidInput, NewsdeskError, Settings,
+                   Turn, iter_article_paths, parse_iso_date)
 
 from .community import print_removed, provenance
 from .output import ProgressBar, printable, render_answer
@@ -173,3 +173,91 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     for key, value in status.to_dict().items():
         print(printable(f"{key:>12}: {value}"))
     return 0
+
+
+def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    report = engine.import_jsonl(args.file, ctx.progress("Importing"), server=args.server, actor=actor())
+    name = printable(str(args.file))
+    if report.already_done:
+        print(f"{name} was imported before ({report.lines} lines); nothing to do.")
+        return 0
+    resumed = f", resumed at line {report.resumed_at}" if report.resumed_at else ""
+    print(f"Imported {name}: {report.added} added, {report.unchanged} already there, "
+          f"{report.failed} line(s) refused{resumed}.")
+    for error in report.errors[:MAX_SHOWN]:
+        print(printable(f"error: line {error.line}: {error.error}"), file=sys.stderr)
+    if report.failed > MAX_SHOWN:
+        print(f"… and {report.failed - MAX_SHOWN} more refused lines", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+MAX_SHOWN = 20  # errors listed per command
+
+
+def describe_feed(feed: FeedInfo) -> str:
+    """One line: id, title, URL, last and next poll, items added, last error."""
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+    shared = "" if feed.server else " (shared)"
+    text = (f"{feed.id:>3}  {feed.name}{shared}  <{feed.url}>  last poll {when(feed.last_poll)}, next "
+            f"{when(feed.next_poll) if feed.next_poll else 'now'}, {feed.items_added} item(s) added")
+    if feed.last_error:
+        text += f", {feed.failures} failure(s) in a row, last error: {feed.last_error}"
+    return printable(text)
+
+
+def cmd_feeds_add(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    feed = engine.add_feed(args.url, server=args.server)
+    print(printable(f"Following feed {feed.id}: {feed.name} <{feed.url}>. `newsdesk feeds poll` (or the bot, "
+                    "while it runs) adds its items."))
+    return 0
+
+
+def cmd_feeds_remove(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    feed = engine.remove_feed(args.feed, server=args.server)
+    print(printable(f"Stopped following feed {feed.id}: {feed.name} <{feed.url}> (its articles stay)."))
+    return 0
+
+
+def cmd_feeds_list(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+    feeds = engine.list_feeds(server=args.server)
+    if args.json:
+        print(json.dumps([f.to_dict() for f in feeds], indent=2, ensure_ascii=False))
+        return 0
+    for feed in feeds:
+        print(describe_feed(feed))
+    print(f"{len(feeds)} feed(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_feeds_poll(args: argparse.Namespace, ctx: Context) -> int:
+    engine = ctx.open_engine()
+
+    def show(report: FeedReport) -> None:
+        name = report.feed.name
+        if report.error:
+            print(printable(f"{name}: failed: {report.error}"))
+            return
+        state = "not modified" if report.not_modified else f"{len(report.added)} added, {len(report.failed)} failed"
+        print(printable(f"{name}: {state}" + (" (more next poll)" if report.more else "")))
+        for info in report.added:
+            print(printable(f"  + {info.id} {info.title!r} ({info.published or 'date unknown'})"))
+        for item in report.failed[:MAX_SHOWN]:
+            print(printable(f"  ! {item.url}: {item.error}"))
+        for warning in report.warnings:
+            print(printable(f"  ? {warning}"))
+
+    reports = engine.poll_feeds(ctx.progress("Polling feeds"), every=not args.due, on_feed=show)
+    refreshed = engine.refresh_recent()
+    for info in refreshed.updated:
+        print(printable(f"Updated {info.id} {info.title!r}"))
+    broken = sum(1 for r in reports if r.error)
+    print(f"{len(reports)} feed(s) polled: {sum(len(r.added) for r in reports)} article(s) added, "
+          f"{sum(len(r.failed) for r in reports)} item(s) failed, {broken} feed(s) failed; "
+          f"{refreshed.checked} recent article(s) checked, {len(refreshed.updated)} updated.", file=sys.stderr)
+    return 1 if broken else 0

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from index import Embedder, NewsdeskError, Settings
@@ -15,7 +16,8 @@ from .output import printable
 
 log = logging.getLogger("newsdesk")
 SERVER_HELP = "the server (e.g. a Discord server id) whose corpus to use; default: the shared corpus"
-CORPUS_COMMANDS = ("chat", "ask", "add", "remove", "list", "rebuild", "status", "stats", "share", "unshare")
+CORPUS_COMMANDS = ("chat", "ask", "add", "remove", "list", "rebuild", "status", "stats", "share", "unshare", "import")
+FEED_COMMANDS = ("add", "remove", "list")  # a server's own feeds (poll polls every server's)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +61,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the status as JSON")
     p.set_defaults(func=commands.cmd_status)
 
+    p = sub.add_parser("import", help="import a JSONL(.gz) file of articles (url, title, published, authors, body "
+                                      "a line); an interrupted import resumes when run again")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.set_defaults(func=commands.cmd_import)
+
+    feeds = sub.add_parser("feeds", help="follow RSS/Atom feeds and news sitemaps: add, remove, list, poll")
+    fsub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    p = fsub.add_parser("add", help="follow a feed or sitemap (it is read once to check it)")
+    p.add_argument("url", metavar="URL")
+    p.set_defaults(func=commands.cmd_feeds_add)
+    p = fsub.add_parser("remove", help="stop following a feed (its articles stay)")
+    p.add_argument("feed", metavar="ID|URL")
+    p.set_defaults(func=commands.cmd_feeds_remove)
+    p = fsub.add_parser("list", help="the feeds: title, last poll, items added, last error")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=commands.cmd_feeds_list)
+    p = fsub.add_parser("poll", help="poll every feed now and add the new items; then fetch young articles again")
+    p.add_argument("--due", action="store_true", help="only the feeds whose next poll is due")
+    p.set_defaults(func=commands.cmd_feeds_poll)
+
     p = sub.add_parser("start", help="the Discord bot when DISCORD_TOKEN is set, else the chat")
     p.add_argument("--as-of", type=commands.as_of_date, help=as_of_help)
     p.set_defaults(func=commands.cmd_start)
@@ -71,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_community(sub)
     for name in CORPUS_COMMANDS:  # each acts on one corpus, named before or after the command
         sub.choices[name].add_argument("--server", metavar="ID", default=argparse.SUPPRESS, help=SERVER_HELP)
+    for name in FEED_COMMANDS:
+        fsub.choices[name].add_argument("--server", metavar="ID", default=argparse.SUPPRESS, help=SERVER_HELP)
     parser.add_argument("--server", metavar="ID", help=SERVER_HELP)
     return parser
 

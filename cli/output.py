@@ -56,11 +56,14 @@ def render_answer(answer: Answer, width: int = 100) -> str:
     for citation in answer.citations:
         p = citation.passage
         when = p.published.isoformat() if p.published else "date unknown"
-        lines.append(printable(f"[{citation.number}] {p.title} — {p.outlet or 'outlet unknown'}, {when}"))
+        updated = f" (updated {p.updated.isoformat()})" if p.updated else ""
+        lines.append(printable(f"[{citation.number}] {p.title} — {p.outlet or 'outlet unknown'}, {when}{updated}"))
         if p.url:
             lines.append(f"    {printable(p.url)}")
         lines += textwrap.wrap(printable(citation.quote, keep_newlines=True), width,
                                initial_indent="    > ", subsequent_indent="    > ")
+        for notice in p.correction_notes:
+            lines += textwrap.wrap(printable(notice), width, initial_indent="    ", subsequent_indent="    ")
     for note in answer.notes:
         lines.append(f"({printable(note)})")
     return "\n".join(lines)

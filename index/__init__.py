@@ -6,22 +6,27 @@ from .community import ArticleEvent, Report
 from .dates import parse_iso_date
 from .embedcache import EmbeddingCache, cache_key
 from .embedding import Embedder, load_embed_model, model_id
-from .engine import Engine, build_answerer
-from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FetchError, InvalidArticle, InvalidInput,
-                     ModelError, NewsdeskError, NotPermitted, RebuildInProgress, StoreError, UnknownRecord,
-                     UnsupportedFormat)
+from .engine import Engine
+from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FeedError, FeedNotFound, FetchError, InvalidArticle,
+                     InvalidInput, ModelError, NewsdeskError, NotPermitted, RebuildInProgress, StoreError,
+                     UnknownRecord, UnsupportedFormat)
+from .importer import ImportReport, LineError
+from .intake import FeedInfo, FeedReport, ItemFailure, RefreshReport
 from .questionlog import REASONS, Feedback
 from .results import (HISTORY_TURNS, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors, Citation,
                       Passage, RebuildReport, Sentence, Status, Turn)
 from .settings import Settings, from_environment
+from .startup import build_answerer
 from .text import clip, load_sentence_splitter, sentence_spans, split_sentences, terms
 
 __all__ = [
     "REASONS", "ArticleEvent", "Feedback", "NotPermitted", "Report", "UnknownRecord",
-    "HISTORY_TURNS", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound", "ArticleVectors",
-    "ArticleTooLarge", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine", "FetchError", "InvalidArticle",
-    "InvalidInput", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress", "RebuildReport", "Sentence",
-    "Settings", "Status", "StoreError", "Turn", "UnsupportedFormat", "article_from_record", "build_answerer", "cache_key",
-    "clip", "from_environment", "iter_article_paths", "load_embed_model", "load_sentence_splitter", "model_id",
-    "parse_iso_date", "sentence_spans", "split_sentences", "terms", "url_article_id",
+    "HISTORY_TURNS", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo", "ArticleNotFound",
+    "ArticleTooLarge", "ArticleVectors", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine",
+    "FeedError", "FeedInfo", "FeedNotFound", "FeedReport", "FetchError", "ImportReport", "InvalidArticle",
+    "InvalidInput", "ItemFailure", "LineError", "ModelError", "NewsdeskError", "Passage", "RebuildInProgress",
+    "RebuildReport", "RefreshReport", "Sentence", "Settings", "Status", "StoreError", "Turn", "UnsupportedFormat",
+    "article_from_record", "build_answerer", "cache_key", "clip", "from_environment", "iter_article_paths",
+    "load_embed_model", "load_sentence_splitter", "model_id", "parse_iso_date", "sentence_spans", "split_sentences",
+    "terms", "url_article_id",
 ]

@@ -231,6 +231,18 @@ class Catalog:
             out.update(self.query(f"SELECT id, server FROM articles WHERE id IN ({marks})", part))
         return out
 
+    def revisions(self, ids: Iterable[str]) -> dict[str, tuple[date | None, tuple[str, ...]]]:
+        """Of each stored article among ids: when its text last changed (None: never since it was added) and
+        its correction notices."""
+        out: dict[str, tuple[date | None, tuple[str, ...]]] = {}
+        for part in _batches(list(ids)):
+            marks = ",".join("?" * len(part))
+            for article_id, updated, corrections in self.query(
+                    f"SELECT id, updated_at, corrections FROM articles WHERE id IN ({marks})", part):
+                out[article_id] = (datetime.fromisoformat(updated).date() if updated else None,
+                                   tuple(json.loads(corrections or "[]")))
+        return out
+
     def titles(self, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
         """(title, url) of each stored article among ids."""
         out: dict[str, tuple[str, str | None]] = {}
@@ -318,7 +330,7 @@ class Catalog:
     def articles_of_seqs(self, seqs: Iterable[int]) -> dict[int, str]:
         """The article of each chunk number among seqs."""
         out: dict[int, str] = {}
-        for part in _batches(list(seqs)):  # type: ignore[arg-type]
+        for part in _batches(list(seqs)):
             marks = ",".join("?" * len(part))
             out.update((int(s), a) for s, a in self.query(f"SELECT seq, article_id FROM chunks WHERE seq IN ({marks})",
                                                           part))

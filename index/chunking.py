@@ -96,11 +96,11 @@ def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str
     title = metadata["title"]
     rows, texts = [], []
     for ordinal, node in enumerate(splitter.get_nodes_from_documents([document])):
-        text = embed_text(title, node.text)
+        chunk = node.get_content()
+        text = embed_text(title, chunk)
         texts.append(text)
         rows.append(ChunkRow(id=f"{article.id}-{version}-{ordinal:04d}", article_id=article.id, ordinal=ordinal,
-                             text=node.text, embed_key=cache_key(model_key, text),
-                             sentences=sentence_spans(node.text)))
+                             text=chunk, embed_key=cache_key(model_key, text), sentences=sentence_spans(chunk)))
     return ChunkedArticle(article, rows, texts, title, title_key(model_key, title))
 
 

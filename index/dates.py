@@ -81,8 +81,9 @@ def _explicit_date(question: str, as_of: date) -> TimeWindow | None:
             return TimeWindow(plus_days(day, -1), plus_days(day, 3), True)
     md = re.search(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", question, re.I)
     dm = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b(?:,?\s+(\d{{4}}))?", question, re.I)
-    if md or dm:
-        month, day_num, year = (md[1], md[2], md[3]) if md else (dm[2], dm[1], dm[3])
+    found = md or dm
+    if found is not None:
+        month, day_num, year = (found[1], found[2], found[3]) if md else (found[2], found[1], found[3])
         day = _resolve(int(year) if year else None, _MONTHS[month.lower()], int(day_num), as_of)
         if day:
             return TimeWindow(plus_days(day, -1), plus_days(day, 3), True, yearless=not year)

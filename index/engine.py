@@ -8,37 +8,35 @@ articles and the shared ones, and manages (lists as its own, removes, rebuilds) 
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 import threading
 import time
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import articles as readers
-from .answer import Answerer, ExtractiveAnswerer, TextCallback
+from .answer import Answerer, TextCallback
 from .articles import Article
-from .catalog import Catalog, store_error
+from .chunking import embed_text, index_title
 from .community import Community
 from .dates import EARLIEST, LATEST
 from .embedcache import EmbeddingCache
-from .followup import standalone
 from .embedding import Embedder, load_embed_model, model_id
 from .errors import ArticleNotFound, InvalidInput, StoreError
+from .followup import standalone
 from .generations import Generations
-from .chunking import embed_text, index_title
+from .importer import ImportReport, import_jsonl
 from .ingest import Writer, recover, title_keys
-from .keywords import terms_text
+from .intake import FeedInfo, FeedReport, Intake, RefreshReport, remember_fetch
 from .locks import DataLocks
-from .migrations import Context, apply, pending
 from .questionlog import QuestionLog
 from .results import HISTORY_TURNS, AddResult, Answer, ArticleInfo, ArticleVectors, RebuildReport, Status, Turn
 from .retrieve import HybridRetriever, Retrieval
 from .servers import check_server, corpus_key, scope_for
 from .settings import Settings
-from .store import ChromaHandle, chroma_path, handle_for, move_aside, preload_chromadb
+from .startup import build_answerer, open_catalog, open_store, prepare_data_dir
+from .store import ChromaHandle, chroma_path, move_aside, preload_chromadb
 from .view import StoreView
 
 log = logging.getLogger(__name__)
@@ -77,16 +75,16 @@ class Engine(Community):
                  chroma_handle: ChromaHandle | None = None, answerer: Answerer | None = None) -> None:
         self.settings = settings
         data_dir = Path(settings.data_dir)
-        self.read_only = _prepare_data_dir(data_dir)
+        self.read_only = prepare_data_dir(data_dir)
         if chroma_handle is None and not settings.chroma_is_server:
             preload_chromadb()  # imported while the embedding model loads
         self._embed = embed_model or load_embed_model(settings.embed_model, settings.embed_batch_size)
         self._model_key = model_id(self._embed)
         self._cache = EmbeddingCache(settings.embed_cache_path, read_only=self.read_only)
-        self._catalog = _open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only)
+        self._catalog = open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only)
         self._locks = DataLocks(data_dir)
         seen = self._catalog.change_seq()
-        self._handle = chroma_handle or _open_store(settings, self.read_only)
+        self._handle = chroma_handle or open_store(settings, self.read_only)
         if self._handle is not None and self._handle.seen_seq < 0:
             self._handle.seen_seq = seen
         self._view = StoreView(self._catalog, self._handle, self._locks)
@@ -97,6 +95,7 @@ class Engine(Community):
                                         self._chunking_key(), self._splitter)
         self._writer = Writer(self._catalog, self._cache, self._view, self._embed, self._model_key, self._splitter)
         self._retriever = HybridRetriever(self._catalog, self._cache, self._view, self._embed, self._model_key)
+        self._intake = Intake(self._catalog, settings, self.add_articles)
         self._answerer = answerer or build_answerer(settings, self._embed)
         self._log = QuestionLog(self._catalog, data_dir, settings.question_log_days, self.read_only)
         if not self.read_only:
@@ -197,7 +196,58 @@ class Engine(Community):
                          allow_private=s.fetch_allow_private, user_agent=s.user_agent)
         article = readers.article_from_bytes(page.data, content_type=page.content_type, url=page.url,
                                              max_bytes=s.max_article_bytes)
-        return self.add_article(article.with_defaults(url=page.url), server=server, actor=actor)
+        result = self.add_article(article.with_defaults(url=page.url), server=server, actor=actor)
+        with self._catalog.transaction("remember the fetch") as db:  # so that refresh_recent can follow it
+            remember_fetch(db, result.article.id, page)
+        return result
+
+    def import_jsonl(self, path: Path, progress: Progress | None = None, *, server: str | None = None,
+                     actor: str | None = None) -> ImportReport:
+        """Import a JSONL(.gz) file of articles (url, title, published, authors, body a line) into a server's
+        corpus (None: the shared one); bad lines are reported, not fatal; an interrupted import resumes where
+        it stopped when run again."""
+        self._writable("import articles")
+        server = check_server(server)
+
+        def add(articles: Sequence[Article]) -> list[AddResult]:
+            if articles and all(a.stored_id for a in articles):  # stored ones cleaned again keep their corpus
+                return self._writer.add(articles)
+            return self.add_articles(articles, server=server, actor=actor)
+        return import_jsonl(self._catalog, add, Path(path), progress, max_bytes=self.settings.max_article_bytes,
+                            server=server)
+
+    # feeds and updates ----------------------------------------------------------------------------
+    def add_feed(self, url: str, *, server: str | None = None) -> FeedInfo:
+        """Follow an RSS/Atom feed or a (news) sitemap for a server (None: for the shared corpus), after
+        fetching it once: a source that cannot be read raises a typed error (FeedError, FetchError,
+        BlockedURL...) and stores nothing. Polls add its items to the feed's corpus."""
+        self._writable("add feeds")
+        return self._intake.add_feed(url, check_server(server))
+
+    def remove_feed(self, feed: int | str, *, server: str | None = None) -> FeedInfo:
+        """Stop following one of a server's own feeds (None: a shared feed), by id or URL (its articles stay);
+        raises FeedNotFound for any other."""
+        self._writable("remove feeds")
+        return self._intake.remove_feed(feed, check_server(server))
+
+    def list_feeds(self, *, server: str | None = None) -> list[FeedInfo]:
+        """The feeds a server reads (its own and the shared ones; None: the shared ones): title, URL, last and
+        next poll, items added, last error, and whose it is."""
+        return self._intake.list_feeds(check_server(server))
+
+    def poll_feeds(self, progress: Progress | None = None, now: datetime | None = None, *, every: bool = False,
+                   on_feed: Callable[[FeedReport], None] | None = None) -> list[FeedReport]:
+        """One pass over every server's feeds that are due (all of them with every=True): conditional GET, new
+        items fetched and added to the feed's corpus. A feed that fails is reported (and backs off), never
+        raised."""
+        self._writable("poll feeds")
+        return self._intake.poll(progress, now, every=every, on_feed=on_feed)
+
+    def refresh_recent(self, max_age: timedelta | None = None, now: datetime | None = None) -> RefreshReport:
+        """Fetch again the articles from the web younger than max_age (default NEWSDESK_REFRESH_HOURS), with
+        a conditional GET; a changed page replaces its article (same id and corpus; citations show it updated)."""
+        self._writable("refresh articles")
+        return self._intake.refresh(max_age, now)
 
     # managing -------------------------------------------------------------------------------------
     def remove(self, article_id: str, *, server: str | None = None, actor: str | None = None) -> ArticleInfo:
@@ -328,62 +378,3 @@ class Engine(Community):
     def _writable(self, what: str) -> None:
         if self.read_only:
             raise StoreError(f"Cannot {what}: the data directory {self.settings.data_dir} is read-only.")
-
-
-def build_answerer(settings: Settings, embed_model: Embedder) -> Answerer:
-    """The extractive answerer, or an LLM answerer over it when an endpoint is configured."""
-    extractive = ExtractiveAnswerer(embed_model)
-    if not settings.llm_enabled:
-        return extractive
-    from .llm_answer import LLMAnswerer, build_llm
-
-    return LLMAnswerer(llm=build_llm(settings), fallback=extractive, embed_model=embed_model)
-
-
-def _prepare_data_dir(data_dir: Path) -> bool:
-    """Create the data directory if needed; True when it can only be read. Clear errors for the rest."""
-    if data_dir.exists() and not data_dir.is_dir():
-        raise StoreError(f"NEWSDESK_DATA_DIR={data_dir} is a file, not a folder; point it at a folder.")
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"Cannot create the data directory {data_dir}: {exc.strerror or exc}.") from None
-    if not os.access(data_dir, os.R_OK | os.X_OK):
-        raise StoreError(f"The data directory {data_dir} cannot be read (permission denied).")
-    return not os.access(data_dir, os.W_OK)
-
-
-def _open_store(settings: Settings, read_only: bool) -> ChromaHandle | None:
-    """The vector store; None when the data directory is read-only and the embedded store cannot be opened
-    that way (questions are then answered by keywords, with evidence from the embedding cache)."""
-    try:
-        return handle_for(settings)
-    except StoreError as exc:
-        if not read_only or settings.chroma_is_server:
-            raise
-        log.warning("Answering by keywords only: the embedded vector store cannot be opened read-only (%s)", exc)
-        return None
-
-
-def _open_catalog(path: Path, cache: EmbeddingCache, read_only: bool) -> Catalog:
-    if path.exists() and path.stat().st_size == 0 and (cache.count() or (path.parent / "chroma").exists()):
-        raise StoreError(f"The catalog {path} is empty (0 bytes) although the index holds vectors: the catalog "
-                         "was lost. Restore newsdesk.sqlite3 from a backup; or move the data directory aside and "
-                         "add the articles again.")
-    catalog = Catalog(path, read_only=read_only)
-    try:
-        if read_only:
-            if pending(catalog.reader()):
-                raise StoreError(f"The catalog {path} needs an upgrade, but the data directory is read-only; "
-                                 "run Newsdesk once with write access to it.")
-        else:
-            ran = apply(catalog.db, Context(cache=cache, terms_text=terms_text, data_dir=path.parent))
-            if ran:
-                log.info("Catalog upgraded: %s", ", ".join(ran))
-    except sqlite3.Error as exc:
-        catalog.close()
-        raise store_error("upgrade the catalog", exc) from exc
-    except BaseException:
-        catalog.close()
-        raise
-    return catalog

@@ -49,6 +49,10 @@ class FeedError(NewsdeskError):
     """A feed or sitemap cannot be read: not XML, malformed, unsafe (entity expansion), or not a feed at all."""
 
 
+class FeedNotFound(NewsdeskError):
+    """No followed feed has that id or URL."""
+
+
 def storage_reason(text: str) -> str:
     """What a storage failure means for the user, from the library's message (the same wording whichever
     store failed: catalog, embedding cache or vector store)."""

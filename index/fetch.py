@@ -185,7 +185,7 @@ class _PinnedConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         for number, address in enumerate(self.addresses, 1):
             try:
-                self.sock = _open_socket(address, self.port, self.timeout)
+                self.sock = _open_socket(address, self.port, self.timeout or 0.01)
                 break
             except OSError:
                 if number == len(self.addresses):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -303,7 +304,7 @@ def write_vectors(target: VectorStore, chunked: list[ChunkedArticle], vectors: d
                           [corpus_key(c.article.server) for c in titled])
 
 
-def _promote_staged(db, number: int) -> None:  # type: ignore[no-untyped-def]
+def _promote_staged(db: sqlite3.Connection, number: int) -> None:
     """Replace the chunks of every staged article still stored in the staged version (inside a transaction)."""
     current = ("SELECT DISTINCT s.article_id FROM staged_chunks s JOIN articles a ON a.id = s.article_id"
                " AND a.content_hash = s.content_hash WHERE s.generation = ?")

@@ -1,5 +1,5 @@
-"""The one write path: articles in (one or many), chunked, embedded (from the cache where possible), then
-written so that each article is wholly present or wholly absent whatever happens.
+"""The one write path: articles in (one or many), cleaned of page clutter, chunked, embedded (from the cache
+where possible), then written so that each article is wholly present or wholly absent whatever happens.
 
 Order of a write, under the data directory's write lock:
 1. journal "add": the new chunk and title ids, committed before the vector store sees them;
@@ -15,15 +15,16 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
-from . import keywords
+from . import cleaning, keywords
 from .articles import Article
 from .catalog import Catalog, ChunkRow, now_text, spans_json
 from .chunking import ChunkedArticle, chunk_article, chunk_vectors, index_title, title_key
+from .clutter import SqliteLineStats
 from .embedcache import EmbeddingCache
 from .embedding import Embedder
 from .errors import InvalidArticle, StoreError
@@ -36,6 +37,14 @@ from .view import StoreView
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 BATCH_CHUNKS = 1024  # chunks embedded and written per step of a many-article add
+
+
+@dataclass
+class _Written:
+    """What one add carries to its transactions: each article's cleaning, and the lines that became boilerplate."""
+
+    ready: dict[str, cleaning.Prepared] = field(default_factory=dict)
+    crossed: cleaning.Crossed = field(default_factory=dict)
 
 
 @dataclass
@@ -64,23 +73,33 @@ class Writer:
         results: dict[str, AddResult] = {}
         pending: list[ChunkedArticle] = []
         size = 0
+        cleaner = cleaning.Cleaner(self.catalog, articles)
+        written = _Written()
         for done, (i, article) in enumerate(enumerate(articles), 1):
             if last[article.id] == i:
-                if self.catalog.content_hash(article.id) == article.content_hash:
+                ready = cleaner.prepare(article)
+                if cleaning.is_stored(self.catalog, ready):
                     results[article.id] = AddResult("unchanged", self._info(article.id))
                 else:
-                    chunked = chunk_article(article, self.splitter(), self.model_key)  # type: ignore[arg-type]
+                    chunked = chunk_article(ready.article, self.splitter(), self.model_key)  # type: ignore[arg-type]
+                    written.ready[article.id] = ready
                     pending.append(chunked)
                     size += len(chunked.rows)
                     if size >= BATCH_CHUNKS:
-                        results.update(self._write(pending, actor))
+                        results.update(self._write(pending, written, actor))
+                        cleaner.written(c.article.id for c in pending)
                         pending, size = [], 0
             if progress:
                 progress(done, len(articles))
-        results.update(self._write(pending, actor))
+        results.update(self._write(pending, written, actor))
+        again = cleaning.to_clean_again(self.catalog, written.crossed, exclude=set(last))
+        if again:  # lines that just became boilerplate: clean the other articles holding them again
+            log.info("Cleaning %d articles again: %d lines became boilerplate", len(again),
+                     sum(map(len, written.crossed.values())))
+            self.add(again)  # each keeps its id and corpus (stored_as_added)
         return [results[a.id] for a in articles]
 
-    def _write(self, chunked: list[ChunkedArticle], actor: str | None) -> dict[str, AddResult]:
+    def _write(self, chunked: list[ChunkedArticle], written: _Written, actor: str | None) -> dict[str, AddResult]:
         if not chunked:
             return {}
         vectors, _ = chunk_vectors(chunked, self.embed_model, self.cache)
@@ -90,26 +109,27 @@ class Writer:
             fresh = []
             for c in chunked:
                 previous = self.catalog.content_hash(c.article.id)
-                if previous == c.article.content_hash:  # another process stored it meanwhile
+                if cleaning.is_stored(self.catalog, written.ready[c.article.id]):  # another process stored it meanwhile
                     out[c.article.id] = AddResult("unchanged", self._info(c.article.id))
                 else:
                     fresh.append((c, previous))
             if fresh:
-                self._commit([c for c, _ in fresh], vectors, store, actor)
+                self._commit([c for c, _ in fresh], vectors, store, written, actor)
         for c, previous in fresh:
             out[c.article.id] = AddResult("replaced" if previous else "added", self._info(c.article.id))
         return out
 
     def _commit(self, chunked: list[ChunkedArticle], vectors: dict[str, np.ndarray], store: VectorStore,
-                actor: str | None) -> None:
+                written: _Written, actor: str | None) -> None:
         chunk_ids = [r.id for c in chunked for r in c.rows]
         titled = [c for c in chunked if c.title]
         stored = self.catalog.corpora(c.article.id for c in chunked)  # a new version stays in its corpus
         corpus = {c.article.id: stored.get(c.article.id, corpus_key(c.article.server)) for c in chunked}
         with self.catalog.transaction("record the vectors being written") as db:
-            journal = db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
-                                 " VALUES('add', ?, ?, ?)",
-                                 (dumps(chunk_ids), dumps([c.article.id for c in chunked]), now_text())).lastrowid
+            journal = int(db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
+                                     " VALUES('add', ?, ?, ?)",
+                                     (dumps(chunk_ids), dumps([c.article.id for c in chunked]), now_text())
+                                     ).lastrowid or 0)
         try:
             store.add_chunks(chunk_ids, np.stack([vectors[r.embed_key] for c in chunked for r in c.rows]),
                              [r.article_id for c in chunked for r in c.rows],
@@ -123,7 +143,9 @@ class Writer:
             with self.catalog.transaction("save the articles") as db:
                 replaced: list[str] = []
                 for c in chunked:
+                    before = cleaning.previous_version(db, c.article.id)
                     replaced += _save(db, c, actor)
+                    cleaning.save(db, written.ready[c.article.id], before, written.crossed)
                 db.execute("UPDATE pending_vectors SET action='delete', chunk_ids=?, title_ids='[]' WHERE id=?",
                            (dumps(replaced), journal))
                 Catalog.bump(db, [c.article.id for c in chunked])
@@ -142,9 +164,10 @@ class Writer:
                 old = [r[0] for r in db.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))]
                 _delete_chunks(db, article_id)
                 db.execute("DELETE FROM articles WHERE id=?", (article_id,))
-                journal = db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
-                                     " VALUES('delete', ?, ?, ?)", (dumps(old), dumps([article_id]), now_text())
-                                     ).lastrowid
+                SqliteLineStats(db).forget(article_id)
+                journal = int(db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
+                                         " VALUES('delete', ?, ?, ?)", (dumps(old), dumps([article_id]), now_text())
+                                         ).lastrowid or 0)
                 Catalog.bump(db, [article_id])
             _finish_delete(self.catalog, store, journal, old, [article_id])
         return info
@@ -186,7 +209,7 @@ def insert_chunks(db: sqlite3.Connection, rows: Sequence[ChunkRow], title: str, 
         seq = db.execute("INSERT INTO chunks(id, article_id, ordinal, text, embed_key, sentences)"
                          " VALUES(?,?,?,?,?,?)",
                          (r.id, r.article_id, r.ordinal, r.text, r.embed_key, spans_json(r.sentences))).lastrowid
-        keywords.write(db, [(int(seq), keywords.terms_text(title, r.text), token)])
+        keywords.write(db, [(int(seq or 0), keywords.terms_text(title, r.text), token)])
 
 
 def _delete_chunks(db: sqlite3.Connection, article_id: str) -> None:

@@ -186,7 +186,51 @@ def m006_sentence_spans(db: sqlite3.Connection, context: Context) -> None:
 
 
 @migration
-def m008_servers(db: sqlite3.Connection, context: Context) -> None:
+def m007_feeds(db: sqlite3.Connection, context: Context) -> None:
+    """Live intake's sources: feeds and sitemaps with their polling state (polling.FeedState as JSON), the
+    items each feed listed (so that an item that redirects or fails is not fetched at every poll), and the
+    progress of bulk imports (a file, by digest, and how many of its lines have landed)."""
+    db.execute("""CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY, url TEXT NOT NULL, title TEXT, state TEXT NOT NULL DEFAULT '{}',
+        added_at TEXT NOT NULL, server TEXT)""")
+    db.execute("CREATE UNIQUE INDEX feeds_url ON feeds(IFNULL(server, ''), url)")
+    db.execute("""CREATE TABLE feed_items (
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE, url TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('added', 'failed', 'skipped')),
+        attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, article_id TEXT, seen_at TEXT NOT NULL,
+        PRIMARY KEY (feed_id, url)) WITHOUT ROWID""")
+    db.execute("""CREATE TABLE imports (
+        digest TEXT PRIMARY KEY, path TEXT NOT NULL, total INTEGER NOT NULL DEFAULT 0,
+        position INTEGER NOT NULL DEFAULT 0, recorded INTEGER NOT NULL DEFAULT 0,
+        added INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL, finished_at TEXT)""")
+
+
+@migration
+def m008_clutter_and_updates(db: sqlite3.Connection, context: Context) -> None:
+    """Articles keep the body as it came when cleaning changed it (raw_body; `body` is the cleaned text that is
+    chunked), their correction notices apart (JSON list), when their page was fetched with its validators
+    (for conditional re-fetches) and when their content last changed; `line_seen` counts each outlet's
+    lines (index/clutter.py), filled here from the articles already stored."""
+    from .clutter import LINE_STATS_SCHEMA, SqliteLineStats, body_fingerprints, outlet_key
+
+    for column in ("raw_body TEXT", "corrections TEXT NOT NULL DEFAULT '[]'", "fetched_at TEXT", "etag TEXT",
+                   "last_modified TEXT", "updated_at TEXT"):
+        db.execute(f"ALTER TABLE articles ADD COLUMN {column}")
+    for statement in LINE_STATS_SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    stats, last = SqliteLineStats(db), ""
+    while rows := db.execute("SELECT id, url, body FROM articles WHERE id > ? ORDER BY id LIMIT 500",
+                             (last,)).fetchall():
+        for article_id, url, body in rows:
+            if outlet := outlet_key(url):
+                stats.record(outlet, article_id, body_fingerprints(body))
+        last = rows[-1][0]
+
+
+@migration
+def m009_servers(db: sqlite3.Connection, context: Context) -> None:
     """A corpus per server: each article belongs to a server or to the shared corpus (every article stored so
     far), with who added it; the keyword index gets a `server` column that questions filter on; articles a
     server's moderators hid or demoted; a log of who added or removed what. The vector store's vectors get
@@ -218,7 +262,7 @@ def m008_servers(db: sqlite3.Connection, context: Context) -> None:
 
 
 @migration
-def m009_question_log(db: sqlite3.Connection, context: Context) -> None:
+def m010_question_log(db: sqlite3.Connection, context: Context) -> None:
     """The question log (what each server asked, what was cited, how long it took, whether it was covered;
     askers as salted hashes) and the feedback on answers, with a copy of what it rates."""
     db.execute("""CREATE TABLE questions (
@@ -236,7 +280,7 @@ def m009_question_log(db: sqlite3.Connection, context: Context) -> None:
 
 
 @migration
-def m010_server_config(db: sqlite3.Connection, context: Context) -> None:
+def m011_server_config(db: sqlite3.Connection, context: Context) -> None:
     """Each server's settings (a JSON object its face owns the meaning of) and the digests posted or skipped,
     one a day at most."""
     db.execute("CREATE TABLE server_config (server TEXT PRIMARY KEY, config TEXT NOT NULL, updated_at TEXT NOT NULL)")

@@ -20,6 +20,14 @@ class Passage:
     url: str | None
     score: float = 0.0
     sentence_spans: tuple[tuple[int, int], ...] = field(default=(), repr=False)  # (start, end) in text
+    updated: date | None = None  # when the article's text last changed after it was first added
+    corrections: tuple[str, ...] = ()  # the article's correction notices: shown with the citation, never quoted
+
+    @property
+    def correction_notes(self) -> tuple[str, ...]:
+        """The correction notices as a citation shows them: 'Correction: …' (a notice's own label kept)."""
+        return tuple(n if n.lower().startswith(("correction", "clarification")) else f"Correction: {n}"
+                     for n in self.corrections)
 
 
 @dataclass(frozen=True)

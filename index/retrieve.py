@@ -123,8 +123,11 @@ class HybridRetriever:
     def _passages(self, chosen: list[ChunkEvidence], score: dict[str, float]) -> list[Passage]:
         rows = {r.id: r for r in self._catalog.chunk_rows([c.chunk_id for c in chosen])}
         infos = {i.id: i for i in self._catalog.infos_for(list(dict.fromkeys(c.article_id for c in chosen)))}
+        revisions = self._catalog.revisions(infos)  # (updated, corrections) by article
         return [Passage(chunk_id=c.chunk_id, article_id=c.article_id, text=rows[c.chunk_id].text,
                         title=infos[c.article_id].title, outlet=infos[c.article_id].outlet,
                         published=infos[c.article_id].published, url=infos[c.article_id].url,
-                        score=score[c.article_id], sentence_spans=rows[c.chunk_id].sentences)
+                        score=score[c.article_id], sentence_spans=rows[c.chunk_id].sentences,
+                        updated=revisions.get(c.article_id, (None, ()))[0],
+                        corrections=revisions.get(c.article_id, (None, ()))[1])
                 for c in chosen if c.chunk_id in rows and c.article_id in infos]

@@ -64,6 +64,10 @@ class Settings:
     fetch_max_bytes: int = 5_000_000
     fetch_allow_private: bool = False
     user_agent: str = "NewsdeskBot/0.1 (+https://github.com/newsdesk)"
+    feed_poll_minutes: float = 15.0
+    feed_max_items: int = 50
+    feed_backoff_hours: float = 6.0
+    refresh_hours: float = 48.0
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -78,7 +82,7 @@ class Settings:
         if not 0 <= self.chunk_overlap < self.chunk_size:
             problems.append(f"NEWSDESK_CHUNK_OVERLAP={self.chunk_overlap} must be at least 0 and smaller than "
                             f"NEWSDESK_CHUNK_SIZE={self.chunk_size}")
-        for name in ("embed_batch_size", "top_k", "max_article_bytes", "fetch_max_bytes"):
+        for name in ("embed_batch_size", "top_k", "max_article_bytes", "fetch_max_bytes", "feed_max_items"):
             if getattr(self, name) < 1:
                 problems.append(f"{env_key(name)}={getattr(self, name)} must be at least 1")
         for name in ("fetch_timeout", "llm_timeout", "chroma_timeout"):
@@ -86,6 +90,11 @@ class Settings:
                 problems.append(f"{env_key(name)}={getattr(self, name)} must be more than 0 seconds")
         if not 0 <= self.question_log_days <= 3650:
             problems.append(f"NEWSDESK_QUESTION_LOG_DAYS={self.question_log_days} must be 0 (off) to 3650 days")
+        for name in ("feed_poll_minutes", "feed_backoff_hours"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{env_key(name)}={getattr(self, name)} must be more than 0")
+        if self.refresh_hours < 0:
+            problems.append(f"NEWSDESK_REFRESH_HOURS={self.refresh_hours} must be 0 (off) or more")
         if not 0 < self.chroma_port < 65536:
             problems.append(f"CHROMA_PORT={self.chroma_port} is not a port number")
         if len(self.collection_prefix) < 2 or not self.collection_prefix.replace("-", "").replace("_", "").isalnum():

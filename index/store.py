@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WRITE_BATCH = 1000      # vectors per write call (Chroma refuses more than its max batch size, 5,461 here)
 WRITE_TIMEOUT_FACTOR = 6  # a write may take this many times the query timeout
+OPEN_SECONDS = 20.0       # opening a client sets up much of chromadb once (seconds on a busy machine)
 _HANDLES: dict[str, "ChromaHandle"] = {}
 _HANDLES_LOCK = threading.Lock()
 
@@ -76,7 +77,7 @@ class ChromaHandle:
 
         def make() -> Any:
             if not self.embedded:
-                client = chromadb.HttpClient(host=s.chroma_host, port=s.chroma_port, settings=chroma_settings)
+                client = chromadb.HttpClient(host=s.chroma_host or "", port=s.chroma_port, settings=chroma_settings)
                 client.heartbeat()
                 return client
             path = chroma_path(s)
@@ -84,7 +85,7 @@ class ChromaHandle:
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
         try:
-            return self.call(make, "open")
+            return self.call(make, "open", timeout=max(self.settings.chroma_timeout, OPEN_SECONDS))
         except StoreError as exc:
             if self.embedded and "not answering" not in str(exc):
                 raise StoreError(f"{str(exc).rstrip('.')}. Run `newsdesk rebuild` to rebuild the vector store from the catalog and "
@@ -92,9 +93,9 @@ class ChromaHandle:
                                  f"{chroma_path(s).name}.damaged-….") from exc
             raise
 
-    def call(self, fn: Callable[[], T], what: str, *, write: bool = False) -> T:
+    def call(self, fn: Callable[[], T], what: str, *, write: bool = False, timeout: float | None = None) -> T:
         """Run a store call with a deadline; StoreError (saying what to do) when it fails or hangs."""
-        timeout = self.settings.chroma_timeout * (WRITE_TIMEOUT_FACTOR if write else 1)
+        timeout = timeout or self.settings.chroma_timeout * (WRITE_TIMEOUT_FACTOR if write else 1)
         if write and self.embedded and disk_full(chroma_path(self.settings)):
             # checked first: on a full disk Chroma can hang inside a write while holding the interpreter's
             # lock, and then no deadline can fire

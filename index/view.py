@@ -33,15 +33,18 @@ class StoreView:
         state = self.catalog.state()
         if self.handle.client is None:
             return NO_STORE
-        with self._lock:
-            if state.change_seq != self.handle.seen_seq:
-                if self.handle.embedded and self.handle.seen_seq >= 0:
-                    self._reload_for_reading()
-                else:
-                    self.handle.seen_seq = state.change_seq
-            self._follow_generation(state.collection)
-            assert self._store is not None
-            return self._store
+        if state.change_seq != self.handle.seen_seq:
+            if not self.handle.embedded or self.handle.seen_seq < 0:
+                self.handle.seen_seq = state.change_seq
+            elif not self.locks.write.held:  # this process writing keeps its own view current
+                self._reload_for_reading()
+        store = self._store
+        if store is None or store.name != state.collection or store.handle is not self.handle:
+            with self._lock:
+                self._follow_generation(state.collection)
+                store = self._store
+        assert store is not None
+        return store
 
     def _reload_for_reading(self) -> None:
         # A reload while another process persists its index could read half-written files: take the write
@@ -50,10 +53,11 @@ class StoreView:
             log.debug("another process is writing; answering from the current view")
             return
         try:
-            current = self.catalog.change_seq()
-            if current != self.handle.seen_seq:
-                self.handle.reload()
-                self.handle.seen_seq = current
+            with self._lock:
+                current = self.catalog.change_seq()
+                if current != self.handle.seen_seq:
+                    self.handle.reload()
+                    self.handle.seen_seq = current
         finally:
             self.locks.write.release()
 
@@ -68,10 +72,12 @@ class StoreView:
     def writing(self, timeout: float | None = None) -> Iterator[VectorStore]:
         """Hold the write lock with a fresh view of the live store; the caller commits its catalog change
         inside, and the view then counts it as seen."""
-        with self.locks.writing(timeout), self._lock:
-            self.refresh_locked()
-            assert self._store is not None
-            yield self._store
+        with self.locks.writing(timeout):
+            with self._lock:
+                self.refresh_locked()
+                store = self._store
+            assert store is not None
+            yield store
             self.handle.seen_seq = self.catalog.change_seq()
 
     def refresh_locked(self) -> None:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.site import PUBLIC_IP, Site, SiteHandler
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 
@@ -44,3 +50,36 @@ def seeded(engine):
     """A real engine holding the seed articles."""
     engine.ensure_seeded()
     return engine
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A real HTTP server on 127.0.0.1 serving what a test puts on it."""
+    stop = threading.Event()
+    handler: type[SiteHandler] = type("Handler", (SiteHandler,), {})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    handler.site = Site(httpd, stop)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield handler.site
+    stop.set()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def public(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections to PUBLIC_IP reach the local server, so the allow_private=False paths run for real."""
+    from index import fetch
+
+    real_open = fetch._open_socket
+
+    def open_socket(address: str, port: int, timeout: float) -> socket.socket:
+        if address == PUBLIC_IP:
+            return socket.create_connection(("127.0.0.1", site.port), timeout=timeout)
+        return real_open(address, port, timeout)
+
+    monkeypatch.setattr(fetch, "_open_socket", open_socket)
+
+

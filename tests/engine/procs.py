@@ -1,11 +1,13 @@
 """A second Newsdesk process for the tests: `python -m tests.engine.procs COMMAND DATA_DIR [ARGS]`.
 
-Commands: add N PREFIX (add N generated articles), rebuild, ask QUESTION, serve (answer questions read from
-stdin until EOF). With PAUSE_AT=<point> and PAUSE_FILE=<path> in the environment the process stops at that
-point of its work (it writes the file and waits until the file is deleted) so that a test can SIGKILL it
-exactly there, or let it go on.
+Commands: add N PREFIX (add N generated articles), remove TEXT (every article whose title contains it),
+rebuild, ask QUESTION, serve (answer questions read from stdin until EOF), import FILE (a JSONL file;
+IMPORT_BATCH articles a step). With PAUSE_AT=<point> and PAUSE_FILE=<path> in the environment the process
+stops at that point of its work (it writes the file and waits until the file is deleted) so that a test can
+SIGKILL it exactly there, or let it go on.
 Points: after-vectors (an add wrote its vectors, the catalog not yet), after-commit (the catalog committed,
-old vectors not yet deleted), during-fill (a rebuild filled its first batch), before-switch.
+old vectors not yet deleted), during-fill (a rebuild filled its first batch), before-switch, import-landed (an
+import's second batch is in the catalog, the import's progress not yet remembered).
 """
 
 from __future__ import annotations
@@ -71,6 +73,20 @@ def _install_pauses() -> None:
         pause("before-switch")
         return switch(self, *args)
 
+    import index.importer
+
+    add_batch = index.importer._add_batch
+    landed = {"n": 0}
+
+    def paused_add_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        results = add_batch(*args, **kwargs)
+        landed["n"] += 1
+        if landed["n"] == 2:
+            pause("import-landed")
+        return results
+
+    index.importer._add_batch = paused_add_batch
+    index.importer.BATCH = int(os.environ.get("IMPORT_BATCH", index.importer.BATCH))
     index.generations.FILL_BATCH = int(os.environ.get("FILL_BATCH", index.generations.FILL_BATCH))
     index.ingest._save = paused_save
     index.ingest._finish_delete = paused_finish
@@ -92,6 +108,15 @@ def main(argv: list[str]) -> int:
             for start in range(0, count, batch):
                 engine.add_articles([article(prefix, i) for i in range(start, min(count, start + batch))])
             print(json.dumps({"added": count}))
+        elif command == "remove":
+            removed = 0
+            for info in engine.list_articles(rest[0]):
+                engine.remove(info.id)
+                removed += 1
+            print(json.dumps({"removed": removed}))
+        elif command == "import":
+            report = engine.import_jsonl(Path(rest[0]))
+            print(json.dumps({"added": report.added, "unchanged": report.unchanged, "resumed_at": report.resumed_at}))
         elif command == "rebuild":
             report = engine.rebuild()
             print(json.dumps({"collection": report.collection, "embedded": report.embedded}))

@@ -347,3 +347,25 @@ def test_seed_files_read_with_sidecars():
     assert second.title == "Russia and Ukraine trade strikes a day before peace talks"
     assert second.published == date(2023, 10, 24)
     assert first.id != second.id
+
+
+def test_a_sidecar_nested_too_deep_is_refused_clearly(tmp_path):
+    article = tmp_path / "deep.txt"
+    article.write_text("The harbour reopened on Monday after the storm damaged its piers.")
+    (tmp_path / "deep.meta.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(InvalidArticle, match="nested too deeply"):
+        read_path(article, max_bytes=1_000_000)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://example.com/" + "a" * 5000])
+def test_a_sidecar_link_that_is_not_a_url_is_refused_clearly(tmp_path, url):
+    article = tmp_path / "linked.txt"
+    article.write_text("The harbour reopened on Monday after the storm damaged its piers.")
+    (tmp_path / "linked.meta.toml").write_text(f'url = "{url}"\n')
+    with pytest.raises(InvalidArticle, match="not a valid URL"):
+        read_path(article, max_bytes=1_000_000)
+
+
+def test_a_path_too_long_for_the_file_system_is_refused_clearly():
+    with pytest.raises(InvalidArticle, match="Cannot read"):
+        read_path(Path("x" * 10_000), max_bytes=1_000_000)

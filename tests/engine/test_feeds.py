@@ -14,7 +14,7 @@ from index.fetch import FetchedPage, fetch_url
 from index.polling import FeedState, PollPolicy, PollResult, poll_feed
 
 from . import feed_docs as docs
-from .conftest import PUBLIC_IP, UA, Reply, Site, SiteHandler, fake_dns
+from tests.fakes.site import PUBLIC_IP, UA, Reply, Site, SiteHandler, fake_dns
 
 NOW = datetime(2024, 2, 12, 12, 0, tzinfo=timezone.utc)
 DNS = fake_dns({name: [PUBLIC_IP] for name in ("news.example", "www.news.example", "gazette.example", "atom.example",

@@ -10,7 +10,7 @@ import pytest
 from index.errors import ArticleTooLarge, FetchError, UnsupportedFormat
 from index.fetch import FetchedPage, fetch_url
 
-from .conftest import UA, Reply, Site, SiteHandler
+from tests.fakes.site import UA, Reply, Site, SiteHandler
 
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Coast News</title></channel></rss>'
 

@@ -11,7 +11,7 @@ import pytest
 from index.fetch import fetch_url
 from index.polling import FeedState, HostGate, PollPolicy, due_by_host, host_key, next_poll_at
 
-from .conftest import PUBLIC_IP, UA, Reply, Site, SiteHandler, fake_dns
+from tests.fakes.site import PUBLIC_IP, UA, Reply, Site, SiteHandler, fake_dns
 
 NOW = datetime(2024, 2, 12, 12, 0, tzinfo=timezone.utc)
 

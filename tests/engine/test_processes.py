@@ -86,7 +86,18 @@ def assert_consistent(settings: Settings, embed_model) -> Engine:
     assert store.title_ids() == set(catalog.article_ids())
     assert all(catalog.chunks(a) for a in catalog.article_ids())  # no article without its chunks
     assert not catalog.query("SELECT * FROM pending_vectors")
+    assert_searchable(engine)
     return engine
+
+
+def assert_searchable(engine: Engine) -> None:
+    """Every chunk is in the store's search index itself (a stale process writing back its index would lose
+    some while the store's own listing still names them)."""
+    store = engine._view.live()
+    rows = engine._catalog.chunks_of(engine._catalog.article_ids())
+    vectors = engine._cache.get(r.embed_key for r in rows)
+    lost = [r.id for r in rows if r.id not in dict(store.query_chunks(vectors[r.embed_key], 10, where=None))]
+    assert not lost, f"{len(lost)} of {len(rows)} chunks are not found by a search for their own vector"
 
 
 def segment_folders(settings: Settings) -> int:
@@ -213,3 +224,28 @@ def test_rebuilds_leave_no_old_segment_folders(shared, embed_model):
         assert segment_folders(settings) == 2
     assert run(settings.data_dir, "rebuild")["returncode"] == 0
     assert segment_folders(settings) == 2
+
+
+@pytest.mark.slow
+def test_two_large_adds_at_once_lose_no_vector_from_the_search_index(shared, tmp_path, embed_model):
+    settings, engine = shared  # each process writes past Chroma's persist threshold (1,000 vectors)
+    one, _ = start(settings.data_dir, tmp_path, "add", "500", "Redport", ADD_BATCH="50")
+    two, _ = start(settings.data_dir, tmp_path, "add", "500", "Blueport", ADD_BATCH="50")
+    assert finish(one)["returncode"] == 0 and finish(two)["returncode"] == 0
+    engine.close()
+    assert_consistent(settings, embed_model).close()
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments_leaves_every_article_whole(shared, tmp_path, embed_model):
+    import random
+
+    settings, engine = shared
+    engine.close()
+    rng = random.Random(11)
+    for round_ in range(12):
+        job = rng.choice([("add", "12", f"Port{round_}"), ("remove", "Port"), ("rebuild",)])
+        proc, _ = start(settings.data_dir, tmp_path, *job, ADD_BATCH="3", FILL_BATCH="2")
+        time.sleep(rng.uniform(2.0, 9.0))  # start-up takes a few seconds; the kill lands anywhere after
+        kill(proc)
+        assert_consistent(settings, embed_model).close()  # the next command settles what was left

@@ -1,4 +1,4 @@
-"""m008_servers on a catalog of the release before it: articles become shared, the keyword index gets its server
+"""m009_servers on a catalog of the release before it: articles become shared, the keyword index gets its server
 column, and the start re-writes the vectors with their `server` metadata without re-chunking or embedding."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ INSERT INTO old_terms(rowid, terms) SELECT rowid, terms FROM chunk_terms;
 DROP TABLE chunk_terms_vocab; DROP TABLE chunk_terms;
 ALTER TABLE old_terms RENAME TO chunk_terms;
 CREATE VIRTUAL TABLE chunk_terms_vocab USING fts5vocab(chunk_terms, 'row');
-DELETE FROM _migrations WHERE name >= 'm008';
+DELETE FROM _migrations WHERE name >= 'm009';
 """
 
 
@@ -59,7 +59,7 @@ class CountingEmbedder:
 
 
 def _before_servers(engine: Engine) -> None:
-    """Make the engine's data directory what the release before m008 left: no corpora in the catalog, a keyword
+    """Make the engine's data directory what the release before m009 left: no corpora in the catalog, a keyword
     index without the server column, vectors without `server` metadata (titles without any)."""
     live = engine._view.live()
     chunks = live._chunks.get(include=[])["ids"]

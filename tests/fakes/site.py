@@ -1,16 +1,13 @@
-"""A real HTTP server on 127.0.0.1 whose routes each test sets, and DNS/socket routing to reach it."""
+"""A real HTTP server on 127.0.0.1 whose routes each test sets (pages, feeds, sitemaps), and DNS answers
+that route a public-looking host to it."""
 
 from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
-
-import pytest
-
-from index import fetch
 
 PUBLIC_IP = "93.184.215.14"  # any global address; the `public` fixture routes it to the local server
 UA = "NewsdeskTest/1.0"
@@ -40,7 +37,7 @@ Route = Reply | Callable[["SiteHandler"], object]
 
 class SiteHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    site: "Site"
+    site: Site
 
     def log_message(self, *args: object) -> None:
         pass
@@ -56,7 +53,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer.body)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self.site.requests.append(Seen(self.headers.get("Host", ""), self.path, dict(self.headers.items())))
         route = self.site.routes.get(self.path.split("?")[0])
         try:
@@ -88,34 +85,6 @@ class Site:
 
     def paths(self) -> list[str]:
         return [seen.path for seen in self.requests]
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    stop = threading.Event()
-    handler: type[SiteHandler] = type("Handler", (SiteHandler,), {})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    handler.site = Site(httpd, stop)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield handler.site
-    stop.set()
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture
-def public(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Connections to PUBLIC_IP reach the local server, so the allow_private=False paths run for real."""
-    real_open = fetch._open_socket
-
-    def open_socket(address: str, port: int, timeout: float) -> socket.socket:
-        if address == PUBLIC_IP:
-            return socket.create_connection(("127.0.0.1", site.port), timeout=timeout)
-        return real_open(address, port, timeout)
-
-    monkeypatch.setattr(fetch, "_open_socket", open_socket)
 
 
 def fake_dns(table: dict[str, list[str]]) -> Callable[[str, int], list[str]]:
