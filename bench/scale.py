@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -97,8 +98,11 @@ class ReplayEmbedder:
 
 
 def copy_of(article: Article, k: int) -> Article:
-    """The k-th copy of an article: its own URL and id, a marked title, a date k weeks later."""
-    url = f"{article.url or 'https://copies.example/' + article.id}{'&' if '?' in (article.url or '') else '?'}copy={k}"
+    """The k-th copy of an article: its own URL and id on a host of the k-th copies (so that clutter cleaning,
+    which counts an outlet's repeated lines, does not take the copies of one article for boilerplate), a marked
+    title, a date k weeks later."""
+    parts = urlsplit(article.url or f"https://copies.example/{article.id}")
+    url = urlunsplit((parts.scheme, f"copy{k}.{parts.hostname}", parts.path, parts.query, ""))
     return replace(article, url=url, title=f"{article.title} [copy {k}]".strip(),
                    published=(article.published + timedelta(days=7 * k)) if article.published else None)
 

@@ -14,11 +14,13 @@ from discord.ext import commands
 from index import Engine, NewsdeskError, clip, load_sentence_splitter
 
 from .checks import Refused
+from .community import setup_community
 from .lanes import Lane, Lanes
 from .progress import HANDOVER
 from .ratelimit import SlidingWindowLimiter
 from .render import inert_mentions
 from .respond import NO_PINGS, tell
+from .serverconfig import ServerConfigs
 from .settings import DiscordSettings
 
 log = logging.getLogger("newsdesk.bot")
@@ -31,10 +33,13 @@ PROGRESS_INTERVAL = 1.5  # seconds between progress edits (Discord rate-limits e
 class NewsdeskBot(commands.Bot):
     """Slash commands and mentions in front of the engine; every engine call runs in a worker thread."""
 
+    configs: ServerConfigs  # each server's settings (set up with the community features)
+
     def __init__(self, settings: DiscordSettings, engine: Engine, *, stream_interval: float = STREAM_INTERVAL,
                  progress_interval: float = PROGRESS_INTERVAL, progress_handover: float = HANDOVER,
                  lanes: Lanes | None = None, **options: Any) -> None:
         intents = discord.Intents.default()  # no privileged intents: mentions carry their content anyway
+        intents.message_content = settings.message_content  # ...except for an ask channel, where none is needed
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=NO_PINGS, **options)
         self.settings, self.engine = settings, engine
@@ -56,6 +61,7 @@ class NewsdeskBot(commands.Bot):
 
         for cog in (Ask(self), Articles(self), Admin(self), Feeds(self)):
             await self.add_cog(cog)
+        await setup_community(self)
         if self.settings.guild_id:
             guild = discord.Object(self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)

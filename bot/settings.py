@@ -18,6 +18,8 @@ class DiscordSettings:
     moderator_role: str | None = None
     ask_per_minute: int = 6
     add_per_minute: int = 3
+    message_content: bool = False  # the Message Content intent: needed for an ask channel (no mention)
+    digest_check_seconds: float = 60.0  # how often the due digests are looked for
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "DiscordSettings":

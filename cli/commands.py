@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Callable, Sequence
 from index import (HISTORY_TURNS, Embedder, Engine, FeedInfo, FeedReport, InvalidInput, NewsdeskError, Settings,
                    Turn, iter_article_paths, parse_iso_date)
 
+from .community import print_removed, provenance
 from .output import ProgressBar, printable, render_answer
 
 InputFn = Callable[[str], str]
@@ -32,6 +34,14 @@ class Context:
         return Engine.open(self.settings, embed_model=self.embed_model, progress=ProgressBar)
 
 
+def actor() -> str:
+    """Who the terminal's changes are recorded as."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name (a container without one): still say it was the terminal
+        return "cli"
+
+
 def as_of_date(text: str) -> date:
     """argparse type for --as-of."""
     try:
@@ -42,14 +52,14 @@ def as_of_date(text: str) -> date:
 
 def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
-    answer = engine.ask(args.question, as_of=args.as_of)
+    answer = engine.ask(args.question, as_of=args.as_of, server=args.server)
     print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else render_answer(answer))
     return 0
 
 
 def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
-    count = engine.status().articles
+    count = len(engine.list_articles(server=args.server))
     print(f"Newsdesk: ask about the {count} article(s) in the index. Follow-ups keep the conversation; "
           "'new' starts over, 'quit' (or Ctrl-D) leaves.")
     history: list[Turn] = []
@@ -67,7 +77,7 @@ def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
         if not question:
             continue
         try:
-            answer = engine.ask(question, as_of=args.as_of, history=history)
+            answer = engine.ask(question, as_of=args.as_of, history=history, server=args.server)
         except NewsdeskError as exc:
             print(f"error: {printable(str(exc))}")
             continue
@@ -93,9 +103,9 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     for target in _expand(args.sources):
         try:
             if target.startswith(("http://", "https://")):
-                result = engine.add_url(target)
+                result = engine.add_url(target, server=args.server, actor=actor())
             else:
-                result = engine.add_path(Path(target))
+                result = engine.add_path(Path(target), server=args.server, actor=actor())
         except NewsdeskError as exc:
             failures += 1
             print(f"error: {printable(target[:300])}: {printable(str(exc))}", file=sys.stderr)
@@ -123,27 +133,32 @@ def _expand(sources: Sequence[str]) -> list[str]:
 
 def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
-    info = engine.remove(args.id)
+    info = engine.remove(args.id, server=args.server, actor=actor())
     print(printable(f"Removed {info.id} {info.title!r} ({info.chunks} chunk{'s' * (info.chunks != 1)})"))
     return 0
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
-    infos = engine.list_articles(args.search, args.limit)
+    if args.removed:
+        return print_removed(engine, args)
+    infos = engine.list_articles(args.search, args.limit, server=args.server)
     if args.json:
         print(json.dumps([i.to_dict() for i in infos], indent=2, ensure_ascii=False))
         return 0
     for info in infos:
         print(printable(f"{info.id}  {info.published or '----------'}  {info.chunks:>3} chunks  {info.title}"
-                        + (f"  ({info.outlet})" if info.outlet else "")))
+                        + (f"  ({info.outlet})" if info.outlet else "") + provenance(info, args.server)))
     print(f"{len(infos)} article(s)", file=sys.stderr)
     return 0
 
 
 def cmd_rebuild(args: argparse.Namespace, ctx: Context) -> int:
     engine = Engine.open(ctx.settings, embed_model=ctx.embed_model, progress=ctx.progress, repair=True)
-    report = engine.rebuild(ProgressBar("Rebuilding"))
+    if args.server is not None:
+        report = engine.rebuild_server(args.server, ProgressBar("Rebuilding"))
+    else:
+        report = engine.rebuild(ProgressBar("Rebuilding"))
     print(f"Rebuilt {report.articles} articles / {report.chunks} chunks into {report.collection} in "
           f"{report.seconds:.1f} s ({report.embedded} embedded, {report.cached} from cache)")
     return 0
@@ -151,7 +166,7 @@ def cmd_rebuild(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
-    status = engine.status()
+    status = engine.status(server=args.server)
     if args.json:
         print(json.dumps(status.to_dict(), indent=2))
         return 0
@@ -162,7 +177,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
-    report = engine.import_jsonl(args.file, ctx.progress("Importing"))
+    report = engine.import_jsonl(args.file, ctx.progress("Importing"), server=args.server, actor=actor())
     name = printable(str(args.file))
     if report.already_done:
         print(f"{name} was imported before ({report.lines} lines); nothing to do.")
@@ -185,7 +200,8 @@ def describe_feed(feed: FeedInfo) -> str:
     def when(moment: datetime | None) -> str:
         return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
 
-    text = (f"{feed.id:>3}  {feed.name}  <{feed.url}>  last poll {when(feed.last_poll)}, next "
+    shared = "" if feed.server else " (shared)"
+    text = (f"{feed.id:>3}  {feed.name}{shared}  <{feed.url}>  last poll {when(feed.last_poll)}, next "
             f"{when(feed.next_poll) if feed.next_poll else 'now'}, {feed.items_added} item(s) added")
     if feed.last_error:
         text += f", {feed.failures} failure(s) in a row, last error: {feed.last_error}"
@@ -194,7 +210,7 @@ def describe_feed(feed: FeedInfo) -> str:
 
 def cmd_feeds_add(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
-    feed = engine.add_feed(args.url)
+    feed = engine.add_feed(args.url, server=args.server)
     print(printable(f"Following feed {feed.id}: {feed.name} <{feed.url}>. `newsdesk feeds poll` (or the bot, "
                     "while it runs) adds its items."))
     return 0
@@ -202,14 +218,14 @@ def cmd_feeds_add(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_feeds_remove(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
-    feed = engine.remove_feed(args.feed)
+    feed = engine.remove_feed(args.feed, server=args.server)
     print(printable(f"Stopped following feed {feed.id}: {feed.name} <{feed.url}> (its articles stay)."))
     return 0
 
 
 def cmd_feeds_list(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
-    feeds = engine.list_feeds()
+    feeds = engine.list_feeds(server=args.server)
     if args.json:
         print(json.dumps([f.to_dict() for f in feeds], indent=2, ensure_ascii=False))
         return 0

@@ -15,6 +15,9 @@ from . import commands
 from .output import printable
 
 log = logging.getLogger("newsdesk")
+SERVER_HELP = "the server (e.g. a Discord server id) whose corpus to use; default: the shared corpus"
+CORPUS_COMMANDS = ("chat", "ask", "add", "remove", "list", "rebuild", "status", "stats", "share", "unshare", "import")
+FEED_COMMANDS = ("add", "remove", "list")  # a server's own feeds (poll polls every server's)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search", help="only articles whose title, outlet, id or URL contain this")
     p.add_argument("--limit", type=int)
     p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.add_argument("--removed", action="store_true", help="the articles removed, by whom and when, instead")
     p.set_defaults(func=commands.cmd_list)
 
     p = sub.add_parser("rebuild", help="re-index everything into a fresh collection; the old one answers meanwhile")
@@ -83,7 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bench.cli import register
 
+    from .community import register as register_community
+
     register(sub)
+    register_community(sub)
+    for name in CORPUS_COMMANDS:  # each acts on one corpus, named before or after the command
+        sub.choices[name].add_argument("--server", metavar="ID", default=argparse.SUPPRESS, help=SERVER_HELP)
+    for name in FEED_COMMANDS:
+        fsub.choices[name].add_argument("--server", metavar="ID", default=argparse.SUPPRESS, help=SERVER_HELP)
+    parser.add_argument("--server", metavar="ID", help=SERVER_HELP)
     return parser
 
 

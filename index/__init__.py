@@ -2,15 +2,17 @@
 
 from .answer import Answerer
 from .articles import Article, article_from_record, iter_article_paths, url_article_id
+from .community import ArticleEvent, Report
 from .dates import parse_iso_date
 from .embedcache import EmbeddingCache, cache_key
 from .embedding import Embedder, load_embed_model, model_id
 from .engine import Engine
 from .errors import (ArticleNotFound, ArticleTooLarge, BlockedURL, FeedError, FeedNotFound, FetchError, InvalidArticle,
-                     InvalidInput, ModelError, NewsdeskError, RebuildInProgress, StoreError, StoreNotAnswering,
-                     UnsupportedFormat)
+                     InvalidInput, ModelError, NewsdeskError, NotPermitted, RebuildInProgress, StoreError,
+                     StoreNotAnswering, UnknownRecord, UnsupportedFormat)
 from .importer import ImportReport, LineError
 from .intake import FeedInfo, FeedReport, ItemFailure, RefreshReport
+from .questionlog import REASONS, Feedback
 from .results import (HISTORY_TURNS, LEAD_DASH, NOT_COVERED, AddResult, Answer, ArticleInfo, ArticleVectors,
                       Citation, Figure, Passage, RebuildReport, Sentence, Status, Turn, Update)
 from .settings import Settings, from_environment
@@ -19,6 +21,7 @@ from .story_view import outlet_name_key
 from .text import clip, load_sentence_splitter, sentence_spans, split_sentences, terms
 
 __all__ = [
+    "REASONS", "ArticleEvent", "Feedback", "NotPermitted", "Report", "UnknownRecord",
     "HISTORY_TURNS", "LEAD_DASH", "NOT_COVERED", "AddResult", "Answer", "Answerer", "Article", "ArticleInfo",
     "ArticleNotFound",
     "ArticleTooLarge", "ArticleVectors", "BlockedURL", "Citation", "Embedder", "EmbeddingCache", "Engine",

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import ArticleTooLarge, InvalidArticle, UnsupportedFormat
 from .text import clip
+from .servers import scoped_article_id
 
 if TYPE_CHECKING:  # the HTML and PDF libraries load on first use: answering a question needs neither
     from pypdf import PdfReader
@@ -66,11 +67,17 @@ class Article:
     published: date | None = None
     url: str | None = None
     authors: tuple[str, ...] = field(default=())
+    server: str | None = None  # the server whose corpus it belongs to; None: the shared corpus
+    stored_id: str | None = field(default=None, compare=False)  # the id it is stored under, when read back
 
     @property
     def id(self) -> str:
-        """Stable id: from the canonical URL when there is one, else from the content."""
-        return url_article_id(self.url) if self.url else "h" + self.content_hash[:15]
+        """Stable id: from the canonical URL when there is one, else from the content; a server's own for the
+        articles it adds (see servers.scoped_article_id)."""
+        if self.stored_id:
+            return self.stored_id
+        base = url_article_id(self.url) if self.url else "h" + self.content_hash[:15]
+        return base if self.server is None else scoped_article_id(self.server, base)
 
     @property
     def content_hash(self) -> str:

@@ -14,11 +14,12 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from .articles import Article
 from .errors import StoreError, storage_reason
 from .results import ArticleInfo
+from .servers import server_of
 
 BUSY_SECONDS = 30
 _BATCH = 500
@@ -57,6 +58,7 @@ class IndexState:
     needs_rebuild: bool
     change_seq: int
     seeded: bool
+    rewrite_vectors: bool = False  # the store's vectors need re-writing from the stored chunks (metadata changed)
 
 
 class Catalog:
@@ -127,12 +129,12 @@ class Catalog:
     # state ----------------------------------------------------------------------------------------
     def state(self) -> IndexState:
         """The index state row."""
-        row = self.query("SELECT generation, collection, chunking, needs_rebuild, change_seq, seeded"
+        row = self.query("SELECT generation, collection, chunking, needs_rebuild, change_seq, seeded, rewrite_vectors"
                          " FROM index_state WHERE id = 1")
         if not row:
             return IndexState(0, None, None, False, 0, False)
-        g, c, ch, nr, seq, seeded = row[0]
-        return IndexState(int(g), c, ch, bool(nr), int(seq), bool(seeded))
+        g, c, ch, nr, seq, seeded, rewrite = row[0]
+        return IndexState(int(g), c, ch, bool(nr), int(seq), bool(seeded), bool(rewrite))
 
     def change_seq(self) -> int:
         """The counter every committed change bumps."""
@@ -164,27 +166,33 @@ class Catalog:
 
     def article(self, article_id: str) -> Article | None:
         """The stored article, or None."""
-        rows = self.query("SELECT title, body, outlet, published, url, authors FROM articles WHERE id=?",
+        rows = self.query("SELECT title, body, outlet, published, url, authors, server FROM articles WHERE id=?",
                           (article_id,))
         if not rows:
             return None
-        title, body, outlet, published, url, authors = rows[0]
+        title, body, outlet, published, url, authors, server = rows[0]
         return Article(title=title, body=body, outlet=outlet, url=url, authors=tuple(json.loads(authors)),
-                       published=date.fromisoformat(published) if published else None)
+                       published=date.fromisoformat(published) if published else None,
+                       server=server_of(server), stored_id=article_id)
 
     def article_ids(self) -> list[str]:
         """Every stored article's id, oldest added first."""
         return [r[0] for r in self.query("SELECT id FROM articles ORDER BY added_at, id")]
 
-    def infos(self, query: str | None = None, limit: int | None = None) -> list[ArticleInfo]:
-        """Article listings, newest published first; optionally those whose title/outlet/id/url contain query."""
-        sql = f"SELECT {_INFO_COLUMNS} FROM articles a"
+    def infos(self, query: str | None = None, limit: int | None = None,
+              corpora: Sequence[str] | None = None) -> list[ArticleInfo]:
+        """Article listings, newest published first; optionally those whose title/outlet/id/url contain query,
+        and only those of the given corpora (servers.corpus_key)."""
+        sql = f"SELECT {_INFO_COLUMNS} FROM articles a WHERE 1"
         params: list = []
+        if corpora is not None:
+            sql += f" AND a.server IN ({','.join('?' * len(corpora))})"
+            params += list(corpora)
         if query:
-            sql += " WHERE a.title LIKE ? ESCAPE '\\' OR a.outlet LIKE ? ESCAPE '\\' OR a.id LIKE ? ESCAPE '\\'" \
-                   " OR a.url LIKE ? ESCAPE '\\'"
+            sql += " AND (a.title LIKE ? ESCAPE '\\' OR a.outlet LIKE ? ESCAPE '\\' OR a.id LIKE ? ESCAPE '\\'" \
+                   " OR a.url LIKE ? ESCAPE '\\')"
             like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params = [like] * 4
+            params += [like] * 4
         sql += " ORDER BY COALESCE(a.published, '') DESC, a.added_at DESC"
         if limit:
             sql += " LIMIT ?"
@@ -213,6 +221,14 @@ class Catalog:
             for article_id, published in self.query(f"SELECT id, published FROM articles WHERE id IN ({marks})",
                                                     part):
                 out[article_id] = date.fromisoformat(published) if published else None
+        return out
+
+    def corpora(self, ids: Iterable[str]) -> dict[str, str]:
+        """The corpus (servers.corpus_key) of each stored article among ids."""
+        out: dict[str, str] = {}
+        for part in _batches(list(ids)):
+            marks = ",".join("?" * len(part))
+            out.update(self.query(f"SELECT id, server FROM articles WHERE id IN ({marks})", part))
         return out
 
     def revisions(self, ids: Iterable[str]) -> dict[str, tuple[date | None, tuple[str, ...]]]:
@@ -245,8 +261,13 @@ class Catalog:
             cached = self._chunk_total = (seq, self.counts()[1])
         return int(cached[1])
 
-    def counts(self) -> tuple[int, int]:
-        """(articles, chunks)."""
+    def counts(self, corpus: str | None = None) -> tuple[int, int]:
+        """(articles, chunks), of every corpus or of one (servers.corpus_key)."""
+        if corpus is not None:
+            (articles,), = self.query("SELECT COUNT(*) FROM articles WHERE server=?", (corpus,))
+            (chunks,), = self.query("SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id"
+                                    " WHERE a.server=?", (corpus,))
+            return int(articles), int(chunks)
         (articles,), = self.query("SELECT COUNT(*) FROM articles")
         (chunks,), = self.query("SELECT COUNT(*) FROM chunks")
         return int(articles), int(chunks)
@@ -323,11 +344,14 @@ class Catalog:
             out.update(r[0] for r in self.query(f"SELECT id FROM chunks WHERE id IN ({marks})", part))
         return out
 
-    def article_batches(self, size: int) -> Iterator[list[str]]:
-        """Every article id, in batches (by id order, so that a changing table is walked once)."""
+    def article_batches(self, size: int, corpus: str | None = None) -> Iterator[list[str]]:
+        """Every article id (of one corpus), in batches (by id order, so that a changing table is walked once)."""
         last = ""
+        where = "" if corpus is None else " AND server = ?"
+        extra = () if corpus is None else (corpus,)
         while True:
-            ids = [r[0] for r in self.query("SELECT id FROM articles WHERE id > ? ORDER BY id LIMIT ?", (last, size))]
+            ids = [r[0] for r in self.query(f"SELECT id FROM articles WHERE id > ?{where} ORDER BY id LIMIT ?",
+                                            (last, *extra, size))]
             if not ids:
                 return
             yield ids
@@ -335,7 +359,7 @@ class Catalog:
 
 
 _INFO_COLUMNS = ("a.id, a.title, a.outlet, a.published, a.url, a.added_at, "
-                 "(SELECT COUNT(*) FROM chunks c WHERE c.article_id=a.id)")
+                 "(SELECT COUNT(*) FROM chunks c WHERE c.article_id=a.id), a.server, a.added_by")
 
 
 def _batches(items: list, size: int = _BATCH) -> Iterator[list]:
@@ -354,11 +378,12 @@ def now_text() -> str:
 
 
 def _info(row: tuple) -> ArticleInfo:
-    article_id, title, outlet, published, url, added_at, chunks = row
+    article_id, title, outlet, published, url, added_at, chunks, server, added_by = row
     return ArticleInfo(
         id=article_id, title=title, outlet=outlet, url=url, chunks=chunks,
         published=date.fromisoformat(published) if published else None,
         added_at=datetime.fromisoformat(added_at) if added_at else None,
+        server=server_of(server), added_by=added_by,
     )
 
 

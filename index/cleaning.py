@@ -14,6 +14,7 @@ from .articles import Article
 from .catalog import Catalog, now_text
 from .chunking import index_title
 from .clutter import MemoryLineStats, SqliteLineStats, body_fingerprints, clean, outlet_key
+from .servers import server_of
 
 MIN_BODY_WORDS = 10  # a cleaned body shorter than this was all clutter (a consent or video form): index the title
 Crossed = dict[str, set[int]]  # outlet -> fingerprints that just became boilerplate
@@ -132,11 +133,12 @@ def stored_as_added(catalog: Catalog, ids: Sequence[str]) -> list[Article]:
     for start in range(0, len(ids), 500):
         part = list(ids[start:start + 500])
         marks = ",".join("?" * len(part))
-        for title, body, outlet, published, url, authors in catalog.query(
-                "SELECT title, COALESCE(raw_body, body), outlet, published, url, authors FROM articles"
+        for article_id, server, title, body, outlet, published, url, authors in catalog.query(
+                "SELECT id, server, title, COALESCE(raw_body, body), outlet, published, url, authors FROM articles"
                 f" WHERE id IN ({marks})", part):
-            out.append(Article.from_dict({"title": title, "body": body, "outlet": outlet, "published": published,
-                                          "url": url, "authors": json.loads(authors)}))
+            article = Article.from_dict({"title": title, "body": body, "outlet": outlet, "published": published,
+                                         "url": url, "authors": json.loads(authors)})
+            out.append(replace(article, server=server_of(server), stored_id=article_id))  # its id and corpus stay
     return out
 
 

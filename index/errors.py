@@ -70,3 +70,11 @@ def storage_reason(text: str) -> str:
     if "locked" in lower or "busy" in lower:
         return "another process kept the database busy; try again"
     return text[:500]
+
+
+class NotPermitted(NewsdeskError):
+    """The user may not do that (rate someone else's answer, act on another server's records)."""
+
+
+class UnknownRecord(NewsdeskError):
+    """No stored record has that id (an answer no longer logged, a report gone)."""

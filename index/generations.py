@@ -22,6 +22,7 @@ from .ingest import insert_chunks, recover, title_keys
 from .keywords import delete as delete_terms
 from .locks import DataLocks
 from .results import RebuildReport
+from .servers import SHARED, corpus_key
 from .store import ChromaHandle, VectorStore
 from .view import StoreView
 
@@ -50,7 +51,13 @@ class Generations:
         return f"{self.prefix}-{hashlib.sha256(self.model_key.encode()).hexdigest()[:8]}"
 
     def needs_rebuild(self) -> bool:
-        """True when the articles were indexed with another embedding model or chunking."""
+        """True when the articles were indexed with another embedding model or chunking, or the store's vectors
+        lack metadata they are now filtered on."""
+        return self.needs_rechunk() or self.catalog.state().rewrite_vectors
+
+    def needs_rechunk(self) -> bool:
+        """True when the articles must be chunked again (another model or chunking; a migration asked for it);
+        a rebuild for anything else re-writes the stored chunks' vectors from the cache."""
         state = self.catalog.state()
         if state.needs_rebuild:
             return True
@@ -84,7 +91,7 @@ class Generations:
         started = time.monotonic()
         with self.locks.rebuilding():
             self.clean_up()
-            rechunk = self.needs_rebuild()
+            rechunk = self.needs_rechunk()
             with self.locks.writing():
                 number = self._next_number()
                 name = f"{self.collection_prefix()}-g{number}"
@@ -107,6 +114,36 @@ class Generations:
         articles, chunks = self.catalog.counts()
         return RebuildReport(articles=articles, chunks=chunks, embedded=embedded + extra, cached=cached,
                              seconds=time.monotonic() - started, collection=name)
+
+    def rewrite(self, corpus: str, progress: Progress | None = None) -> RebuildReport:
+        """Re-write one corpus's vectors in the live generation from its stored chunks and the embedding cache
+        (embedding only what the cache lacks), dropping vectors of its articles the catalog does not hold;
+        the other corpora's vectors are not touched."""
+        started = time.monotonic()
+        total, chunks = self.catalog.counts(corpus)
+        done = embedded = cached = 0
+        if progress:
+            progress(0, total)
+        name = ""
+        for ids in self.catalog.article_batches(FILL_BATCH, corpus):
+            chunked = self._chunked(ids, rechunk=False)
+            vectors, fresh = chunk_vectors(chunked, self.embed_model, self.cache)
+            embedded += fresh
+            cached += sum(len(c.rows) for c in chunked) - fresh
+            with self.view.writing() as live:
+                current = [c for c in chunked if self.catalog.content_hash(c.article.id) == c.article.content_hash]
+                stale = live.chunk_ids_of(ids) - {r.id for c in current for r in c.rows}
+                live.delete_chunks(sorted(stale))
+                write_vectors(live, current, vectors)
+                with self.catalog.transaction("record the re-written vectors") as db:
+                    Catalog.bump(db)  # other processes reload their view of the store
+                name = live.name
+            done += len(ids)
+            if progress:
+                progress(min(done, total), total)
+        return RebuildReport(articles=total, chunks=chunks, embedded=embedded, cached=cached,
+                             seconds=time.monotonic() - started,
+                             collection=name or self.catalog.state().collection or "")
 
     def _next_number(self) -> int:
         row = self.catalog.query("SELECT MAX(number) FROM generations")
@@ -164,7 +201,7 @@ class Generations:
             db.execute("UPDATE generations SET state='retired' WHERE state='live'")
             db.execute("UPDATE generations SET state='live' WHERE number=?", (number,))
             self.catalog.set_state(db, generation=number, collection=target.name, chunking=self.chunking_key,
-                                   needs_rebuild=0)
+                                   needs_rebuild=0, rewrite_vectors=0)
             Catalog.bump(db)
         # articles changed while the fill ran: their vectors in the new generation are those of now
         embedded = 0
@@ -229,9 +266,10 @@ class Generations:
                 vectors = self.cache.get(keys.values())
                 vectors.update(embed_into_cache({k: t for k, t in texts.items() if k not in vectors},
                                                 self.embed_model, self.cache))
+                corpora = self.catalog.corpora(ids)
                 with self.view.writing() as live:
                     live.add_titles(list(keys), np.stack([vectors[k] for k in keys.values()]) if keys
-                                    else np.zeros((0, 1)))
+                                    else np.zeros((0, 1)), [corpora.get(a, SHARED) for a in keys])
                 done += len(ids)
                 if progress:
                     progress(done, total)
@@ -255,14 +293,15 @@ def titled_articles(catalog: Catalog) -> int:
 
 
 def write_vectors(target: VectorStore, chunked: list[ChunkedArticle], vectors: dict[str, np.ndarray]) -> None:
-    """Write articles' chunk and title vectors to a store."""
-    rows = [r for c in chunked for r in c.rows]
+    """Write articles' chunk and title vectors to a store, with the corpus each article is in."""
+    rows = [(r, corpus_key(c.article.server)) for c in chunked for r in c.rows]
     if rows:
-        target.add_chunks([r.id for r in rows], np.stack([vectors[r.embed_key] for r in rows]),
-                          [r.article_id for r in rows])
+        target.add_chunks([r.id for r, _ in rows], np.stack([vectors[r.embed_key] for r, _ in rows]),
+                          [r.article_id for r, _ in rows], [k for _, k in rows])
     titled = [c for c in chunked if c.title]
     if titled:
-        target.add_titles([c.article.id for c in titled], np.stack([vectors[c.title_key] for c in titled]))
+        target.add_titles([c.article.id for c in titled], np.stack([vectors[c.title_key] for c in titled]),
+                          [corpus_key(c.article.server) for c in titled])
 
 
 def _promote_staged(db: sqlite3.Connection, number: int) -> None:
@@ -274,13 +313,13 @@ def _promote_staged(db: sqlite3.Connection, number: int) -> None:
         seqs = [r[0] for r in db.execute("SELECT seq FROM chunks WHERE article_id=?", (article_id,))]
         delete_terms(db, seqs)
         db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
-        title, url = db.execute("SELECT title, url FROM articles WHERE id=?", (article_id,)).fetchone()
+        title, url, corpus = db.execute("SELECT title, url, server FROM articles WHERE id=?", (article_id,)).fetchone()
         from .chunking import index_title
 
         rows = [ChunkRow(i, a, o, t, k, _spans(s)) for i, a, o, t, k, s in db.execute(
             "SELECT id, article_id, ordinal, text, embed_key, sentences FROM staged_chunks"
             " WHERE generation=? AND article_id=? ORDER BY ordinal", (number, article_id))]
-        insert_chunks(db, rows, index_title(title, url))
+        insert_chunks(db, rows, index_title(title, url), corpus)
     db.execute("DELETE FROM staged_chunks WHERE generation=?", (number,))
 
 

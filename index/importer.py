@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Callable, Iterator, Sequence
 
@@ -51,10 +51,11 @@ class ImportReport:
 
 
 def import_jsonl(catalog: Catalog, add: AddArticles, path: Path, progress: Progress | None = None, *,
-                 max_bytes: int) -> ImportReport:
-    """Import every article of a JSONL(.gz) file; bad lines are reported, not fatal; resumes an earlier run."""
+                 max_bytes: int, server: str | None = None) -> ImportReport:
+    """Import every article of a JSONL(.gz) file into a server's corpus (`add` writes there; None: the shared
+    one); bad lines are reported, not fatal; resumes an earlier run (of the same file into the same corpus)."""
     path = Path(path)
-    digest = _digest(path)
+    digest = _digest(path) if server is None else f"{_digest(path)}@{server}"
     row = catalog.query("SELECT total, position, recorded, finished_at FROM imports WHERE digest=?", (digest,))
     if row and row[0][3]:
         return ImportReport(str(path), int(row[0][0]), already_done=True, resumed_at=int(row[0][1]))
@@ -64,7 +65,7 @@ def import_jsonl(catalog: Catalog, add: AddArticles, path: Path, progress: Progr
     total, position, recorded = (int(v) for v in row[0][:3]) if row else (0, 0, 0)
     crossed: cleaning.Crossed = {}
     if not recorded:
-        total, crossed = _count_lines(catalog, path, digest, max_bytes)
+        total, crossed = _count_lines(catalog, path, digest, max_bytes, server)
     report = _add_all(catalog, add, path, digest, position, total, progress, max_bytes)
     again = cleaning.to_clean_again(catalog, crossed)
     if again:  # lines of the file made some articles stored before it boilerplate-bearing: clean them again
@@ -72,7 +73,8 @@ def import_jsonl(catalog: Catalog, add: AddArticles, path: Path, progress: Progr
     return report
 
 
-def _count_lines(catalog: Catalog, path: Path, digest: str, max_bytes: int) -> tuple[int, cleaning.Crossed]:
+def _count_lines(catalog: Catalog, path: Path, digest: str, max_bytes: int,
+                 server: str | None) -> tuple[int, cleaning.Crossed]:
     """First pass: record every valid article's lines; returns the file's line count and the lines that
     became boilerplate."""
     crossed: cleaning.Crossed = {}
@@ -89,7 +91,7 @@ def _count_lines(catalog: Catalog, path: Path, digest: str, max_bytes: int) -> t
 
     for lines, record in _records(path, 0, max_bytes):
         if isinstance(record, Article):
-            batch.append(record)
+            batch.append(replace(record, server=server))  # under the id it will be stored with
             if len(batch) >= RECORD_BATCH:
                 flush(False)
     flush(True)

@@ -30,6 +30,7 @@ from .embedding import Embedder
 from .errors import InvalidArticle, StoreError, StoreNotAnswering
 from .migrations import dumps
 from .results import AddResult, ArticleInfo
+from .servers import corpus_key, keyword_token, log_event
 from .store import VectorStore, disk_full
 from .story_writer import StoryWriter
 from .view import StoreView
@@ -59,8 +60,10 @@ class Writer:
     splitter: Callable[[], object]
     stories: StoryWriter | None = None  # assigns each article written to its story, in the same transaction
 
-    def add(self, articles: Sequence[Article], progress: Progress | None = None) -> list[AddResult]:
-        """Add or replace articles, embedding in large batches; each article is all-or-nothing.
+    def add(self, articles: Sequence[Article], progress: Progress | None = None,
+            actor: str | None = None) -> list[AddResult]:
+        """Add or replace articles (each in the corpus its `server` names), embedding in large batches; each
+        article is all-or-nothing; `actor` (who adds them) is recorded.
 
         Results are in input order; an article already stored in the same version is 'unchanged'. When one
         article (one id) comes several times, its last version is added and the earlier ones get its result.
@@ -87,20 +90,20 @@ class Writer:
                     pending.append(chunked)
                     size += len(chunked.rows)
                     if size >= BATCH_CHUNKS:
-                        results.update(self._write(pending, written))
+                        results.update(self._write(pending, written, actor))
                         cleaner.written(c.article.id for c in pending)
                         pending, size = [], 0
             if progress:
                 progress(done, len(articles))
-        results.update(self._write(pending, written))
+        results.update(self._write(pending, written, actor))
         again = cleaning.to_clean_again(self.catalog, written.crossed, exclude=set(last))
         if again:  # lines that just became boilerplate: clean the other articles holding them again
             log.info("Cleaning %d articles again: %d lines became boilerplate", len(again),
                      sum(map(len, written.crossed.values())))
-            self.add(again)
+            self.add(again)  # each keeps its id and corpus (stored_as_added)
         return [results[a.id] for a in articles]
 
-    def _write(self, chunked: list[ChunkedArticle], written: _Written) -> dict[str, AddResult]:
+    def _write(self, chunked: list[ChunkedArticle], written: _Written, actor: str | None) -> dict[str, AddResult]:
         if not chunked:
             return {}
         vectors, _ = chunk_vectors(chunked, self.embed_model, self.cache)
@@ -117,15 +120,17 @@ class Writer:
                 else:
                     fresh.append((c, previous))
             if fresh:
-                self._commit([c for c, _ in fresh], vectors, store, written, prepared)
+                self._commit([c for c, _ in fresh], vectors, store, written, prepared, actor)
         for c, previous in fresh:
             out[c.article.id] = AddResult("replaced" if previous else "added", self._info(c.article.id))
         return out
 
     def _commit(self, chunked: list[ChunkedArticle], vectors: dict[str, np.ndarray], store: VectorStore,
-                written: _Written, prepared: dict[str, np.ndarray]) -> None:
+                written: _Written, prepared: dict[str, np.ndarray], actor: str | None) -> None:
         chunk_ids = [r.id for c in chunked for r in c.rows]
         titled = [c for c in chunked if c.title]
+        stored = self.catalog.corpora(c.article.id for c in chunked)  # a new version stays in its corpus
+        corpus = {c.article.id: stored.get(c.article.id, corpus_key(c.article.server)) for c in chunked}
         with self.catalog.transaction("record the vectors being written") as db:
             journal = int(db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
                                      " VALUES('add', ?, ?, ?)",
@@ -133,9 +138,11 @@ class Writer:
                                      ).lastrowid or 0)
         try:
             store.add_chunks(chunk_ids, np.stack([vectors[r.embed_key] for c in chunked for r in c.rows]),
-                             [r.article_id for c in chunked for r in c.rows])
+                             [r.article_id for c in chunked for r in c.rows],
+                             [corpus[c.article.id] for c in chunked for r in c.rows])
             if titled:
-                store.add_titles([c.article.id for c in titled], np.stack([vectors[c.title_key] for c in titled]))
+                store.add_titles([c.article.id for c in titled], np.stack([vectors[c.title_key] for c in titled]),
+                                 [corpus[c.article.id] for c in titled])
             untitled = [c.article.id for c in chunked if not c.title]
             if untitled:
                 store.delete_titles(untitled)
@@ -143,7 +150,7 @@ class Writer:
                 replaced: list[str] = []
                 for c in chunked:
                     before = cleaning.previous_version(db, c.article.id)
-                    replaced += _save(db, c)
+                    replaced += _save(db, c, actor)
                     cleaning.save(db, written.ready[c.article.id], before, written.crossed)
                 if self.stories:  # the cleaned articles, replacing an earlier version's story place
                     self.stories.assign(db, [c.article for c in chunked], prepared)
@@ -158,12 +165,13 @@ class Writer:
             raise
         _finish_delete(self.catalog, store, journal, replaced, [])
 
-    def remove(self, article_id: str) -> ArticleInfo:
-        """Remove an article, its chunks and their vectors; raises ArticleNotFound."""
+    def remove(self, article_id: str, actor: str | None = None) -> ArticleInfo:
+        """Remove an article, its chunks and their vectors (recording who did); raises ArticleNotFound."""
         info = self._info(article_id)
         with self.view.writing() as store:
             recover(self.catalog, store)
             with self.catalog.transaction("remove the article") as db:
+                log_event(db, article_id, corpus_key(info.server), info.title, "removed", actor, now_text())
                 old = [r[0] for r in db.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))]
                 _delete_chunks(db, article_id)
                 db.execute("DELETE FROM articles WHERE id=?", (article_id,))
@@ -186,30 +194,35 @@ class Writer:
         return info
 
 
-def _save(db: sqlite3.Connection, chunked: ChunkedArticle) -> list[str]:
-    """Store an article, its chunks and their keyword terms (inside a transaction); returns replaced chunk ids."""
+def _save(db: sqlite3.Connection, chunked: ChunkedArticle, actor: str | None = None) -> list[str]:
+    """Store an article, its chunks and their keyword terms, and who added it (inside a transaction); returns
+    replaced chunk ids. A new version keeps the corpus and the adder of the first."""
     a = chunked.article
     old = [r[0] for r in db.execute("SELECT id FROM chunks WHERE article_id=?", (a.id,))]
     _delete_chunks(db, a.id)
+    key = corpus_key(a.server)
     db.execute(
-        "INSERT INTO articles(id, title, outlet, published, url, authors, body, content_hash, added_at)"
-        " VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title=excluded.title,"
+        "INSERT INTO articles(id, title, outlet, published, url, authors, body, content_hash, added_at, server,"
+        " origin, added_by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title=excluded.title,"
         " outlet=excluded.outlet, published=excluded.published, url=excluded.url,"
         " authors=excluded.authors, body=excluded.body, content_hash=excluded.content_hash",
         (a.id, a.title, a.outlet, a.published.isoformat() if a.published else None, a.url,
-         json.dumps(list(a.authors)), a.body, a.content_hash, now_text()))
-    insert_chunks(db, chunked.rows, chunked.title)
+         json.dumps(list(a.authors)), a.body, a.content_hash, now_text(), key, key, actor))
+    key = db.execute("SELECT server FROM articles WHERE id=?", (a.id,)).fetchone()[0]
+    log_event(db, a.id, key, a.title, "replaced" if old else "added", actor, now_text())
+    insert_chunks(db, chunked.rows, chunked.title, key)
     new = {r.id for r in chunked.rows}
     return [c for c in old if c not in new]
 
 
-def insert_chunks(db: sqlite3.Connection, rows: Sequence[ChunkRow], title: str) -> None:
-    """Insert chunk rows and their keyword terms (inside a transaction)."""
+def insert_chunks(db: sqlite3.Connection, rows: Sequence[ChunkRow], title: str, corpus: str) -> None:
+    """Insert chunk rows and their keyword terms, in their article's corpus (inside a transaction)."""
+    token = keyword_token(corpus)
     for r in rows:
         seq = db.execute("INSERT INTO chunks(id, article_id, ordinal, text, embed_key, sentences)"
                          " VALUES(?,?,?,?,?,?)",
                          (r.id, r.article_id, r.ordinal, r.text, r.embed_key, spans_json(r.sentences))).lastrowid
-        keywords.write(db, [(int(seq or 0), keywords.terms_text(title, r.text))])
+        keywords.write(db, [(int(seq or 0), keywords.terms_text(title, r.text), token)])
 
 
 def _delete_chunks(db: sqlite3.Connection, article_id: str) -> None:

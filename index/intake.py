@@ -10,7 +10,7 @@ import sqlite3
 import threading
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 from . import fetch as fetching
 from .articles import Article, article_from_bytes, canonical_url, url_article_id
@@ -20,11 +20,20 @@ from .feeds import ItemArticle, KnownURL, article_for_item, parse_source
 from .fetch import FetchedPage
 from .polling import FeedState, HostGate, PollPolicy, due_by_host, poll_feed
 from .results import AddResult, ArticleInfo, _jsonable
+from .servers import scoped_article_id, server_of
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
-AddArticles = Callable[[Sequence[Article]], list[AddResult]]
+
+
+class AddArticles(Protocol):
+    """The one write path: articles added to a server's corpus (None: the shared one), by an actor."""
+
+    def __call__(self, articles: Sequence[Article], *, server: str | None = None,
+                 actor: str | None = None) -> list[AddResult]: ...
+
+
 MAX_ITEM_ATTEMPTS = 3  # an item that failed this often is given up ('skipped')
 _FAR_FUTURE = datetime.max.replace(tzinfo=timezone.utc)
 
@@ -42,6 +51,7 @@ class FeedInfo:
     items_added: int
     last_error: str | None
     failures: int = 0  # polls that failed in a row (the feed backs off)
+    server: str | None = None  # the server whose corpus its articles join; None: the shared corpus
 
     @property
     def name(self) -> str:
@@ -117,12 +127,13 @@ class Intake:
                                       resolver=fetching.resolve_host, **options)  # type: ignore[arg-type]
 
     # feeds ----------------------------------------------------------------------------------------
-    def add_feed(self, url: str) -> FeedInfo:
-        """Follow a feed or sitemap after reading it once; a source that cannot be read stores nothing."""
+    def add_feed(self, url: str, server: str | None = None) -> FeedInfo:
+        """Follow a feed or sitemap for a server (None: the shared corpus) after reading it once; a source that
+        cannot be read stores nothing."""
         url = url.strip()
         if not url.lower().startswith(("http://", "https://")) or len(url) > 2048:
             raise InvalidInput(f"{url[:200]!r} is not a feed address: give an http(s) URL.")
-        if existing := self._find(url):
+        if existing := self._find(url, server):
             raise InvalidInput(f"That feed is already followed: {existing.name} (feed {existing.id}).")
         policy = replace(self.policy(), max_items=1)
         page = self.fetch_feed(url)
@@ -134,20 +145,24 @@ class Intake:
                 raise FeedError(check.error)
         state = FeedState(url, title=source.title)
         with self.catalog.transaction("follow the feed") as db:
-            feed_id = db.execute("INSERT INTO feeds(url, title, state, added_at) VALUES(?, ?, ?, ?)",
-                                 (url, source.title, json.dumps(state.to_dict()), now_text())).lastrowid
+            feed_id = db.execute("INSERT INTO feeds(url, title, state, added_at, server) VALUES(?, ?, ?, ?, ?)",
+                                 (url, source.title, json.dumps(state.to_dict()), now_text(), server)).lastrowid
         return self._info(int(feed_id or 0))
 
-    def remove_feed(self, feed: int | str) -> FeedInfo:
-        """Stop following a feed (by id or URL); the articles it brought stay."""
-        info = self._resolve(feed)
+    def remove_feed(self, feed: int | str, server: str | None = None) -> FeedInfo:
+        """Stop following one of a server's own feeds (None: a shared one), by id or URL; the articles it
+        brought stay."""
+        info = self._resolve(feed, server)
         with self.catalog.transaction("remove the feed") as db:
             db.execute("DELETE FROM feeds WHERE id=?", (info.id,))
         return info
 
-    def list_feeds(self) -> list[FeedInfo]:
-        """Every followed feed, in the order they were added."""
-        return [_feed_info(row) for row in self.catalog.query(f"SELECT {_FEED_COLUMNS} FROM feeds ORDER BY id")]
+    def list_feeds(self, server: str | None = None, *, own: bool = False) -> list[FeedInfo]:
+        """The feeds a server reads (its own and the shared ones; with own, its own only; None: the shared
+        ones), in the order they were added."""
+        servers = [server] if own or server is None else [server, None]
+        sql = f"SELECT {_FEED_COLUMNS} FROM feeds WHERE server IS ?" + " OR server IS ?" * (len(servers) - 1)
+        return [_feed_info(row) for row in self.catalog.query(sql + " ORDER BY id", servers)]
 
     def poll(self, progress: Progress | None = None, now: datetime | None = None, *, every: bool = False,
              on_feed: Callable[[FeedReport], None] | None = None) -> list[FeedReport]:
@@ -155,6 +170,7 @@ class Intake:
         articles. Returns one report per feed polled; `on_feed` gets each as soon as it is done."""
         with self._pass:
             now = now or datetime.now(timezone.utc)
+            servers = dict(self.catalog.query("SELECT id, server FROM feeds"))
             states = {id_: state for id_, state in self._states()}
             ids = {id(state): id_ for id_, state in states.items()}
             order = due_by_host(states.values(), _FAR_FUTURE if every else now)
@@ -162,7 +178,7 @@ class Intake:
             if progress:
                 progress(0, len(order))
             for done, state in enumerate(order, 1):
-                report = self._poll_one(ids[id(state)], state, now)
+                report = self._poll_one(ids[id(state)], state, now, servers.get(ids[id(state)]))
                 reports.append(report)
                 if on_feed:
                     on_feed(report)
@@ -170,8 +186,8 @@ class Intake:
                     progress(done, len(order))
             return reports
 
-    def _poll_one(self, feed_id: int, state: FeedState, now: datetime) -> FeedReport:
-        result = poll_feed(state, self.fetch_feed, self._known(feed_id), policy=self.policy(), now=now)
+    def _poll_one(self, feed_id: int, state: FeedState, now: datetime, server: str | None) -> FeedReport:
+        result = poll_feed(state, self.fetch_feed, self._known(feed_id, server), policy=self.policy(), now=now)
         pages: dict[str, FetchedPage] = {}
 
         def fetch_item(url: str) -> FetchedPage:
@@ -180,13 +196,13 @@ class Intake:
 
         outcomes = [article_for_item(item, fetch_item, max_bytes=self.settings.max_article_bytes)
                     for item in result.items]
-        stored = self._store(outcomes)
+        stored = self._store(outcomes, server, f"feed:{feed_id}")
         added = [r.article for r in stored.values() if r.status != "unchanged"]
         failed = [ItemFailure(o.item.url, o.error or "No article text.") for o in outcomes
                   if o.item.url not in stored]
         with self.catalog.transaction("record the feed's poll") as db:
             if db.execute("SELECT 1 FROM feeds WHERE id=?", (feed_id,)).fetchone() is None:
-                return FeedReport(_info_of(feed_id, result.state), tuple(added), tuple(failed), result.error)
+                return FeedReport(_info_of(feed_id, result.state, server), tuple(added), tuple(failed), result.error)
             new_state = result.state.with_added(len(added))
             db.execute("UPDATE feeds SET state=?, title=COALESCE(?, title) WHERE id=?",
                        (json.dumps(new_state.to_dict()), new_state.title, feed_id))
@@ -200,32 +216,35 @@ class Intake:
         return FeedReport(self._info(feed_id), tuple(added), tuple(failed), result.error, result.not_modified,
                           result.more, result.warnings)
 
-    def _store(self, outcomes: list[ItemArticle]) -> dict[str, AddResult]:
-        """Add the items' articles in one batch; when the batch is refused, one by one (by item URL)."""
+    def _store(self, outcomes: list[ItemArticle], server: str | None, actor: str) -> dict[str, AddResult]:
+        """Add the items' articles to the feed's corpus in one batch; when the batch is refused, one by one (by
+        item URL)."""
         ready = [(o.item.url, o.article) for o in outcomes if o.article is not None]
         if not ready:
             return {}
         try:
-            return dict(zip([u for u, _ in ready], self.add([a for _, a in ready])))
+            return dict(zip([u for u, _ in ready], self.add([a for _, a in ready], server=server, actor=actor)))
         except InvalidArticle:
             pass
         out = {}
         for url, article in ready:
             try:
-                out[url] = self.add([article])[0]
+                out[url] = self.add([article], server=server, actor=actor)[0]
             except InvalidArticle as exc:
                 outcomes[:] = [replace(o, article=None, error=str(exc)) if o.item.url == url else o
                                for o in outcomes]
         return out
 
-    def _known(self, feed_id: int) -> KnownURL:
-        """known_url for one feed: its items added or given up, and every stored article."""
+    def _known(self, feed_id: int, server: str | None) -> KnownURL:
+        """known_url for one feed: its items added or given up, and every article stored in its corpus."""
         rows = self.catalog.query("SELECT url, status FROM feed_items WHERE feed_id=? AND status != 'failed'",
                                   (feed_id,))
         seen = {url for url, _ in rows}
 
         def known(url: str) -> bool:
-            return url in seen or self.catalog.content_hash(url_article_id(url)) is not None
+            base = url_article_id(url)
+            return url in seen or self.catalog.content_hash(
+                base if server is None else scoped_article_id(server, base)) is not None
         return known
 
     # updates --------------------------------------------------------------------------------------
@@ -237,11 +256,11 @@ class Intake:
             return RefreshReport()
         since = ((now or datetime.now(timezone.utc)) - age).date().isoformat()
         rows = self.catalog.query(
-            "SELECT id, url, etag, last_modified, outlet, published, authors FROM articles"
+            "SELECT id, url, etag, last_modified, outlet, published, authors, server FROM articles"
             " WHERE fetched_at IS NOT NULL AND url IS NOT NULL AND COALESCE(published, substr(added_at, 1, 10)) >= ?"
             " ORDER BY id", (since,))
         updated, failed = [], []
-        for article_id, url, etag, last_modified, outlet, published, authors in rows:
+        for article_id, url, etag, last_modified, outlet, published, authors, corpus in rows:
             try:
                 page = self.fetch_page(url, etag=etag, last_modified=last_modified)
                 if not page.not_modified:
@@ -250,7 +269,7 @@ class Intake:
                     fresh = replace(fresh, url=url, outlet=outlet or fresh.outlet,  # the id and outlet stay
                                     published=date.fromisoformat(published) if published else fresh.published,
                                     authors=fresh.authors or tuple(json.loads(authors)))
-                    result = self.add([fresh])[0]
+                    result = self.add([fresh], server=server_of(corpus), actor="refresh")[0]  # same id, corpus
                     if result.status != "unchanged":
                         updated.append(result.article)
             except NewsdeskError as exc:
@@ -271,15 +290,22 @@ class Intake:
             raise FeedNotFound(f"No feed has the id {feed_id}.")
         return _feed_info(rows[0])
 
-    def _find(self, url: str) -> FeedInfo | None:
-        wanted = _canonical(url)
-        return next((f for f in self.list_feeds() if f.url == url or _canonical(f.url) == wanted), None)
+    def _own(self, feed_id: int, server: str | None) -> FeedInfo:
+        info = self._info(feed_id)
+        if info.server != server:  # another server's feed, or a shared one asked for by a server: not this one's
+            raise FeedNotFound(f"No feed of {'this server' if server else 'the shared corpus'} has the id {feed_id}.")
+        return info
 
-    def _resolve(self, feed: int | str) -> FeedInfo:
+    def _find(self, url: str, server: str | None) -> FeedInfo | None:
+        wanted = _canonical(url)
+        return next((f for f in self.list_feeds(server, own=True) if f.url == url or _canonical(f.url) == wanted),
+                    None)
+
+    def _resolve(self, feed: int | str, server: str | None) -> FeedInfo:
         text = str(feed).strip()
         if text.isdigit():
-            return self._info(int(text))
-        found = self._find(text)
+            return self._own(int(text), server)
+        found = self._find(text, server)
         if found is None:
             raise FeedNotFound(f"No feed is followed at {text[:200]!r}; `feeds list` shows them.")
         return found
@@ -304,7 +330,7 @@ def _record_item(db: sqlite3.Connection, feed_id: int, outcome: ItemArticle, res
          now_text(), MAX_ITEM_ATTEMPTS))
 
 
-_FEED_COLUMNS = "id, url, title, state, added_at"
+_FEED_COLUMNS = "id, url, title, state, added_at, server"
 
 
 def _state(url: str, title: str | None, text: str) -> FeedState:
@@ -313,15 +339,16 @@ def _state(url: str, title: str | None, text: str) -> FeedState:
 
 
 def _feed_info(row: tuple) -> FeedInfo:
-    feed_id, url, title, text, added_at = row
+    feed_id, url, title, text, added_at, server = row
     state = _state(url, title, text)
-    return replace(_info_of(int(feed_id), state), added_at=datetime.fromisoformat(added_at) if added_at else None)
+    return replace(_info_of(int(feed_id), state, server),
+                   added_at=datetime.fromisoformat(added_at) if added_at else None)
 
 
-def _info_of(feed_id: int, state: FeedState) -> FeedInfo:
+def _info_of(feed_id: int, state: FeedState, server: str | None = None) -> FeedInfo:
     return FeedInfo(id=feed_id, url=state.url, title=state.title, added_at=None, last_poll=state.last_poll,
                     next_poll=state.next_poll, items_added=state.items_added, last_error=state.last_error,
-                    failures=state.consecutive_failures)
+                    failures=state.consecutive_failures, server=server)
 
 
 def _canonical(url: str) -> str:

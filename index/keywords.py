@@ -1,5 +1,7 @@
 """Keyword search: SQLite FTS5 over each chunk's terms (its article's title and its text), BM25-ranked,
-written in the same transaction as the chunks, so an article is searchable when its add returns."""
+written in the same transaction as the chunks, so an article is searchable when its add returns. A second
+column holds the chunk's corpus as a token (servers.keyword_token): every search is ANDed with a column
+filter on it, so that FTS5 only ranks chunks of the corpora the question may read."""
 
 from __future__ import annotations
 
@@ -9,12 +11,15 @@ import sqlite3
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .catalog import Catalog, store_error
 
+if TYPE_CHECKING:
+    from .servers import Scope
+
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() defaults; the idf is Lucene's (TermStats.idf)
-COMMON_SHARE = 0.05 # a term in more than this share of chunks nominates no candidates (it still scores them)
+COMMON_SHARE = 0.05  # a term in more than this share of chunks nominates no candidates (it still scores them)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _STOP = frozenset("a an and are as at be but by for if in into is it no not of on or such that the their then "
                   "there these they this to was will with".split())
@@ -36,9 +41,14 @@ def terms_text(title: str, text: str) -> str:
     return " ".join(index_terms(f"{title}\n\n{text}"))
 
 
-def write(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
-    """Index chunks by catalog number (inside the caller's transaction)."""
-    db.executemany("INSERT INTO chunk_terms(rowid, terms) VALUES(?, ?)", list(rows))
+def write(db: sqlite3.Connection, rows: Iterable[tuple[int, str, str]]) -> None:
+    """Index chunks by catalog number: (seq, terms, corpus token) (inside the caller's transaction)."""
+    db.executemany("INSERT INTO chunk_terms(rowid, terms, server) VALUES(?, ?, ?)", list(rows))
+
+
+def set_corpus(db: sqlite3.Connection, seqs: Sequence[int], token: str) -> None:
+    """Move chunks to another corpus (inside the caller's transaction)."""
+    db.executemany("UPDATE chunk_terms SET server = ? WHERE rowid = ?", [(token, s) for s in seqs])
 
 
 def delete(db: sqlite3.Connection, seqs: Sequence[int]) -> None:
@@ -47,7 +57,8 @@ def delete(db: sqlite3.Connection, seqs: Sequence[int]) -> None:
 
 
 def _match(terms: Iterable[str]) -> str:
-    return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms) if t)
+    words = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms) if t)
+    return f"terms : ({words})" if words else ""
 
 
 def query_terms(question: str) -> list[str]:
@@ -103,17 +114,25 @@ def _varints(blob: bytes) -> list[int]:
     return out
 
 
-def search(catalog: Catalog, terms: list[str], limit: int, stats: TermStats | None = None) -> list[tuple[int, float]]:
-    """(chunk number, BM25 score) of the best chunks for the terms; very common terms do not nominate."""
+def search(catalog: Catalog, terms: list[str], limit: int, scope: "Scope", stats: TermStats | None = None
+           ) -> list[tuple[int, float]]:
+    """(chunk number, BM25 score) of the best chunks for the terms among those the scope may read; very
+    common terms do not nominate. The corpus column weighs nothing in the score."""
     stats = stats or term_stats(catalog, terms)
-    rare = [t for t in terms if stats.docs.get(t, 0) <= COMMON_SHARE * max(1, stats.rows)] if len(terms) > 1 else terms
-    match = _match(rare or terms)
+    held = [t for t in terms if stats.docs.get(t, 0)]
+    rare = [t for t in held if stats.docs[t] <= COMMON_SHARE * stats.rows]
+    match = _match(rare or held)
     if not match:
         return []
+    hidden, params = "", [f"{match} AND {scope.keyword_filter()}"]
+    if scope.hidden:
+        hidden = (" AND rowid NOT IN (SELECT seq FROM chunks WHERE article_id IN"
+                  f" ({','.join('?' * len(scope.hidden))}))")
+        params += sorted(scope.hidden)
     try:
         rows = catalog.reader().execute(
-            "SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
-            " ORDER BY bm25(chunk_terms) LIMIT ?", (match, limit)).fetchall()
+            f"SELECT rowid, -bm25(chunk_terms, 1.0, 0.0) FROM chunk_terms WHERE chunk_terms MATCH ?{hidden}"
+            " ORDER BY bm25(chunk_terms, 1.0, 0.0) LIMIT ?", (*params, limit)).fetchall()
     except sqlite3.Error as exc:
         raise store_error("search the keyword index", exc) from exc
     return [(int(r), float(s)) for r, s in rows]

@@ -46,7 +46,7 @@ def apply(db: sqlite3.Connection, context: Context) -> list[str]:
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {r[0] for r in db.execute("SELECT name FROM _migrations")}
     ran = []
-    for name, fn in MIGRATIONS:
+    for name, fn in sorted(MIGRATIONS):  # the name fixes the place, whatever order the functions were defined in
         if name in done:
             continue
         log.info("Upgrading the catalog: %s", name)
@@ -71,7 +71,7 @@ def pending(db: sqlite3.Connection) -> list[str]:
         done = {r[0] for r in db.execute("SELECT name FROM _migrations")}
     except sqlite3.OperationalError:
         done = set()
-    return [name for name, _ in MIGRATIONS if name not in done]
+    return [name for name, _ in sorted(MIGRATIONS) if name not in done]
 
 
 @migration
@@ -231,6 +231,65 @@ def m008_clutter_and_updates(db: sqlite3.Connection, context: Context) -> None:
             if outlet := outlet_key(url):
                 stats.record(outlet, article_id, body_fingerprints(body))
         last = rows[-1][0]
+
+
+@migration
+def m009_servers(db: sqlite3.Connection, context: Context) -> None:
+    """A corpus per server: each article belongs to a server or to the shared corpus (every article stored so
+    far), with who added it; the keyword index gets a `server` column that questions filter on; articles a
+    server's moderators hid or demoted; a log of who added or removed what. The vector store's vectors get
+    the `server` metadata they are filtered on by re-writing them from the stored chunks and the embedding
+    cache at the next start (rewrite_vectors: nothing is re-chunked or embedded)."""
+    for statement in (
+        "ALTER TABLE articles ADD COLUMN server TEXT NOT NULL DEFAULT '*'",
+        "ALTER TABLE articles ADD COLUMN origin TEXT NOT NULL DEFAULT '*'",
+        "ALTER TABLE articles ADD COLUMN added_by TEXT",
+        "CREATE INDEX articles_server ON articles(server, published)",
+        """CREATE TABLE article_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL, server TEXT NOT NULL,
+            title TEXT NOT NULL, action TEXT NOT NULL, actor TEXT, at TEXT NOT NULL)""",
+        "CREATE INDEX article_log_server ON article_log(server, action, seq)",
+        """CREATE TABLE moderation (
+            server TEXT NOT NULL, article_id TEXT NOT NULL, mode TEXT NOT NULL CHECK (mode IN ('hidden', 'demoted')),
+            actor TEXT, reason TEXT, at TEXT NOT NULL, PRIMARY KEY (server, article_id))""",
+        "CREATE TABLE pending_scopes (article_id TEXT PRIMARY KEY)",
+        "ALTER TABLE index_state ADD COLUMN rewrite_vectors INTEGER NOT NULL DEFAULT 0",
+        "CREATE VIRTUAL TABLE chunk_terms_v2 USING fts5(terms, server, tokenize='unicode61 remove_diacritics 0')",
+        "INSERT INTO chunk_terms_v2(rowid, terms, server) SELECT rowid, terms, 'shared' FROM chunk_terms",
+        "DROP TABLE chunk_terms_vocab",
+        "DROP TABLE chunk_terms",
+        "ALTER TABLE chunk_terms_v2 RENAME TO chunk_terms",
+        "CREATE VIRTUAL TABLE chunk_terms_vocab USING fts5vocab(chunk_terms, 'row')",
+        "UPDATE index_state SET rewrite_vectors = 1 WHERE EXISTS (SELECT 1 FROM articles)",
+    ):
+        db.execute(statement)
+
+
+@migration
+def m010_question_log(db: sqlite3.Connection, context: Context) -> None:
+    """The question log (what each server asked, what was cited, how long it took, whether it was covered;
+    askers as salted hashes) and the feedback on answers, with a copy of what it rates."""
+    db.execute("""CREATE TABLE questions (
+        id INTEGER PRIMARY KEY, server TEXT NOT NULL, asked_at TEXT NOT NULL, question TEXT NOT NULL,
+        as_of TEXT NOT NULL, answer TEXT NOT NULL, covered INTEGER NOT NULL, cited TEXT NOT NULL,
+        ms INTEGER NOT NULL, asker TEXT, answerer TEXT NOT NULL)""")
+    db.execute("CREATE INDEX questions_server ON questions(server, asked_at)")
+    db.execute("CREATE INDEX questions_time ON questions(asked_at)")
+    db.execute("""CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY, question_id INTEGER NOT NULL, server TEXT NOT NULL, user TEXT NOT NULL,
+        vote INTEGER NOT NULL CHECK (vote IN (-1, 1)), reason TEXT, question TEXT NOT NULL, as_of TEXT NOT NULL,
+        answer TEXT NOT NULL, cited TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        UNIQUE (question_id, user))""")
+    db.execute("CREATE INDEX feedback_server ON feedback(server, updated_at)")
+
+
+@migration
+def m011_server_config(db: sqlite3.Connection, context: Context) -> None:
+    """Each server's settings (a JSON object its face owns the meaning of) and the digests posted or skipped,
+    one a day at most."""
+    db.execute("CREATE TABLE server_config (server TEXT PRIMARY KEY, config TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    db.execute("""CREATE TABLE digests (
+        server TEXT NOT NULL, day TEXT NOT NULL, status TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (server, day))""")
 
 
 @migration

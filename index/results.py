@@ -121,6 +121,7 @@ class Answer:
     shape: str = "answer"  # the kind of question answered: answer, latest, since, timeline, digest, outlets
     heading: str = ""  # what a shaped answer opens with, e.g. "As of 2024-09-12, the newest reports:"
     updates: tuple[Update, ...] = ()  # figures the cited sources give differently, with their dates
+    log_id: int | None = None  # its row in the question log (what feedback refers to); None when not logged
 
     @property
     def text(self) -> str:
@@ -167,6 +168,9 @@ class ArticleInfo:
     url: str | None
     chunks: int
     added_at: datetime | None = None
+    server: str | None = None      # the server whose corpus it is in; None: the shared corpus
+    added_by: str | None = None    # who added it (as the face that added it named them)
+    moderation: str | None = None  # "hidden" or "demoted" by the moderators of the server listing it
 
     @property
     def display_title(self) -> str:

@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense, keyword and title evidence per article, fused and weighted by publication date.
 
 1. Candidates: the articles of the nearest chunks (the vector store), of the best keyword chunks (FTS5,
-   BM25) and of the nearest titles (the store's title collection).
+   BM25) and of the nearest titles (the store's title collection), each store filtered to the corpora the
+   question's scope may read (servers.Scope), and the catalog's reads of them filtered the same way.
 2. Evidence per candidate, from all of its chunks: cosine similarity (vectors read from the embedding
    cache for the candidates only) and BM25 relative to the question's best; and its title's similarity.
 3. Fusion by rank (ranking.fuse), times the date prior (ranking.date_weight): named periods ("this week")
@@ -24,6 +25,7 @@ from .dates import TimeWindow, question_window, without_time_words
 from .ingest import title_keys
 from .ranking import ChunkEvidence, choose_chunks, date_weight, fuse, without_duplicates
 from .results import Passage
+from .servers import Scope
 
 if TYPE_CHECKING:
     from .embedcache import EmbeddingCache
@@ -34,6 +36,7 @@ DENSE_CANDIDATES = 100    # nearest chunks asked of the vector store
 KEYWORD_CANDIDATES = 100  # best BM25 chunks
 TITLE_CANDIDATES = 50     # nearest titles
 OUTLET_WIDENING = 4       # candidates asked for when only some outlets' articles count
+DEMOTED_WEIGHT = 0.25     # an article a server's moderators demoted keeps this share of its score
 
 
 @dataclass(frozen=True)
@@ -56,22 +59,24 @@ class HybridRetriever:
         self._embed = embed_model
         self._model_key = model_key
 
-    def retrieve(self, query: str, *, as_of: date, top_k: int, date_query: str | None = None,
+    def retrieve(self, query: str, *, as_of: date, top_k: int, scope: Scope, date_query: str | None = None,
                  outlets: Collection[str] | None = None) -> Retrieval:
-        """The top_k passages for a query as of a date (date cues read from date_query, default the query); with
-        `outlets`, of those outlets' articles only (found among OUTLET_WIDENING times more candidates)."""
+        """The top_k passages for a query as of a date, from the articles the scope may read (date cues read from
+        date_query, default the query); with `outlets`, of those outlets' articles only (found among
+        OUTLET_WIDENING times more candidates)."""
         window = question_window(date_query or query, as_of)
         query = without_time_words(query)
         qvec = np.asarray(self._embed.get_query_embedding(query), dtype=np.float32)
         store = self._view.live()
         widen = OUTLET_WIDENING if outlets is not None else 1
-        dense = store.query_chunks(qvec, DENSE_CANDIDATES * widen)
-        titles = store.query_titles(qvec, TITLE_CANDIDATES * widen)
+        where = scope.where()
+        dense = store.query_chunks(qvec, DENSE_CANDIDATES * widen, where=where)
+        titles = store.query_titles(qvec, TITLE_CANDIDATES * widen, where=where)
         terms = keywords.query_terms(query)
         stats = keywords.term_stats(self._catalog, terms)
-        keyword_hits = keywords.search(self._catalog, terms, KEYWORD_CANDIDATES * widen, stats)
+        keyword_hits = keywords.search(self._catalog, terms, KEYWORD_CANDIDATES * widen, scope, stats)
         best_dense = max((s for _, s in dense), default=0.0)
-        candidates = self._candidates(dense, keyword_hits, titles)
+        candidates = self._candidates(dense, keyword_hits, titles, scope)
         if outlets is not None:
             candidates = [i.id for i in self._catalog.infos_for(candidates) if i.outlet in set(outlets)]
         if not candidates:
@@ -80,15 +85,19 @@ class HybridRetriever:
         title_sims = self._title_evidence(candidates, qvec, dict(titles))
         dates = self._catalog.published_dates(candidates)
         fused = fuse(chunks, {a: title_sims.get(a, 0.0) for a in candidates if a in dates})
-        score = {a: s * date_weight(dates[a], window, as_of) for a, s in fused.items()}
+        score = {a: s * date_weight(dates[a], window, as_of) * (DEMOTED_WEIGHT if a in scope.demoted else 1.0)
+                 for a, s in fused.items()}
         ranked = sorted(score, key=lambda a: -score[a])
         chosen = choose_chunks(ranked, chunks, top_k * 2)
         passages = self._passages(chosen, score)
         return Retrieval(passages=without_duplicates(passages, top_k), window=window, best_dense=best_dense)
 
-    def article_passages(self, query: str, article_ids: Sequence[str], per_article: int = 2) -> list[Passage]:
-        """The best passages of these articles for a query (by the chunk evidence retrieval weighs), article by
-        article in the order given; a passage's score is its article's best chunk standing."""
+    def article_passages(self, query: str, article_ids: Sequence[str], scope: Scope, per_article: int = 2
+                         ) -> list[Passage]:
+        """The best passages of these articles that the scope may read, for a query (by the chunk evidence retrieval
+        weighs), article by article in the order given; a passage's score is its article's best chunk standing."""
+        visible = scope.visible(self._catalog.reader(), article_ids)
+        article_ids = [a for a in article_ids if a in visible]
         if not article_ids:
             return []
         qvec = np.asarray(self._embed.get_query_embedding(without_time_words(query)), dtype=np.float32)
@@ -99,13 +108,15 @@ class HybridRetriever:
         return self._passages(choose_chunks(list(ranked), chunks, per_article * len(ranked), per_article), ranked)
 
     def _candidates(self, dense: list[tuple[str, float]], keyword_hits: list[tuple[int, float]],
-                    titles: list[tuple[str, float]]) -> list[str]:
+                    titles: list[tuple[str, float]], scope: Scope) -> list[str]:
         by_chunk = self._catalog.chunk_articles([c for c, _ in dense])
         by_seq = self._catalog.articles_of_seqs([s for s, score in keyword_hits if score > 0])
-        return list(dict.fromkeys(
+        found = list(dict.fromkeys(
             [by_chunk[c] for c, _ in dense if c in by_chunk]
             + [by_seq[s] for s, score in keyword_hits if score > 0 and s in by_seq]
             + [a for a, sim in titles if sim > 0]))
+        visible = scope.visible(self._catalog.reader(), found)
+        return [a for a in found if a in visible]
 
     def _chunk_evidence(self, candidates: list[str], qvec: np.ndarray, terms: list[str],
                         dense: list[tuple[str, float]], stats: keywords.TermStats | None = None) -> list[ChunkEvidence]:

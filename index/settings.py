@@ -73,6 +73,7 @@ class Settings:
     llm_api_key: str | None = None
     llm_timeout: float = 30.0
     log_level: str = "INFO"
+    question_log_days: int = 30  # days the question log (and feedback) is kept; 0: no question is recorded
 
     def __post_init__(self) -> None:
         problems = []
@@ -87,6 +88,8 @@ class Settings:
         for name in ("fetch_timeout", "llm_timeout", "chroma_timeout"):
             if not getattr(self, name) > 0:
                 problems.append(f"{env_key(name)}={getattr(self, name)} must be more than 0 seconds")
+        if not 0 <= self.question_log_days <= 3650:
+            problems.append(f"NEWSDESK_QUESTION_LOG_DAYS={self.question_log_days} must be 0 (off) to 3650 days")
         for name in ("feed_poll_minutes", "feed_backoff_hours"):
             if not getattr(self, name) > 0:
                 problems.append(f"{env_key(name)}={getattr(self, name)} must be more than 0")

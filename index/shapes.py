@@ -6,6 +6,7 @@ group, figures that changed over time, and a note when the newest source is olde
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
@@ -19,6 +20,7 @@ from .picking import Item, Plan
 from .ranking import date_weight
 from .results import Answer, Passage, Turn
 from .sources import one_source_per_article
+from .servers import Scope
 from .story_view import Member, StoryReader
 
 if TYPE_CHECKING:
@@ -51,7 +53,14 @@ class Shaper:
         self.retriever = retriever
         self.embed = embed
         self.reader = StoryReader(catalog)
+        self.scope = Scope(None)
         self._outlets: tuple[int, dict[str, str]] | None = None
+
+    def scoped(self, scope: Scope) -> "Shaper":
+        """This shaper for one server's questions: its stories, retrieval and sources of what the scope may read."""
+        twin = copy.copy(self)
+        twin.scope, twin.reader = scope, self.reader.scoped(scope)
+        return twin
 
     def outlets(self) -> dict[str, str]:
         """The catalog's outlets by outlet key (remembered until the next change)."""
@@ -118,7 +127,7 @@ class Shaper:
 
     def _story(self, intent: Intent, as_of: date) -> tuple[list[Member], TimeWindow]:
         """The originals of the story the subject is most about (copies folded in), up to as_of, oldest first."""
-        retrieval = self.retriever.retrieve(intent.subject, as_of=as_of, top_k=STORY_PASSAGES)
+        retrieval = self.retriever.retrieve(intent.subject, as_of=as_of, top_k=STORY_PASSAGES, scope=self.scope)
         best: dict[str, float] = {}
         for p in retrieval.passages:  # how well each article matches the subject, whatever its date
             if p.published is None or p.published <= as_of:
@@ -146,7 +155,7 @@ class Shaper:
     def _passages(self, subject: str, members: Sequence[Member], per_article: int = 2) -> dict[str, list[Passage]]:
         """Each member's best passages for the subject (their score: how well the article matches it)."""
         by_article: dict[str, list[Passage]] = {}
-        for p in self.retriever.article_passages(subject, [m.article_id for m in members], per_article):
+        for p in self.retriever.article_passages(subject, [m.article_id for m in members], self.scope, per_article):
             by_article.setdefault(p.article_id, []).append(p)
         return by_article
 
@@ -169,7 +178,8 @@ class Shaper:
                         f"Nothing new since {since.isoformat()}; the newest report, from {latest.day.isoformat()}:",
                         notes=(note,), window=intent.window)
         newer = newer[-SINCE_ITEMS:]
-        old = [p for p in self.retriever.article_passages(intent.subject, [m.article_id for m in earlier[-3:]], 2)]
+        old = [p for p in self.retriever.article_passages(intent.subject, [m.article_id for m in earlier[-3:]],
+                                                               self.scope, 2)]
         heading = (f"Since {since.isoformat()}: what {_count(len(newer), 'newer report')} add"
                    f"{'s' if len(newer) == 1 else ''} (to {newer[-1].day.isoformat()}):" if earlier else
                    f"Since {since.isoformat()} (nothing was reported before):")
@@ -231,7 +241,7 @@ class Shaper:
             name = self.outlets().get(key, key)
             names.append(name)
             retrieval = self.retriever.retrieve(intent.subject, as_of=as_of, top_k=OUTLET_ARTICLES * 2,
-                                                outlets=spellings)
+                                                outlets=spellings, scope=self.scope)
             ids = list(dict.fromkeys(p.article_id for p in retrieval.passages))[:OUTLET_ARTICLES]
             found = self.reader.members_of(ids)
             members = [found[a] for a in ids if a in found]

@@ -1,5 +1,6 @@
 """The vector store (Chroma, embedded or server): a derived index of the vectors whose truth is the embedding
-cache. Each generation has two collections: chunk vectors and title vectors.
+cache. Each generation has two collections: chunk vectors and title vectors, each with the `article_id` and
+the `server` (corpus) metadata that every query filters on (servers.Scope.where).
 
 Every call has a deadline (a hung server gives "not answering" in seconds, not a wait forever). Embedded
 Chroma is not safe across processes on its own (a process's in-memory index goes stale when another writes,
@@ -282,21 +283,24 @@ class VectorStore:
         return self.handle.call(lambda: fn(chunks, titles), what, write=write)
 
     # writing --------------------------------------------------------------------------------------
-    def add_chunks(self, ids: Sequence[str], vectors: np.ndarray, article_ids: Sequence[str]) -> None:
-        """Add (or overwrite) chunk vectors, in batches the store accepts."""
+    def add_chunks(self, ids: Sequence[str], vectors: np.ndarray, article_ids: Sequence[str],
+                   servers: Sequence[str]) -> None:
+        """Add (or overwrite) chunk vectors with their article and corpus, in batches the store accepts."""
         for start in range(0, len(ids), WRITE_BATCH):
             part = slice(start, start + WRITE_BATCH)
             batch_ids, batch_vectors = list(ids[part]), np.asarray(vectors[part], dtype=np.float32).tolist()
-            metadatas = [{"article_id": a} for a in article_ids[part]]
+            metadatas = [{"article_id": a, "server": s} for a, s in zip(article_ids[part], servers[part])]
             self._call(lambda c, t: c.upsert(ids=batch_ids, embeddings=batch_vectors, metadatas=metadatas),
                        "write to", write=True)
 
-    def add_titles(self, article_ids: Sequence[str], vectors: np.ndarray) -> None:
-        """Add (or overwrite) article title vectors."""
+    def add_titles(self, article_ids: Sequence[str], vectors: np.ndarray, servers: Sequence[str]) -> None:
+        """Add (or overwrite) article title vectors with their corpus."""
         for start in range(0, len(article_ids), WRITE_BATCH):
             part = slice(start, start + WRITE_BATCH)
             batch_ids, batch_vectors = list(article_ids[part]), np.asarray(vectors[part], dtype=np.float32).tolist()
-            self._call(lambda c, t: t.upsert(ids=batch_ids, embeddings=batch_vectors), "write to", write=True)
+            metadatas = [{"article_id": a, "server": s} for a, s in zip(batch_ids, servers[part])]
+            self._call(lambda c, t: t.upsert(ids=batch_ids, embeddings=batch_vectors, metadatas=metadatas),
+                       "write to", write=True)
 
     def delete_chunks(self, ids: Sequence[str]) -> None:
         """Delete chunk vectors by id."""
@@ -318,15 +322,16 @@ class VectorStore:
         self.delete_titles(article_ids)
 
     # reading --------------------------------------------------------------------------------------
-    def query_chunks(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the nearest chunks."""
-        return self._query(vector, k, titles=False)
+    def query_chunks(self, vector: np.ndarray, k: int, *, where: dict | None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the nearest chunks among those matching `where` (a Chroma filter on
+        article_id and server; None only for a whole-store query)."""
+        return self._query(vector, k, titles=False, where=where)
 
-    def query_titles(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(article id, cosine similarity) of the nearest titles."""
-        return self._query(vector, k, titles=True)
+    def query_titles(self, vector: np.ndarray, k: int, *, where: dict | None) -> list[tuple[str, float]]:
+        """(article id, cosine similarity) of the nearest titles among those matching `where`."""
+        return self._query(vector, k, titles=True, where=where)
 
-    def _query(self, vector: np.ndarray, k: int, *, titles: bool) -> list[tuple[str, float]]:
+    def _query(self, vector: np.ndarray, k: int, *, titles: bool, where: dict | None) -> list[tuple[str, float]]:
         if k <= 0:
             return []
         q = [np.asarray(vector, dtype=np.float32).tolist()]
@@ -336,7 +341,7 @@ class VectorStore:
             n = min(k, collection.count())
             if n == 0:
                 return {"ids": [[]], "distances": [[]]}
-            return collection.query(query_embeddings=q, n_results=n, include=["distances"])
+            return collection.query(query_embeddings=q, n_results=n, where=where, include=["distances"])
 
         result = self._call(run, "search")
         # In cosine space Chroma's distance is 1 - cosine similarity.
@@ -349,6 +354,15 @@ class VectorStore:
     def counts(self) -> tuple[int, int]:
         """(chunk vectors, title vectors)."""
         return self._call(lambda c, t: (c.count(), t.count()), "count the vectors in")
+
+    def chunk_ids_of(self, article_ids: Sequence[str]) -> set[str]:
+        """The ids of the chunk vectors the store holds for the given articles."""
+        found: set[str] = set()
+        for start in range(0, len(article_ids), 100):
+            part = list(article_ids[start : start + 100])
+            found.update(self._call(lambda c, t: c.get(where={"article_id": {"$in": part}}, include=[])["ids"],
+                                    "list the vectors in"))
+        return found
 
     def chunk_ids(self) -> set[str]:
         """Every chunk id in the collection."""
@@ -406,11 +420,11 @@ class _NoStore:
 
     name = ""
 
-    def query_chunks(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+    def query_chunks(self, vector: np.ndarray, k: int, *, where: dict | None) -> list[tuple[str, float]]:
         """Nothing is near: candidates come from keywords."""
         return []
 
-    def query_titles(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+    def query_titles(self, vector: np.ndarray, k: int, *, where: dict | None) -> list[tuple[str, float]]:
         """Nothing is near."""
         return []
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .catalog import Catalog
+from .servers import Scope
 
 # Stored articles with their story row (an article written before stories existed counts as its own story).
 _MEMBERS = ("SELECT a.id, COALESCE(s.story_id, 's' || a.id), s.copy_of, a.published, a.outlet, a.title, a.url, "
@@ -58,11 +59,32 @@ def outlet_name_key(outlet: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text)
 
 
-class StoryReader:
-    """Story queries over the catalog's read connection (each thread its own)."""
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
-    def __init__(self, catalog: Catalog) -> None:
+
+def _readable(scope: Scope) -> str:
+    """The SQL condition on `articles` of what a scope may read (its corpora, less the articles hidden in it)."""
+    condition = f"server IN ({','.join(map(_literal, scope.keys))})"
+    if scope.hidden:
+        condition += f" AND id NOT IN ({','.join(map(_literal, sorted(scope.hidden)))})"
+    return condition
+
+
+class StoryReader:
+    """Story queries over the catalog's read connection (each thread its own); with a scope, of the articles that
+    scope may read only."""
+
+    def __init__(self, catalog: Catalog, scope: Scope | None = None) -> None:
         self.catalog = catalog
+        self.scope = scope
+        self._readable = _readable(scope) if scope is not None else "1"
+        self._members = _MEMBERS if scope is None else _MEMBERS.replace(
+            "FROM articles a", f"FROM (SELECT * FROM articles WHERE {self._readable}) a")
+
+    def scoped(self, scope: Scope) -> "StoryReader":
+        """The same queries, narrowed to what a scope may read."""
+        return StoryReader(self.catalog, scope)
 
     def members_of(self, article_ids: Iterable[str]) -> dict[str, Member]:
         """The stored articles among these ids, with their stories."""
@@ -70,7 +92,7 @@ class StoryReader:
         out: dict[str, Member] = {}
         for start in range(0, len(ids), _BATCH):
             part = ids[start:start + _BATCH]
-            rows = self.catalog.query(f"{_MEMBERS} WHERE a.id IN ({','.join('?' * len(part))})", part)
+            rows = self.catalog.query(f"{self._members} WHERE a.id IN ({','.join('?' * len(part))})", part)
             out.update((r[0], _member(r)) for r in rows)
         return out
 
@@ -80,9 +102,9 @@ class StoryReader:
         for story_id in dict.fromkeys(story_ids):
             if story_id.startswith("s") and not self.catalog.query(
                     "SELECT 1 FROM story_articles WHERE story_id = ? LIMIT 1", (story_id,)):
-                rows = self.catalog.query(f"{_MEMBERS} WHERE a.id = ?", (story_id[1:],))  # never assigned
+                rows = self.catalog.query(f"{self._members} WHERE a.id = ?", (story_id[1:],))  # never assigned
             else:
-                rows = self.catalog.query(f"{_MEMBERS} WHERE s.story_id = ?", (story_id,))
+                rows = self.catalog.query(f"{self._members} WHERE s.story_id = ?", (story_id,))
             members = [m for m in map(_member, rows) if until is None or m.day <= until]
             out[story_id] = sorted(members, key=lambda m: (m.day, m.article_id))
         return out
@@ -94,7 +116,7 @@ class StoryReader:
         out: dict[str, list[Member]] = {}
         for article_id, member in found.items():
             original = member.original
-            rows = self.catalog.query(f"{_MEMBERS} WHERE a.id IN (SELECT ? UNION SELECT article_id FROM story_articles"
+            rows = self.catalog.query(f"{self._members} WHERE a.id IN (SELECT ? UNION SELECT article_id FROM story_articles"
                                       " WHERE copy_of = ?)", (original, original))  # two index lookups, no scan
             out[article_id] = sorted((m for m in map(_member, rows) if m.article_id != article_id),
                                      key=lambda m: (m.day, m.article_id))
@@ -102,13 +124,14 @@ class StoryReader:
 
     def published_between(self, start: date, end: date) -> list[Member]:
         """The articles published in [start, end], with their stories."""
-        rows = self.catalog.query(f"{_MEMBERS} WHERE a.published BETWEEN ? AND ?", (start.isoformat(),
+        rows = self.catalog.query(f"{self._members} WHERE a.published BETWEEN ? AND ?", (start.isoformat(),
                                                                                    end.isoformat()))
         return sorted(map(_member, rows), key=lambda m: (m.day, m.article_id))
 
     def newest_before(self, day: date) -> date | None:
         """The latest publication date on or before a day."""
-        row = self.catalog.query("SELECT MAX(published) FROM articles WHERE published <= ?", (day.isoformat(),))
+        row = self.catalog.query(f"SELECT MAX(published) FROM articles WHERE published <= ? AND {self._readable}",
+                                 (day.isoformat(),))
         return date.fromisoformat(row[0][0]) if row and row[0][0] else None
 
     def outlets(self) -> dict[str, str]:

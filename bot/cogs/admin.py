@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from index import ArticleInfo, ArticleNotFound, RebuildInProgress
 
+from ..calls import server_key, user_key
 from ..checks import Refused, moderator_only
 from ..progress import ProgressReport
 from ..render import escape, plural
@@ -33,7 +34,7 @@ class Admin(commands.Cog):
     def __init__(self, bot: "NewsdeskBot") -> None:
         self.bot = bot
 
-    @app_commands.command(name="rebuild-index", description="Re-embed every article into a fresh index (moderators)")
+    @app_commands.command(name="rebuild-index", description="Re-index this server's own articles (moderators)")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @moderator_only()
@@ -49,7 +50,8 @@ class Admin(commands.Cog):
             progress.update_threadsafe(progress_line(done, total))
 
         try:
-            report = await self.bot.run_engine(self.bot.engine.rebuild, progress=on_progress, lane="write")
+            report = await self.bot.run_engine(self.bot.engine.rebuild_server, server_key(interaction.guild_id),
+                                               progress=on_progress, lane="write")
         finally:
             progress.stop()
         await progress.final(f"Index rebuilt: {plural(report.articles, 'article')}, {plural(report.chunks, 'chunk')} "
@@ -64,18 +66,21 @@ class Admin(commands.Cog):
     async def remove_article(self, interaction: discord.Interaction, article: str) -> None:
         """Remove the chosen article (an id from autocomplete, or a title that matches exactly one)."""
         async def remove() -> ArticleInfo:
-            article_id = await self._resolve(article)
-            return await self.bot.run_engine(self.bot.engine.remove, article_id, lane="write")
+            article_id = await self._resolve(article, interaction.guild_id)
+            return await self.bot.run_engine(self.bot.engine.remove, article_id, lane="write",
+                                             server=server_key(interaction.guild_id), actor=user_key(interaction.user))
 
         info = await quickly_or_deferred(interaction, remove())
         await reply(interaction, content=f"Removed {describe(info)} ({plural(info.chunks, 'chunk')}).")
 
     @remove_article.autocomplete("article")
     async def _remove_complete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await article_choices(self.bot, current)
+        return await article_choices(self.bot, current, interaction.guild_id, own=True)
 
-    async def _resolve(self, text: str) -> str:
-        found = await self.bot.run_engine(self.bot.engine.list_articles, text.strip(), 2, lane="quick")
+    async def _resolve(self, text: str, guild_id: int | None) -> str:
+        server = server_key(guild_id)
+        found = await self.bot.run_engine(self.bot.engine.list_articles, text.strip(), 100, server=server, lane="quick")
+        found = [a for a in found if a.server == server][:2]  # this server's own articles only
         if any(a.id == text.strip() for a in found):
             return text.strip()
         if len(found) == 1:
@@ -91,9 +96,11 @@ class Admin(commands.Cog):
     async def index_status(self, interaction: discord.Interaction) -> None:
         """Counts and configuration, shown to the moderator only."""
         await defer(interaction, ephemeral=True)
-        status = await self.bot.run_engine(self.bot.engine.status, lane="quick")
+        status = await self.bot.run_engine(self.bot.engine.status, server=server_key(interaction.guild_id),
+                                           lane="quick")
         embed = discord.Embed(title="Newsdesk index")
-        for name, value in (("Articles", status.articles), ("Chunks", status.chunks), ("Store", status.store),
+        for name, value in (("Articles", status.articles), ("Chunks", status.chunks),
+                            ("Shared articles", status.extra.get("shared_articles", "—")), ("Store", status.store),
                             ("Collection", status.collection), ("Embedding model", status.embed_model),
                             ("Answerer", status.answerer), ("Rebuilding", "yes" if status.rebuilding else "no")):
             embed.add_field(name=name, value=escape(str(value))[:1024] or "—")

@@ -1,4 +1,6 @@
-"""/ask and @mentions: cited answers; a mention opens a thread, and questions in it are follow-ups."""
+"""/ask and @mentions: cited answers; a mention opens a thread, and questions in it are follow-ups. A server's
+settings say where the bot answers, make /ask answers private, and name an ask channel where no mention is needed;
+every logged answer carries 👍 / 👎 buttons."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from discord.ext import commands
 from index import HISTORY_TURNS, Answer, Turn, clip
 
 from ..checks import Refused
+from ..community import Place, answer_extras, place_of_interaction, place_of_message
 from ..ratelimit import OncePerWait, RateLimited
 from ..render import SHORTENED, render_answer, render_partial
 from ..respond import NO_PINGS, defer, original_editor
@@ -77,38 +80,45 @@ class Ask(commands.Cog):
         self.told = OncePerWait()  # who was told about the rate limit, until when
 
     @app_commands.command(name="ask", description="Ask a question; the answer cites the news articles it comes from")
-    @app_commands.describe(question="What do you want to know?")
-    async def ask(self, interaction: discord.Interaction,
-                  question: app_commands.Range[str, 2, 500]) -> None:
+    @app_commands.describe(question="What do you want to know?",
+                           private="Show the answer to you only (default: as this server's moderators chose)")
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 2, 500],
+                  private: bool | None = None) -> None:
         """Answer in the channel, editing the deferred reply as the answer arrives; inside a thread, a follow-up."""
         if not question.split():  # checked before the public placeholder, which would flash before a private error
             raise Refused("The question is empty.")
+        place = await place_of_interaction(self.bot, interaction, private)
         self.bot.ask_limiter.hit(interaction.user.id, "asking")
-        await defer(interaction)
+        await defer(interaction, ephemeral=place.private)
         history: list[Turn] = []
         if isinstance(interaction.channel, discord.Thread):  # the empty "thinking…" placeholder is skipped
             history = await self.recent_turns(interaction.channel, before=None)
         editor = original_editor(interaction, self.bot.stream_interval)
-        answer = await self.answer(question, history, editor)
-        await editor.final(**render_answer(answer).kwargs())
+        answer = await self.answer(question, history, editor, place)
+        await editor.final(**render_answer(answer).kwargs(), **answer_extras(answer))
 
-    async def answer(self, question: str, history: Sequence[Turn], editor: ThrottledEditor) -> Answer:
+    async def answer(self, question: str, history: Sequence[Turn], editor: ThrottledEditor, place: Place) -> Answer:
         """Ask the engine in a worker thread; text that streams in (only an LLM streams) goes to the editor, so an
         answer that comes complete at once is shown once, with its sources."""
         def on_text(text: str) -> None:
             editor.update_threadsafe(content=render_partial(text))
         return await self.bot.run_engine(self.bot.engine.ask, question, history=list(history), on_text=on_text,
-                                         lane="ask")
+                                         lane="ask", **place.engine_kwargs())
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """A mention (or a reply to the bot) is a question; inside a thread, a follow-up."""
+        """A mention (or a reply to the bot), or any message in the ask channel, is a question; inside a thread, a
+        follow-up."""
         me = self.bot.user
-        if message.author.bot or me is None or me not in message.mentions:
+        if message.author.bot or me is None:
+            return
+        place = await place_of_message(self.bot, message)
+        if place is None:
             return
         question = strip_mentions(message.content, me.id)
         if not question:
-            await message.reply(HINT, mention_author=False, allowed_mentions=NO_PINGS)
+            if me in message.mentions:
+                await message.reply(HINT, mention_author=False, allowed_mentions=NO_PINGS)
             return
         try:
             self.bot.ask_limiter.hit(message.author.id, "asking")
@@ -118,7 +128,7 @@ class Ask(commands.Cog):
         history: list[Turn] = []
         if isinstance(message.channel, discord.Thread):
             target: discord.abc.Messageable = message.channel
-            history = await self.recent_turns(message.channel, before=message)
+            history = await self.recent_turns(message.channel, before=message, any_message=place.any_message)
         else:
             target = await self.open_thread(message, question)
         if target is message.channel and not isinstance(target, discord.Thread):
@@ -127,8 +137,8 @@ class Ask(commands.Cog):
             reply = await target.send(THINKING, allowed_mentions=NO_PINGS)
         editor = ThrottledEditor(lambda **kw: reply.edit(allowed_mentions=NO_PINGS, **kw), self.bot.stream_interval)
         try:
-            answer = await self.answer(question, history, editor)
-            await editor.final(**render_answer(answer).kwargs())
+            answer = await self.answer(question, history, editor, place)
+            await editor.final(**render_answer(answer).kwargs(), **answer_extras(answer))
         except BaseException:
             await _quietly_delete(reply)
             raise
@@ -151,8 +161,10 @@ class Ask(commands.Cog):
             log.info("could not open a thread (%s); answering in the channel", exc)
             return message.channel
 
-    async def recent_turns(self, thread: discord.Thread, before: discord.Message | None) -> list[Turn]:
-        """The last few question/answer pairs in a thread (oldest first, before `before`), read from Discord itself."""
+    async def recent_turns(self, thread: discord.Thread, before: discord.Message | None,
+                           any_message: bool = False) -> list[Turn]:
+        """The last few question/answer pairs in a thread (oldest first, before `before`), read from Discord itself;
+        with any_message (the ask channel), messages that do not mention the bot are questions too."""
         me = self.bot.user
         turns: list[Turn] = []
         limit, seen = 2 * HISTORY_TURNS + 2, 0
@@ -161,7 +173,7 @@ class Ask(commands.Cog):
             if msg.author.id == getattr(me, "id", None):
                 if msg.content and msg.content != THINKING:
                     turns.append(Turn(question="", answer=plain_answer(msg.content)))
-            elif turns and not turns[-1].question and me in msg.mentions:
+            elif turns and not turns[-1].question and (any_message or me in msg.mentions):
                 turns[-1] = Turn(strip_mentions(msg.content, me.id), turns[-1].answer)  # type: ignore[union-attr]
         if turns and not turns[-1].question and seen < limit:  # reached the thread's start
             turns[-1] = Turn(await self._starter_question(thread), turns[-1].answer)

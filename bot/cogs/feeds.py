@@ -15,6 +15,7 @@ from discord.ext import commands
 from index import FeedInfo
 
 from ..app import GENERIC_ERROR, user_text
+from ..calls import server_key
 from ..checks import moderator_only
 from ..render import DESCRIPTION_MAX, clip, escape
 from ..respond import defer, edit_original
@@ -32,8 +33,9 @@ def when(moment: datetime | None) -> str:
 
 
 def describe_feed(feed: FeedInfo) -> str:
-    """Two or three lines about a feed: its title and link, its polling, its last error."""
-    head = f"**{feed.id}. {escape(clip(feed.name, 150))}**"
+    """Two or three lines about a feed: its title and link (and whether it is shared), its polling, its last
+    error."""
+    head = f"**{feed.id}. {escape(clip(feed.name, 150))}**" + (" (shared)" if feed.server is None else "")
     if feed.url.startswith(("http://", "https://")):
         head += f" <{clip(feed.url, 300, '…')}>"
     text = (f"{head}\nLast poll {when(feed.last_poll)} · {feed.items_added} item(s) added · next poll "
@@ -107,9 +109,10 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="News feeds
     @app_commands.describe(url="Link to the feed or sitemap")
     @moderator_only()
     async def add(self, interaction: discord.Interaction, url: str) -> None:
-        """Read the feed once (a bad one is refused, nothing stored), then follow it."""
+        """Read the feed once (a bad one is refused, nothing stored), then follow it for this server."""
         await defer(interaction)
-        feed = await self.bot.run_engine(self.bot.engine.add_feed, url.strip(), lane="write")
+        feed = await self.bot.run_engine(self.bot.engine.add_feed, url.strip(), server=server_key(interaction.guild_id),
+                                         lane="write")
         self.wake.set()
         minutes = self.interval / 60
         await edit_original(interaction, content=f"Following {describe_feed(feed).splitlines()[0]}: its new items "
@@ -119,25 +122,30 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="News feeds
     @app_commands.describe(feed="Start typing the feed's title, then pick it")
     @moderator_only()
     async def remove(self, interaction: discord.Interaction, feed: str) -> None:
-        """Remove the chosen feed (an id from autocomplete, or its URL)."""
+        """Remove the chosen feed of this server's (an id from autocomplete, or its URL)."""
         await defer(interaction)
-        info = await self.bot.run_engine(self.bot.engine.remove_feed, feed.strip(), lane="write")
+        info = await self.bot.run_engine(self.bot.engine.remove_feed, feed.strip(),
+                                         server=server_key(interaction.guild_id), lane="write")
         await edit_original(interaction, content=f"Stopped following **{escape(clip(info.name, 150))}** "
                                                  f"({info.items_added} article(s) it brought stay).")
 
     @remove.autocomplete("feed")
     async def _remove_complete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        feeds = await self.bot.run_engine(self.bot.engine.list_feeds, lane="quick")
+        server = server_key(interaction.guild_id)
+        feeds = await self.bot.run_engine(self.bot.engine.list_feeds, server=server, lane="quick")
         wanted = current.strip().casefold()
         return [app_commands.Choice(name=clip(f"{f.id}. {f.name}", 100, "…"), value=str(f.id))
-                for f in feeds if wanted in f.name.casefold() or wanted in f.url.casefold()][:25]
+                for f in feeds if f.server == server and (wanted in f.name.casefold() or wanted in f.url.casefold())
+                ][:25]
 
     @app_commands.command(name="list", description="The feeds followed: last poll, items added, errors (moderators)")
     @moderator_only()
     async def list_feeds(self, interaction: discord.Interaction) -> None:
-        """Each feed's title, last poll, items added and last error, shown to the moderator only."""
+        """This server's feeds and the shared ones: title, last poll, items added and last error, shown to the
+        moderator only."""
         await defer(interaction, ephemeral=True)
-        feeds = await self.bot.run_engine(self.bot.engine.list_feeds, lane="quick")
+        feeds = await self.bot.run_engine(self.bot.engine.list_feeds, server=server_key(interaction.guild_id),
+                                          lane="quick")
         lines = [f"⚠ The last polling run failed: {escape(clip(self.last_run_error, 500))}"] \
             if self.last_run_error else []
         shown = 0

@@ -48,11 +48,33 @@ async def connected(engine: Any, *, heartbeat_ms: int = 1000, time_scale: float 
                     token_lifetime: float = TOKEN_LIFETIME, progress_handover: float = HANDOVER,
                     bot_class: type[NewsdeskBot] = NewsdeskBot, **discord_settings: Any) -> AsyncIterator[Harness]:
     """The bot on a fresh fake Discord, intervals and edit window times `time_scale`; fails on any rule broken."""
+    async with running_fake(heartbeat_ms=heartbeat_ms, time_scale=time_scale, token_lifetime=token_lifetime) as fake:
+        async with bot_on(fake, engine, time_scale=time_scale, progress_handover=progress_handover,
+                          bot_class=bot_class, **discord_settings) as bot:
+            yield Harness(fake, bot)
+
+
+@contextlib.asynccontextmanager
+async def running_fake(*, heartbeat_ms: int = 1000, time_scale: float = FAST,
+                       token_lifetime: float = TOKEN_LIFETIME) -> AsyncIterator[FakeDiscord]:
+    """A fresh fake Discord (edit window times `time_scale`) that bots connect to; fails on any rule broken."""
     rules = Rules(edit_window=EDIT_WINDOW * time_scale, token_lifetime=token_lifetime)
     fake = await FakeDiscord(heartbeat_ms=heartbeat_ms, rules=rules).start()
-    settings = DiscordSettings(token=fake.token, guild_id=int(fake.guild_id), **discord_settings)
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+    assert fake.violations == [], f"Discord rules broken: {fake.violations}"
+
+
+@contextlib.asynccontextmanager
+async def bot_on(fake: FakeDiscord, engine: Any, *, time_scale: float = FAST, progress_handover: float = HANDOVER,
+                 bot_class: type[NewsdeskBot] = NewsdeskBot, **discord_settings: Any) -> AsyncIterator[NewsdeskBot]:
+    """The real bot connected to a running fake until the block ends (a second one on the same fake is a restart:
+    Discord keeps its messages)."""
+    settings = DiscordSettings(**{"token": fake.token, "guild_id": int(fake.guild_id), **discord_settings})
     bot = bot_class(settings, engine, guild_ready_timeout=0.1, stream_interval=STREAM_INTERVAL * time_scale,
-                      progress_interval=PROGRESS_INTERVAL * time_scale, progress_handover=progress_handover)
+                    progress_interval=PROGRESS_INTERVAL * time_scale, progress_handover=progress_handover)
     with fake.patched():
         runner = asyncio.create_task(bot.start(fake.token))
         ready = asyncio.create_task(bot.wait_until_ready())
@@ -61,13 +83,11 @@ async def connected(engine: Any, *, heartbeat_ms: int = 1000, time_scale: float 
             if runner.done():
                 runner.result()
             assert ready.done(), "the bot did not become ready"
-            yield Harness(fake, bot)
+            yield bot
         finally:
             ready.cancel()
             await bot.close()
             await asyncio.gather(runner, return_exceptions=True)
-            await fake.stop()
-    assert fake.violations == [], f"Discord rules broken: {fake.violations}"
 
 
 class EngineWrapper:
@@ -161,6 +181,12 @@ class HastyEngine(EngineWrapper):
             time.sleep(0.005)
         return self._engine.rebuild(progress=progress)
 
+    def rebuild_server(self, server: Any, progress: Any = None) -> Any:
+        for i in range(self.burst):
+            progress(i, self.burst)
+            time.sleep(0.005)
+        return self._engine.rebuild_server(server, progress=progress)
+
 
 class SlowRebuild(EngineWrapper):
     """rebuild() reports 10 steps over `seconds` (a long job), then rebuilds."""
@@ -174,6 +200,12 @@ class SlowRebuild(EngineWrapper):
             progress(i, 10)
             time.sleep(self.seconds / 10)
         return self._engine.rebuild(progress=progress)
+
+    def rebuild_server(self, server: Any, progress: Any = None) -> Any:
+        for i in range(10):
+            progress(i, 10)
+            time.sleep(self.seconds / 10)
+        return self._engine.rebuild_server(server, progress=progress)
 
 
 async def until(predicate: Callable[[], Any], timeout: float = 30) -> None:

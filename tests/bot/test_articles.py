@@ -59,7 +59,7 @@ async def test_add_url_from_loopback_site(loopback_engine: Any, article_site: st
         ix = await done(env, await env.slash("add-article", env.member("editor"), url=f"{article_site}/gdansk.html"))
         assert ix.text.startswith("Added ") and "Gdansk terminal reopens" in ix.text
         assert f"<{article_site}/gdansk.html>" in ix.text  # linked, without a preview
-        stored = loopback_engine.list_articles("Gdansk")
+        stored = loopback_engine.list_articles("Gdansk", server=env.guild_id)
         assert len(stored) == 1 and stored[0].url == f"{article_site}/gdansk.html"
 
 

@@ -21,6 +21,7 @@ from ..fakes.discord import FakeInteraction, FakeUser
 from ..fakes.discord.server import COMMAND
 from tests.fakes.newsroom import Newsroom
 from .harness import EngineWrapper, Harness, connected, done, make_engine
+from .servers import asked, cited_titles, two_servers
 
 
 @pytest.fixture
@@ -32,10 +33,11 @@ def feed_engine(tmp_path: Path, embed_model: Any) -> Iterator[Engine]:
     engine.close()
 
 
-async def feeds(env: Harness, action: str, user: FakeUser, **options: str) -> FakeInteraction:
+async def feeds(env: Any, action: str, user: FakeUser, channel_id: str | None = None,
+                **options: str) -> FakeInteraction:
     """/feeds <action> with string options, answered."""
     opts = [{"name": k, "type": 3, "value": v} for k, v in options.items()]
-    ix = await env.interact(COMMAND, "feeds", user, None,
+    ix = await env.interact(COMMAND, "feeds", user, channel_id,
                             {"options": [{"name": action, "type": 1, "options": opts}], "resolved": {}})
     return await done(env, ix)
 
@@ -69,7 +71,7 @@ async def test_a_moderators_feed_is_polled_into_cited_answers_and_updates_show(f
         mod = env.member("mod", moderator=True)
         ix = await feeds(env, "add", mod, url=room.feed_url)
         assert ix.text.startswith("Following **1. Harbour Gazette**") and not ix.ephemeral()
-        await eventually(lambda: len(feed_engine.list_articles()) == 2, 60)
+        await eventually(lambda: len(feed_engine.list_articles(server=env.guild_id)) == 2, 60)
         answer = await ask(env, "When do full rail services between Port Elwin and Brackenford return?")
         first = answer["embeds"][0]
         assert first["title"].startswith("[1] Rail strike ends") and first["url"] == rail
@@ -88,7 +90,7 @@ async def test_a_moderators_feed_is_polled_into_cited_answers_and_updates_show(f
 
 
 def first_id(env: Harness) -> str:
-    return next(a.id for a in env.bot.engine.list_articles() if a.title.startswith("Rail strike"))
+    return next(a.id for a in env.bot.engine.list_articles(server=env.guild_id) if a.title.startswith("Rail strike"))
 
 
 class FailingStore(EngineWrapper):
@@ -116,10 +118,10 @@ async def test_failures_are_listed_and_polling_goes_on(feed_engine: Engine, site
         shown = listed(await feeds(env, "list", mod))
         assert "⚠ The last polling run failed: Could not save the articles: the disk is full" in shown
         engine.failing = False
-        await eventually(lambda: len(feed_engine.list_articles()) == 1, 60)
+        await eventually(lambda: len(feed_engine.list_articles(server=env.guild_id)) == 1, 60)
 
         site.routes[room.feed_path] = Reply(MALFORMED)
-        await eventually(lambda: feed_engine.list_feeds()[0].last_error, 30)
+        await eventually(lambda: feed_engine.list_feeds(server=env.guild_id)[0].last_error, 30)
         shown = listed(await feeds(env, "list", mod))
         assert "Last error (" in shown and "The feed is not well-formed XML (mismatched tag" in shown
         assert "⚠" not in shown and "1 item(s) added" in shown
@@ -134,7 +136,7 @@ async def test_feeds_commands_are_for_moderators_only(feed_engine: Engine, site:
         for action, options in (("add", {"url": room.feed_url}), ("list", {}), ("remove", {"feed": "1"})):
             ix = await feeds(env, action, member, **options)
             assert ix.ephemeral() and "Only moderators" in ix.text, action
-        assert feed_engine.list_feeds() == [] and site.requests == []
+        assert feed_engine.list_feeds(server=env.guild_id) == [] and site.requests == []
         assert int(env.commands["feeds"]["default_member_permissions"]) == 1 << 5  # a hint; the check is in code
 
 
@@ -144,14 +146,16 @@ async def test_a_bad_feed_is_refused_and_a_feed_removed(feed_engine: Engine, sit
     async with connected(feed_engine) as env:
         mod = env.member("mod", moderator=True)
         ix = await feeds(env, "add", mod, url=f"{site.base}/page")
-        assert ix.ephemeral() and "not a feed or sitemap" in ix.text and feed_engine.list_feeds() == []
+        assert ix.ephemeral() and "not a feed or sitemap" in ix.text
+        assert feed_engine.list_feeds(server=env.guild_id) == []
         await feeds(env, "add", mod, url=room.feed_url)
         choices = await env.interact(4, "feeds", mod, None, {"options": [
             {"name": "remove", "type": 1, "options": [{"name": "feed", "type": 3, "value": "gaz", "focused": True}]}]})
         await env.wait_for(lambda: choices.callbacks, 10)
         assert choices.callbacks[0]["data"]["choices"] == [{"name": "1. Harbour Gazette", "value": "1"}]
         ix = await feeds(env, "remove", mod, feed="1")
-        assert ix.text.startswith("Stopped following **Harbour Gazette**") and feed_engine.list_feeds() == []
+        assert ix.text.startswith("Stopped following **Harbour Gazette**")
+        assert feed_engine.list_feeds(server=env.guild_id) == []
         assert "No feeds yet" in listed(await feeds(env, "list", mod))
 
 
@@ -179,4 +183,44 @@ async def test_polling_runs_off_the_event_loop(feed_engine: Engine, site: Site) 
             assert "Harbour Gazette" in listed(ix)
         finally:
             release.set()
-        await eventually(lambda: len(feed_engine.list_articles()) == 1, 60)
+        await eventually(lambda: len(feed_engine.list_articles(server=env.guild_id)) == 1, 60)
+
+
+async def test_a_servers_feeds_are_its_own_and_shared_feeds_are_everyones(feed_engine: Engine, site: Site) -> None:
+    room = Newsroom(site)
+    room.publish("harbour")
+    harbour = "When did the harbour at Port Elwin reopen after the storm?"
+    async with two_servers(feed_engine) as env:
+        a_mod, b_mod = env.member("a-mod", moderator=True), env.member("b-mod", moderator=True, server=env.b)
+        await feeds(env, "add", a_mod, url=room.feed_url)
+        await eventually(lambda: len(feed_engine.list_articles(server=env.guild_id)) == 1, 60)
+        title = feed_engine.list_articles(server=env.guild_id)[0].title
+        assert title in cited_titles((await asked(env, a_mod, harbour)).original)
+        assert feed_engine.list_articles(server=env.b.id) == []
+        assert title not in cited_titles((await asked(env, b_mod, harbour, env.b.channel_id)).original)
+
+        assert "No feeds yet" in listed(await feeds(env, "list", b_mod, env.b.channel_id))
+        choices = await env.interact(4, "feeds", b_mod, env.b.channel_id, {"options": [
+            {"name": "remove", "type": 1, "options": [{"name": "feed", "type": 3, "value": "", "focused": True}]}]})
+        await env.wait_for(lambda: choices.callbacks, 10)
+        assert choices.callbacks[0]["data"]["choices"] == []
+        for feed in ("1", room.feed_url):
+            refused = await feeds(env, "remove", b_mod, env.b.channel_id, feed=feed)
+            assert refused.ephemeral() and "No feed" in refused.text
+        assert [f.url for f in feed_engine.list_feeds(server=env.guild_id)] == [room.feed_url]
+
+        shared = await asyncio.to_thread(feed_engine.add_feed, room.feed_url)  # the operator's, for every server
+        shown = listed(await feeds(env, "list", b_mod, env.b.channel_id))
+        assert f"**{shared.id}. Harbour Gazette** (shared)" in shown and "**1. " not in shown
+        await eventually(lambda: feed_engine.list_articles(server=env.b.id), 60)
+        assert title in cited_titles((await asked(env, b_mod, harbour, env.b.channel_id)).original)
+        choices = await env.interact(4, "feeds", b_mod, env.b.channel_id, {"options": [
+            {"name": "remove", "type": 1, "options": [{"name": "feed", "type": 3, "value": "", "focused": True}]}]})
+        await env.wait_for(lambda: choices.callbacks, 10)
+        assert choices.callbacks[0]["data"]["choices"] == []  # the shared feed is the operator's to remove
+
+        shown = listed(await feeds(env, "list", a_mod))
+        assert "**1. Harbour Gazette** <" in shown and f"**{shared.id}. Harbour Gazette** (shared)" in shown
+        removed = await feeds(env, "remove", a_mod, feed="1")
+        assert removed.text.startswith("Stopped following **Harbour Gazette**")
+        assert [f.id for f in feed_engine.list_feeds(server=env.guild_id)] == [shared.id]

@@ -15,7 +15,8 @@ from ..fakes.discord import FakeDiscord
 from ..fakes.openai import FakeOpenAI, Reply
 from .harness import connected, make_engine
 
-COMMANDS = {"ask", "add-article", "sources", "rebuild-index", "remove-article", "index-status", "feeds"}
+COMMANDS = {"ask", "add-article", "sources", "rebuild-index", "remove-article", "index-status", "settings", "reports",
+            "stats", "digest", "feeds"}
 
 
 async def test_commands_synced_to_the_guild_and_ready_logged(bot_engine: Any, caplog: pytest.LogCaptureFixture) -> None:

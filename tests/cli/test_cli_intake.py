@@ -46,7 +46,7 @@ def test_feeds_add_list_poll_remove(env: object, capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, env, "feeds", "add", room.feed_url)
     assert code == 0 and out.startswith(f"Following feed 1: Harbour Gazette <{room.feed_url}>")
     code, out, _ = run(capsys, env, "feeds", "list")
-    assert code == 0 and out.strip() == (f"1  Harbour Gazette  <{room.feed_url}>  last poll never, next now, "
+    assert code == 0 and out.strip() == (f"1  Harbour Gazette (shared)  <{room.feed_url}>  last poll never, next now, "
                                          "0 item(s) added")
 
     code, out, err = run(capsys, env, "feeds", "poll")
@@ -127,6 +127,32 @@ def test_import_killed_and_run_again_resumes(env: object, capsys: pytest.Capture
     code, out, _ = run(capsys, env, "list", "--json")
     ids = [a["id"] for a in json.loads(out)]
     assert len(ids) == 160 + 2 and {article("Wire", i).id for i in range(160)} <= set(ids)  # and the 2 seeds
+
+
+def test_feeds_and_imports_of_one_server(env: object, capsys: pytest.CaptureFixture[str], site: Site,
+                                         tmp_path: Path) -> None:
+    room = Newsroom(site)
+    room.publish("harbour")
+    assert run(capsys, env, "feeds", "add", room.feed_url, "--server", "A")[0] == 0
+    code, out, _ = run(capsys, env, "feeds", "list", "--server", "A")
+    assert code == 0 and out.strip().startswith(f"1  Harbour Gazette  <{room.feed_url}>")
+    assert run(capsys, env, "feeds", "list")[1] == ""  # no shared feeds
+    for argv in (["feeds", "remove", "1"], ["--server", "B", "feeds", "remove", "1"]):
+        code, _, err = run(capsys, env, *argv)
+        assert code == 1 and "No feed" in err
+    assert run(capsys, env, "feeds", "poll")[0] == 0
+    own = {a["title"] for a in json.loads(run(capsys, env, "list", "--json", "--server", "A")[1])}
+    shared = {a["title"] for a in json.loads(run(capsys, env, "list", "--json")[1])}
+    assert own - shared == {"Harbour at Port Elwin reopens after storm repairs"}
+
+    path = tmp_path / "wire.jsonl"
+    path.write_text("".join(json.dumps(_record(i)) + "\n" for i in range(2)))
+    code, out, _ = run(capsys, env, "import", str(path), "--server", "B")
+    assert code == 0 and out.startswith(f"Imported {path}: 2 added")
+    own = {a["title"] for a in json.loads(run(capsys, env, "list", "--json", "--server", "B")[1])}
+    assert own - shared == {_record(0)["title"], _record(1)["title"]}
+    assert {a["title"] for a in json.loads(run(capsys, env, "list", "--json")[1])} == shared
+    assert run(capsys, env, "feeds", "remove", "1", "--server", "A")[0] == 0
 
 
 def _record(i: int) -> dict:

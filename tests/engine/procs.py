@@ -53,9 +53,9 @@ def _install_pauses() -> None:
     fill_chunked = index.generations.Generations._chunked
     switch = index.generations.Generations._switch
 
-    def paused_save(db, chunked):  # type: ignore[no-untyped-def]
+    def paused_save(db, chunked, *rest):  # type: ignore[no-untyped-def]
         pause("after-vectors")
-        return save(db, chunked)
+        return save(db, chunked, *rest)
 
     def paused_finish(*args, **kwargs):  # type: ignore[no-untyped-def]
         pause("after-commit")

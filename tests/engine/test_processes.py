@@ -96,7 +96,7 @@ def assert_searchable(engine: Engine) -> None:
     store = engine._view.live()
     rows = engine._catalog.chunks_of(engine._catalog.article_ids())
     vectors = engine._cache.get(r.embed_key for r in rows)
-    lost = [r.id for r in rows if r.id not in dict(store.query_chunks(vectors[r.embed_key], 10))]
+    lost = [r.id for r in rows if r.id not in dict(store.query_chunks(vectors[r.embed_key], 10, where=None))]
     assert not lost, f"{len(lost)} of {len(rows)} chunks are not found by a search for their own vector"
 
 

@@ -40,7 +40,7 @@ def test_every_article_has_its_title_vector_stored_when_added(coast, embed_model
     assert store.title_ids() == {i.id for i in coast.list_articles()}
     harbour = next(i.id for i in coast.list_articles() if i.title.startswith("Harbour"))
     expected = np.asarray(embed_model.get_text_embedding("Harbour ferry fares will double from March"))
-    hits = dict(store.query_titles(expected, 1))
+    hits = dict(store.query_titles(expected, 1, where=None))
     assert hits and hits.get(harbour, 0) > 0.999
     key = title_key(coast._model_key, "Lighthouse keeper retires after forty years")  # titled from its URL's slug
     assert key in coast._cache.get([key])

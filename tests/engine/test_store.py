@@ -14,7 +14,7 @@ def test_writes_larger_than_chromas_batch_limit_are_split(tmp_path):
     store = VectorStore(handle, "newsdesk-test-g1")
     n = limit + 700  # one article of a 5 MB single line makes this many chunks
     vectors = np.random.default_rng(0).standard_normal((n, 384)).astype(np.float32)
-    store.add_chunks([f"c{i}" for i in range(n)], vectors, ["a1"] * n)
+    store.add_chunks([f"c{i}" for i in range(n)], vectors, ["a1"] * n, ["*"] * n)
     assert store.counts() == (n, 0)
     store.delete_articles(["a1"])
     assert store.counts() == (0, 0)
@@ -23,7 +23,7 @@ def test_writes_larger_than_chromas_batch_limit_are_split(tmp_path):
 def test_a_dropped_collection_leaves_no_segment_folder(tmp_path):
     handle = ChromaHandle(Settings(data_dir=tmp_path / "data"))
     store = VectorStore(handle, "newsdesk-test-g1")
-    store.add_chunks(["c1"], np.ones((1, 384), dtype=np.float32), ["a1"])
+    store.add_chunks(["c1"], np.ones((1, 384), dtype=np.float32), ["a1"], ["*"])
     folders = lambda: {p.name for p in (tmp_path / "data" / "chroma").iterdir() if p.is_dir()}  # noqa: E731
     assert len(folders()) >= 1
     handle.drop(store.name)

@@ -9,11 +9,12 @@ Modules by job:
   answered as Discord would answer it and recorded in `violations`, which the bot tests assert is empty;
 - `payloads`: Discord's JSON shapes;
 - `server`: `FakeDiscord`, which starts it all and is what tests drive (slash commands, autocomplete, modals,
-  messages, `wait_for`), and the `FakeInteraction` record of what the bot answered to each interaction.
+  buttons and menus, messages, more guilds, `wait_for`), and the `FakeInteraction` record of what the bot
+  answered to each interaction.
 """
 
 from .payloads import FakeFile, FakeUser
 from .rules import Rules
-from .server import FakeDiscord, FakeInteraction
+from .server import FakeDiscord, FakeInteraction, FakeServer
 
-__all__ = ["FakeDiscord", "FakeFile", "FakeInteraction", "FakeUser", "Rules"]
+__all__ = ["FakeDiscord", "FakeFile", "FakeInteraction", "FakeServer", "FakeUser", "Rules"]

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from .server import FakeInteraction
 
 # Callback types: 4 message, 5 deferred ("thinking…"), 6 deferred update, 7 update message, 8 choices, 9 modal.
-MESSAGE, DEFERRED = 4, 5
+MESSAGE, DEFERRED, DEFERRED_UPDATE, UPDATE = 4, 5, 6, 7
+SHOWN = ("content", "embeds", "components")
 
 
 class InteractionRoutes:
@@ -57,6 +58,11 @@ class InteractionRoutes:
             ix.original = self._post(ix, {**(data if kind == MESSAGE else {}), "flags": flags}, type=20)
             ix.placeholder = kind == DEFERRED
             resource["message"] = ix.original
+        elif kind in (DEFERRED_UPDATE, UPDATE) and ix.message is not None:  # a component's message is the original
+            ix.original = ix.message
+            if kind == UPDATE:
+                ix.message.update({k: data[k] for k in SHOWN if k in data})
+            resource["message"] = ix.original
         if "with_response" not in request.query:
             return web.Response(status=204)
         original = ix.original or {}
@@ -77,7 +83,7 @@ class InteractionRoutes:
         if ix.original and ix.placeholder and not ix.deleted:
             # Discord: the first follow-up after a deferral replaces the "thinking" message and keeps its flags.
             ix.original.update(content=payload.get("content") or "", embeds=payload.get("embeds") or [],
-                               flags=ix.original["flags"] & ~LOADING)
+                               components=payload.get("components") or [], flags=ix.original["flags"] & ~LOADING)
             ix.placeholder = False
             return json_response(ix.original)
         msg = self._post(ix, payload)
@@ -113,7 +119,7 @@ class InteractionRoutes:
         if bad := (self.rules.message(payload, creating=False, where=f"/{ix.name} edit")
                    or self.rules.edit(msg["id"], f"/{ix.name} edit")):
             return bad
-        msg.update({k: payload[k] for k in ("content", "embeds") if k in payload})
+        msg.update({k: payload[k] for k in SHOWN if k in payload})
         msg["flags"] &= ~LOADING
         if msg is ix.original:
             ix.placeholder = False

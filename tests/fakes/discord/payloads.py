@@ -117,8 +117,9 @@ def message(channel_id: str, guild_id: str | None, author: FakeUser, payload: di
     """A message object built from what a client sent (content, embeds, flags...)."""
     data = {"id": snowflake(), "channel_id": channel_id, "author": author.user(), "timestamp": now_iso(),
             "content": payload.get("content") or "", "embeds": payload.get("embeds") or [],
+            "components": payload.get("components") or [],
             "flags": payload.get("flags") or 0, "edited_timestamp": None, "tts": False, "mention_everyone": False,
-            "mentions": [], "mention_roles": [], "attachments": [], "pinned": False, "type": 0, "components": []}
+            "mentions": [], "mention_roles": [], "attachments": [], "pinned": False, "type": 0}
     if guild_id:
         data["guild_id"] = guild_id
         data["member"] = author.member(with_user=False)

@@ -127,7 +127,7 @@ class ChannelRoutes:
         if bad := (self.rules.message(payload, creating=False, where=f"PATCH message {mid}")
                    or self.rules.edit(mid, f"PATCH {mid}")):
             return bad
-        msg.update({k: payload[k] for k in ("content", "embeds") if k in payload})
+        msg.update({k: payload[k] for k in ("content", "embeds", "components") if k in payload})
         return json_response(msg)
 
     async def typing(self, request: web.Request) -> web.Response:

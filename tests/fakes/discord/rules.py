@@ -83,7 +83,8 @@ class Rules:
             self.violate(f"/{ix.name}: acknowledged twice")
             return error_response(400, 40060, "Interaction has already been acknowledged.")
         errors = (choice_errors(data.get("choices", [])) if kind == 8 else modal_errors(data) if kind == 9
-                  else message_errors(data, creating=True) if kind == 4 else {})
+                  else message_errors(data, creating=True) if kind == 4
+                  else message_errors(data, creating=False) if kind == 7 else {})
         if errors:
             self.violate(f"/{ix.name}: callback type {kind} invalid {errors}")
             return error_response(400, 50035, "Invalid Form Body", errors)
@@ -110,9 +111,32 @@ def _limit(errors: dict, path: list[str], code: str, text: str) -> None:
     node.setdefault("_errors", []).append({"code": code, "message": text})
 
 
+def component_errors(rows: list[dict]) -> dict:
+    """Discord's limits on a message's components: 5 action rows of 5 buttons or 1 select; custom ids up to 100
+    characters; 1-25 select options with labels and values up to 100; button labels up to 80."""
+    errors: dict = {}
+    if len(rows) > 5:
+        _limit(errors, ["components"], "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+    for i, row in enumerate(rows):
+        items = row.get("components") or []
+        selects = [c for c in items if c.get("type") in (3, 5, 6, 7, 8)]
+        if row.get("type") != 1 or not 1 <= len(items) <= 5 or (selects and len(items) > 1):
+            _limit(errors, ["components", str(i)], "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                   "A row holds 5 buttons or 1 select.")
+        for j, item in enumerate(items):
+            where = ["components", str(i), "components", str(j)]
+            if len(item.get("custom_id") or "") > 100 or len(item.get("label") or "") > 80:
+                _limit(errors, where, "BASE_TYPE_MAX_LENGTH", "custom_id ≤ 100, label ≤ 80.")
+            options = item.get("options")
+            if options is not None and (not 1 <= len(options) <= 25 or any(
+                    len(o.get("label") or "") > 100 or len(o.get("value") or "") > 100 for o in options)):
+                _limit(errors, [*where, "options"], "BASE_TYPE_BAD_LENGTH", "1-25 options, labels and values ≤ 100.")
+    return errors
+
+
 def message_errors(payload: dict, *, creating: bool) -> dict:
     """Discord's validation of a message body: the nested `errors` object, empty when valid."""
-    errors: dict = {}
+    errors: dict = component_errors(payload.get("components") or [])
     content = payload.get("content") or ""
     if len(content) > 2000:
         _limit(errors, ["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")

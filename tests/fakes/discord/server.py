@@ -18,6 +18,7 @@ from .payloads import (
     EPHEMERAL,
     MANAGE_GUILD,
     PUBLIC_THREAD,
+    TEXT,
     FakeFile,
     FakeUser,
     interaction,
@@ -26,7 +27,7 @@ from .payloads import (
 )
 from .rest import API, ChannelRoutes, RequestLog
 from .rules import Rules, sees_content
-from .state import World
+from .state import Guild, World
 
 OPTION_TYPES = {str: 3, int: 4, bool: 5, float: 10}
 COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5  # interaction types
@@ -49,6 +50,7 @@ class FakeInteraction:
     deleted: bool = False
     followups: list[dict] = field(default_factory=list)
     acked_after: float | None = None
+    message: dict | None = None  # the message whose button or menu was used (component interactions)
 
     @property
     def messages(self) -> list[dict]:
@@ -63,6 +65,7 @@ class FakeInteraction:
             parts.append(m.get("content") or "")
             for e in m.get("embeds") or []:
                 parts += [e.get("title") or "", e.get("description") or "", (e.get("footer") or {}).get("text", "")]
+                parts += [f"{f.get('name')}: {f.get('value')}" for f in e.get("fields") or []]
         return "\n".join(parts)
 
     @property
@@ -73,6 +76,21 @@ class FakeInteraction:
     def ephemeral(self) -> bool:
         """True when every visible reply is ephemeral."""
         return bool(self.messages) and all(m.get("flags", 0) & EPHEMERAL for m in self.messages)
+
+
+@dataclass
+class FakeServer:
+    """A further guild: its channel #news and its roles."""
+
+    guild: Guild
+    channel_id: str
+    mod_role: dict
+    plain_role: dict
+
+    @property
+    def id(self) -> str:
+        """The guild's id."""
+        return self.guild.id
 
 
 class FakeDiscord:
@@ -177,13 +195,39 @@ class FakeDiscord:
         return await asyncio.wait_for(wait(), timeout)
 
     # ----- what tests do ---------------------------------------------------------------------------------------
-    def member(self, name: str, *, moderator: bool = False, roles: tuple[str, ...] = ()) -> FakeUser:
-        """A new guild member; `moderator` gives them the Manage Server permission through a role."""
+    def member(self, name: str, *, moderator: bool = False, roles: tuple[str, ...] = (),
+               server: FakeServer | None = None) -> FakeUser:
+        """A new member of the first guild (or of `server`); `moderator` gives them the Manage Server permission
+        through a role."""
         user = FakeUser(snowflake(), name, roles=list(roles))
         if moderator:
-            user.roles.append(self.mod_role["id"])
+            user.roles.append((server.mod_role if server else self.mod_role)["id"])
             user.permissions |= MANAGE_GUILD
-        return self.guild.add_member(user)
+        return (server.guild if server else self.guild).add_member(user)
+
+    def add_server(self, name: str) -> FakeServer:
+        """Another guild the bot is in, with its own #news channel and Moderators and Night Desk roles (add it
+        before the bot connects: its GUILD_CREATE is sent at IDENTIFY)."""
+        guild = self.world.add_guild(name)
+        return FakeServer(guild, guild.add_channel("news")["id"], guild.add_role("Moderators", MANAGE_GUILD, 2),
+                          guild.add_role("Night Desk", 0, 1))
+
+    async def add_channel(self, name: str, server: FakeServer | None = None, kind: int = TEXT) -> str:
+        """A new channel of the first guild (or of `server`), announced to a connected bot; its id."""
+        channel = (server.guild if server else self.guild).add_channel(name, kind)
+        if self.gateway.connected:
+            await self.gateway.dispatch("CHANNEL_CREATE", channel)
+        return str(channel["id"])
+
+    async def click(self, message: dict, custom_id: str, user: FakeUser) -> FakeInteraction:
+        """Press a button of a message (a component interaction, type 3)."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self.interact(COMPONENT, custom_id, user, message["channel_id"], data, message=message)
+
+    async def choose(self, message: dict, custom_id: str, values: list[str], user: FakeUser) -> FakeInteraction:
+        """Pick values in a select menu of a message (a component interaction, type 3)."""
+        data = {"custom_id": custom_id, "component_type": 3, "values": values}
+        return await self.interact(COMPONENT, custom_id, user, message["channel_id"], data, message=message)
 
     def attachment(self, filename: str, data: bytes, content_type: str | None = "text/plain") -> FakeFile:
         """A file the fake serves, to pass as an attachment option."""
@@ -217,7 +261,7 @@ class FakeDiscord:
         """Submit the modal the bot opened in reply to `opened` (type 5), with values by custom_id."""
         modal = next(c["data"] for c in opened.callbacks if c["type"] == 9)
         data = {"custom_id": modal["custom_id"], "components": modal_submission(modal["components"], values)}
-        return await self.interact(MODAL_SUBMIT, modal["custom_id"], user or opened.user, None, data)
+        return await self.interact(MODAL_SUBMIT, modal["custom_id"], user or opened.user, opened.channel_id, data)
 
     async def say(self, content: str, user: FakeUser, channel_id: str | None = None, mention: bool = True,
                   mentions: tuple[FakeUser, ...] = ()) -> dict:
@@ -240,7 +284,8 @@ class FakeDiscord:
                        **extra: Any) -> FakeInteraction:
         """Send an INTERACTION_CREATE of any type; commands and autocomplete get the synced command's id."""
         channel_id = channel_id or self.channel_id
-        ix = FakeInteraction(snowflake(), f"tok-{snowflake()}", kind, name, user, channel_id, time.monotonic())
+        ix = FakeInteraction(snowflake(), f"tok-{snowflake()}", kind, name, user, channel_id, time.monotonic(),
+                             message=extra.get("message"))
         cmd = self.world.commands.get(name)
         if kind in (COMMAND, AUTOCOMPLETE):
             data = {"id": cmd["id"] if cmd else snowflake(), "name": name, "type": 1, **data}
