@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from bench.scoring import citations_hold
-from index import Answer
+from index import Answer, Engine, Settings
 from index.shapes import by_coverage
 from index.story_view import Member
 
@@ -175,3 +175,24 @@ def test_stories_are_ranked_by_outlets_before_reports():
     two_outlets_three_reports = story("c", "Herald", "Courier", "Courier")
     ranked = by_coverage([one_outlet_four_reports, two_outlets_two_reports, two_outlets_three_reports])
     assert [ms[0].story_id for ms in ranked] == ["c", "b", "a"]
+
+
+def test_shaped_answers_read_only_the_asking_servers_stories(tmp_path, embed_model):
+    engine = Engine(Settings(data_dir=tmp_path / "data"), embed_model=embed_model)
+    try:
+        engine.add_articles([docs.DELIA_1, docs.DELIA_2, docs.DELIA_3], server="111")
+        engine.add_articles([docs.TRAM], server="222")
+
+        def cited_urls(answer: Answer) -> set[str | None]:
+            return {c.passage.url for c in answer.citations}
+
+        own = engine.ask("Summarise this week's news", as_of=date(2024, 9, 14), server="111")
+        assert own.shape == "digest" and docs.DELIA_3.url in cited_urls(own) and docs.TRAM.url not in cited_urls(own)
+        other = engine.ask("Summarise this week's news", as_of=date(2024, 9, 14), server="222")
+        assert other.shape == "digest" and cited_urls(other) == {docs.TRAM.url}
+        latest = engine.ask("What's the latest on the storm Delia?", as_of=date(2024, 9, 14), server="222")
+        assert not {docs.DELIA_1.url, docs.DELIA_2.url, docs.DELIA_3.url} & cited_urls(latest)
+        tram = engine.ask("What's the latest on the Riverside tram line?", as_of=date(2024, 9, 14), server="222")
+        assert tram.shape == "latest" and cited_urls(tram) == {docs.TRAM.url}
+    finally:
+        engine.close()
