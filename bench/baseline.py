@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from index import Embedder, EmbeddingCache, cache_key, model_id
-
 
 TOP_K = 20
 COLLECTION = "starter-baseline"
@@ -48,12 +48,15 @@ class CachedEmbedding(BaseEmbedding):
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         keys = [cache_key(self._key_prefix, t) for t in texts]
         found = self._cache.get(keys)
-        missing = {k: t for k, t in zip(keys, texts) if k not in found}
+        missing = {k: t for k, t in zip(keys, texts, strict=False) if k not in found}
         if missing:
             embed = getattr(self._inner, "embed", None)
-            vectors = embed(list(missing.values())) if callable(embed) else np.asarray(
-                self._inner.get_text_embedding_batch(list(missing.values())), dtype=np.float32)
-            fresh = dict(zip(missing, vectors))
+            vectors = (
+                embed(list(missing.values()))
+                if callable(embed)
+                else np.asarray(self._inner.get_text_embedding_batch(list(missing.values())), dtype=np.float32)
+            )
+            fresh = dict(zip(missing, vectors, strict=False))
             self._cache.put(fresh)
             found.update(fresh)
         self.embedded += len(missing)
@@ -89,8 +92,9 @@ class StarterPipeline:
         self.dir = Path(data_dir) / "baseline"
         self.dir.mkdir(parents=True, exist_ok=True)
         self._embed = CachedEmbedding(embed_model, EmbeddingCache(cache_path))  # shares the engine's cache
-        self._client = chromadb.PersistentClient(path=str(self.dir / "chroma"),
-                                                 settings=ChromaSettings(anonymized_telemetry=False))
+        self._client = chromadb.PersistentClient(
+            path=str(self.dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+        )
         self.top_k = top_k
         self._index = None
         self._retriever = None
@@ -107,8 +111,9 @@ class StarterPipeline:
         digest = file_digest(corpus)
         if stamp.exists() and json.loads(stamp.read_text()).get("corpus") == digest:
             collection = self._client.get_or_create_collection(COLLECTION)
-            self._index = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=collection),
-                                                             embed_model=self._embed)
+            self._index = VectorStoreIndex.from_vector_store(
+                ChromaVectorStore(chroma_collection=collection), embed_model=self._embed
+            )
             return {**json.loads(stamp.read_text()), "reused": True}
         try:
             self._client.delete_collection(COLLECTION)
@@ -116,11 +121,15 @@ class StarterPipeline:
             pass
         collection = self._client.get_or_create_collection(COLLECTION)
         store = ChromaVectorStore(chroma_collection=collection)
-        documents = [Document(text=r["body"], metadata={"title": r.get("title") or "", "url": r.get("url") or ""})
-                     for r in iter_jsonl(corpus) if (r.get("body") or "").strip()]
+        documents = [
+            Document(text=r["body"], metadata={"title": r.get("title") or "", "url": r.get("url") or ""})
+            for r in iter_jsonl(corpus)
+            if (r.get("body") or "").strip()
+        ]
         started = time.perf_counter()
-        index = VectorStoreIndex([], storage_context=StorageContext.from_defaults(vector_store=store),
-                                 embed_model=self._embed)
+        index = VectorStoreIndex(
+            [], storage_context=StorageContext.from_defaults(vector_store=store), embed_model=self._embed
+        )
         splitter = SentenceSplitter()  # the default: 1024 tokens, 200 overlap
         chunks = 0
         step = 100
@@ -130,9 +139,14 @@ class StarterPipeline:
             chunks += len(nodes)
             if progress:
                 progress(min(start + step, len(documents)), len(documents))
-        figures = {"corpus": digest, "articles": len(documents), "chunks": chunks,
-                   "seconds": time.perf_counter() - started, "embedded": self._embed.embedded,
-                   "cached": self._embed.cached}
+        figures = {
+            "corpus": digest,
+            "articles": len(documents),
+            "chunks": chunks,
+            "seconds": time.perf_counter() - started,
+            "embedded": self._embed.embedded,
+            "cached": self._embed.cached,
+        }
         stamp.write_text(json.dumps(figures))
         self._index = index
         return {**figures, "reused": False}
@@ -142,5 +156,6 @@ class StarterPipeline:
         if self._retriever is None:
             self._retriever = self._index.as_retriever(similarity_top_k=self.top_k)
         found = self._retriever.retrieve(question)
-        return [Hit(url=n.node.metadata.get("url"), text=n.node.get_content(), score=float(n.score or 0.0))
-                for n in found]
+        return [
+            Hit(url=n.node.metadata.get("url"), text=n.node.get_content(), score=float(n.score or 0.0)) for n in found
+        ]

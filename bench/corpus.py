@@ -7,10 +7,11 @@ import hashlib
 import json
 import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO
 
 from index import Article, Embedder, Engine, Settings, article_from_record
 
@@ -48,9 +49,16 @@ class Question:
 
 def load_questions(path: Path) -> list[Question]:
     """The questions of a questions file."""
-    return [Question(id=str(r.get("id", i)), asked_on=date.fromisoformat(r["asked_on"]), question=r["question"],
-                     answers=tuple(r.get("answers") or ()), gold_url=r.get("gold_url"))
-            for i, r in enumerate(iter_jsonl(path))]
+    return [
+        Question(
+            id=str(r.get("id", i)),
+            asked_on=date.fromisoformat(r["asked_on"]),
+            question=r["question"],
+            answers=tuple(r.get("answers") or ()),
+            gold_url=r.get("gold_url"),
+        )
+        for i, r in enumerate(iter_jsonl(path))
+    ]
 
 
 def file_digest(path: Path) -> str:
@@ -67,8 +75,7 @@ def eval_data_dir(root: Path, corpus: Path) -> Path:
     return Path(root) / f"eval-{file_digest(corpus)[:12]}"
 
 
-def make_subset(corpus: Path, questions: Path, out: Path, *, days: int = 10, extra: int = 200,
-                seed: int = 0) -> Path:
+def make_subset(corpus: Path, questions: Path, out: Path, *, days: int = 10, extra: int = 200, seed: int = 0) -> Path:
     """A smaller corpus for quick runs: the questions' source articles, every article published within
     ±days of a question's date (the hard negatives: same week, same news), and `extra` random others.
 
@@ -108,8 +115,14 @@ def subset_path(root: Path, corpus: Path, questions: Path, days: int = 10, extra
     return path
 
 
-def build_engine(corpus: Path, *, root: Path | None = None, settings: Settings | None = None,
-                 embed_model: Embedder | None = None, progress: Progress | None = None) -> tuple[Engine, dict]:
+def build_engine(
+    corpus: Path,
+    *,
+    root: Path | None = None,
+    settings: Settings | None = None,
+    embed_model: Embedder | None = None,
+    progress: Progress | None = None,
+) -> tuple[Engine, dict]:
     """An engine holding the corpus (reusing the one built before from the same file); returns build figures.
     Every index under one root shares one embedding cache, so articles they share are embedded once."""
     base = settings or Settings.from_env()
@@ -125,8 +138,13 @@ def build_engine(corpus: Path, *, root: Path | None = None, settings: Settings |
         engine.rebuild(progress)
     seconds = time.perf_counter() - loaded
     counts = engine.status()
-    figures = {"articles": counts.articles, "chunks": counts.chunks, "data_dir": str(data_dir),
-               "embed_cache": str(settings.embed_cache_path),
-               "added": sum(r.status != "unchanged" for r in results), "load_seconds": loaded - started,
-               "index_seconds": seconds}
+    figures = {
+        "articles": counts.articles,
+        "chunks": counts.chunks,
+        "data_dir": str(data_dir),
+        "embed_cache": str(settings.embed_cache_path),
+        "added": sum(r.status != "unchanged" for r in results),
+        "load_seconds": loaded - started,
+        "index_seconds": seconds,
+    }
     return engine, figures

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 from index import Answerer, Embedder, Engine, NewsdeskError, Settings, build_answerer, load_embed_model, url_article_id
 
@@ -23,8 +24,9 @@ def article_id_of(url: str | None) -> str | None:
     return url_article_id(url) if url else None
 
 
-def evaluate_engine(engine: Engine, questions: list[Question], *, progress: Progress | None = None,
-                    answerer: Answerer | None = None) -> list[dict]:
+def evaluate_engine(
+    engine: Engine, questions: list[Question], *, progress: Progress | None = None, answerer: Answerer | None = None
+) -> list[dict]:
     """Ask every question as of its date: the gold article's rank, the answer's correctness, the latency
     (with `answerer` instead of the engine's own when given)."""
     rows = []
@@ -36,13 +38,23 @@ def evaluate_engine(engine: Engine, questions: list[Question], *, progress: Prog
         answer = engine.ask(q.question, as_of=q.asked_on, answerer=answerer)
         latency = (time.perf_counter() - started) * 1000
         shown = shown_text(answer)
-        rows.append({"id": q.id, "question": q.question, "answers": list(q.answers), "rank": rank,
-                     "correct": answer_correct(q.answers, shown),
-                     "correct_lead": answer_correct(q.answers, shown, LEAD_CHARS), "covered": answer.covered,
-                     "latency_ms": latency, "shown": shown[:SHOWN_CHARS], "lead": answer.lead,
-                     "cited_gold": any(c.passage.article_id == gold for c in answer.citations),
-                     "answerer": answer.answerer,
-                     "citations_ok": citations_hold(answer)})
+        rows.append(
+            {
+                "id": q.id,
+                "question": q.question,
+                "answers": list(q.answers),
+                "rank": rank,
+                "correct": answer_correct(q.answers, shown),
+                "correct_lead": answer_correct(q.answers, shown, LEAD_CHARS),
+                "covered": answer.covered,
+                "latency_ms": latency,
+                "shown": shown[:SHOWN_CHARS],
+                "lead": answer.lead,
+                "cited_gold": any(c.passage.article_id == gold for c in answer.citations),
+                "answerer": answer.answerer,
+                "citations_ok": citations_hold(answer),
+            }
+        )
         if progress:
             progress(done, len(questions))
     return rows
@@ -58,20 +70,35 @@ def evaluate_baseline(pipeline: Any, questions: list[Question], *, progress: Pro
         latency = (time.perf_counter() - started) * 1000
         rank = gold_rank([article_id_of(h.url) for h in hits], gold)
         shown = hits[0].text[:SHOWN_CHARS] if hits else ""
-        rows.append({"id": q.id, "question": q.question, "answers": list(q.answers), "rank": rank,
-                     "correct": answer_correct(q.answers, shown),
-                     "correct_lead": answer_correct(q.answers, shown, LEAD_CHARS), "covered": bool(hits),
-                     "latency_ms": latency, "shown": shown})
+        rows.append(
+            {
+                "id": q.id,
+                "question": q.question,
+                "answers": list(q.answers),
+                "rank": rank,
+                "correct": answer_correct(q.answers, shown),
+                "correct_lead": answer_correct(q.answers, shown, LEAD_CHARS),
+                "covered": bool(hits),
+                "latency_ms": latency,
+                "shown": shown,
+            }
+        )
         if progress:
             progress(done, len(questions))
     return rows
 
 
-COLUMNS = [("hits_at_1", "Hits@1", "{:.3f}"), ("hits_at_5", "Hits@5", "{:.3f}"), ("hits_at_10", "Hits@10", "{:.3f}"),
-           ("mrr_at_10", "MRR@10", "{:.3f}"), ("answer_accuracy", "answer", "{:.3f}"),
-           ("answer_lead_accuracy", "answer@250", "{:.3f}"),
-           ("not_covered_rate", "not covered", "{:.3f}"), ("latency_ms_p50", "p50 ms", "{:.0f}"),
-           ("latency_ms_p95", "p95 ms", "{:.0f}")]
+COLUMNS = [
+    ("hits_at_1", "Hits@1", "{:.3f}"),
+    ("hits_at_5", "Hits@5", "{:.3f}"),
+    ("hits_at_10", "Hits@10", "{:.3f}"),
+    ("mrr_at_10", "MRR@10", "{:.3f}"),
+    ("answer_accuracy", "answer", "{:.3f}"),
+    ("answer_lead_accuracy", "answer@250", "{:.3f}"),
+    ("not_covered_rate", "not covered", "{:.3f}"),
+    ("latency_ms_p50", "p50 ms", "{:.0f}"),
+    ("latency_ms_p95", "p95 ms", "{:.0f}"),
+]
 
 
 def format_table(rows: dict[str, dict]) -> str:
@@ -84,10 +111,19 @@ def format_table(rows: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def run_eval(corpus: Path, questions_file: Path, *, progress: Callable[[str], Progress], report: Path | None = None,
-             limit: int | None = None,
-             llm: bool = False, baseline: bool = True, root: Path | None = None, out: IO[str] = sys.stdout,
-             embed_model: Embedder | None = None) -> dict:
+def run_eval(
+    corpus: Path,
+    questions_file: Path,
+    *,
+    progress: Callable[[str], Progress],
+    report: Path | None = None,
+    limit: int | None = None,
+    llm: bool = False,
+    baseline: bool = True,
+    root: Path | None = None,
+    out: IO[str] = sys.stdout,
+    embed_model: Embedder | None = None,
+) -> dict:
     """Build (or reuse) the index and the starter pipeline for a corpus, score both; returns the report."""
     base = Settings.from_env()
     if llm and not base.llm_enabled:
@@ -101,22 +137,30 @@ def run_eval(corpus: Path, questions_file: Path, *, progress: Callable[[str], Pr
     try:
         rows = evaluate_engine(engine, questions, progress=status("asking"))
         if llm:
-            llm_rows = evaluate_engine(engine, questions, progress=status("asking the LLM"),
-                                       answerer=build_answerer(base, embed))
+            llm_rows = evaluate_engine(
+                engine, questions, progress=status("asking the LLM"), answerer=build_answerer(base, embed)
+            )
     finally:
         engine.close()
 
     def scored(found: list[dict], answerer: str) -> dict:
         count = max(1, len(found))
-        figures = {**summarise(found), "citations_ok_rate": sum(r["citations_ok"] for r in found) / count,
-                   "answerer": answerer}
+        figures = {
+            **summarise(found),
+            "citations_ok_rate": sum(r["citations_ok"] for r in found) / count,
+            "answerer": answerer,
+        }
         if answerer == "llm":  # answers the LLM answerer had to leave to the extractive one
             figures["fallback_rate"] = sum(not r["answerer"].startswith("llm") for r in found) / count
         return figures
 
     # With --llm the top-level figures are the LLM answerer's and the extractive ones sit beside them.
-    result = {**scored(llm_rows or rows, "llm" if llm else "extractive"), "corpus": str(corpus),
-              "questions_file": str(questions_file), "build": build}
+    result = {
+        **scored(llm_rows or rows, "llm" if llm else "extractive"),
+        "corpus": str(corpus),
+        "questions_file": str(questions_file),
+        "build": build,
+    }
     table = {"newsdesk": result}
     if llm:
         result["extractive"] = scored(rows, "extractive")
@@ -132,8 +176,11 @@ def run_eval(corpus: Path, questions_file: Path, *, progress: Callable[[str], Pr
     else:
         base_rows = []
     print(format_table(table), file=out)
-    print(f"{len(questions)} questions, {build['articles']} articles / {build['chunks']} chunks "
-          f"({build['data_dir']}); latency = whole ask (ours) / retrieval only (baseline)", file=out)
+    print(
+        f"{len(questions)} questions, {build['articles']} articles / {build['chunks']} chunks "
+        f"({build['data_dir']}); latency = whole ask (ours) / retrieval only (baseline)",
+        file=out,
+    )
     if report:
         full = {**result, "per_question": llm_rows or rows, "baseline_per_question": base_rows}
         if llm:

@@ -28,10 +28,17 @@ SEEDS = ROOT / "seeds"
 
 def article(n: int, paragraphs: int = 40) -> Article:
     """A made-up article of some length."""
-    body = " ".join(f"Paragraph {i} of report {n}: the harbour board met on day {i} and voted on the tram line."
-                    for i in range(paragraphs))
-    return Article(title=f"Report {n}", body=body, outlet="Bench Daily", published=date(2024, 3, 2),
-                   url=f"https://bench.example/report-{n}")
+    body = " ".join(
+        f"Paragraph {i} of report {n}: the harbour board met on day {i} and voted on the tram line."
+        for i in range(paragraphs)
+    )
+    return Article(
+        title=f"Report {n}",
+        body=body,
+        outlet="Bench Daily",
+        published=date(2024, 3, 2),
+        url=f"https://bench.example/report-{n}",
+    )
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, str]:
@@ -50,8 +57,14 @@ def cli(data_dir: Path, *args: str) -> tuple[float, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "CHROMA_", "LLM_"))}
     env.update(NEWSDESK_DATA_DIR=str(data_dir), NEWSDESK_SEEDS_DIR=str(SEEDS), TQDM_DISABLE="1")
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "cli", "--env-file", "/nonexistent", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "--env-file", "/nonexistent", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return time.monotonic() - start, (done.stderr.strip().splitlines() or ["(nothing)"])[0][:110]
 
 
@@ -62,8 +75,10 @@ def full_disks(root: Path, embed: Any) -> list[tuple[str, float, str]]:
     batch = [article(n, 120) for n in range(2, 40)]
     small = root / "small"
     small.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(small)],
-                             capture_output=True).returncode == 0
+    mounted = (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(small)], capture_output=True).returncode
+        == 0
+    )
     if mounted:
         try:
             settings = Settings(data_dir=small / "data", seeds_dir=SEEDS)
@@ -80,8 +95,12 @@ def full_disks(root: Path, embed: Any) -> list[tuple[str, float, str]]:
     limit = max(p.stat().st_size for p in settings.data_dir.rglob("*") if p.is_file()) + 256_000
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
     try:
-        rows.append(("add of 12 articles, file-size limit reached part-way (incl. their embedding)",
-                     *timed(lambda: engine.add_articles(batch[:12]))))
+        rows.append(
+            (
+                "add of 12 articles, file-size limit reached part-way (incl. their embedding)",
+                *timed(lambda: engine.add_articles(batch[:12])),
+            )
+        )
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     rows.append(("question after it", *timed(lambda: engine.ask("Which cities were hit?"))))
@@ -107,8 +126,9 @@ def main() -> None:
         server = ChromaServer(root / "empty", port).start()
         rows.append(("status, server restarted empty", *timed(lambda: print(engine.status().extra["problem"]))))
         engine.close()
-        rows.append(("start that restores it (no embedding)", *timed(lambda: Engine.open(settings,
-                                                                                          embed_model=embed).close())))
+        rows.append(
+            ("start that restores it (no embedding)", *timed(lambda: Engine.open(settings, embed_model=embed).close()))
+        )
         server.stop()
         rows.extend(full_disks(root, embed))
         local = Settings(data_dir=root / "local", seeds_dir=SEEDS)

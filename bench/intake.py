@@ -19,7 +19,7 @@ import statistics
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,7 +44,7 @@ class Site:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 site.requests += 1
                 body, content_type = site.routes.get(self.path, (b"not found", "text/plain"))
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
@@ -73,15 +73,28 @@ class Site:
             path = f"/story/{n}"
             paragraphs = "".join(f"<p>{escape(line)}</p>" for line in record["body"].split("\n") if line.strip())
             title = escape(record.get("title") or "")
-            self.routes[path] = (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-                                 f"{paragraphs}</article></body></html>".encode(), "text/html; charset=utf-8")
-            when = datetime.fromisoformat(record["published"]).replace(tzinfo=timezone.utc) \
-                if record.get("published") else datetime.now(timezone.utc)
-            items.append(f"<item><title>{title}</title><link>{self.base}{path}</link>"
-                         f"<pubDate>{format_datetime(when, True)}</pubDate></item>")
-        self.routes[feed_path] = (('<?xml version="1.0"?><rss version="2.0"><channel><title>Bench wire</title>'
-                                   f"<link>{self.base}/</link><description>d</description>{''.join(items)}"
-                                   "</channel></rss>").encode(), "application/rss+xml")
+            self.routes[path] = (
+                f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+                f"{paragraphs}</article></body></html>".encode(),
+                "text/html; charset=utf-8",
+            )
+            when = (
+                datetime.fromisoformat(record["published"]).replace(tzinfo=UTC)
+                if record.get("published")
+                else datetime.now(UTC)
+            )
+            items.append(
+                f"<item><title>{title}</title><link>{self.base}{path}</link>"
+                f"<pubDate>{format_datetime(when, True)}</pubDate></item>"
+            )
+        self.routes[feed_path] = (
+            (
+                '<?xml version="1.0"?><rss version="2.0"><channel><title>Bench wire</title>'
+                f"<link>{self.base}/</link><description>d</description>{''.join(items)}"
+                "</channel></rss>"
+            ).encode(),
+            "application/rss+xml",
+        )
 
 
 def run(corpus: Path, articles: int, feeds: int, repeat: int) -> dict:
@@ -93,8 +106,13 @@ def run(corpus: Path, articles: int, feeds: int, repeat: int) -> dict:
     for n in range(1, feeds):
         site.publish([], f"/empty-{n}.xml")  # more feeds, to time a pass over several unchanged ones
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp) / "data", embed_cache=Path(tmp) / "embeddings.sqlite3",
-                            seeds_dir=Path(tmp) / "none", fetch_allow_private=True, feed_max_items=articles)
+        settings = Settings(
+            data_dir=Path(tmp) / "data",
+            embed_cache=Path(tmp) / "embeddings.sqlite3",
+            seeds_dir=Path(tmp) / "none",
+            fetch_allow_private=True,
+            feed_max_items=articles,
+        )
         embed_model = load_embed_model(settings.embed_model, settings.embed_batch_size)
         engine = Engine(settings, embed_model=embed_model)
         try:  # warm up (LlamaIndex's splitter, the model's first batch) so that the poll is timed in steady state
@@ -108,11 +126,18 @@ def run(corpus: Path, articles: int, feeds: int, repeat: int) -> dict:
             seconds = time.perf_counter() - started
             added = sum(len(r.added) for r in reports)
             chunks = engine.status().chunks - 1
-            first = {"feeds": feeds, "items_added": added, "failed": sum(len(r.failed) for r in reports),
-                     "chunks": chunks, "seconds": round(seconds, 2), "items_per_minute": round(added / seconds * 60, 1),
-                     "chunks_per_second": round(chunks / seconds, 1), "requests": site.requests,
-                     "embedder_passages_per_second": _embedder_rate(embed_model, chosen),
-                     "load": round(os.getloadavg()[0], 2)}
+            first = {
+                "feeds": feeds,
+                "items_added": added,
+                "failed": sum(len(r.failed) for r in reports),
+                "chunks": chunks,
+                "seconds": round(seconds, 2),
+                "items_per_minute": round(added / seconds * 60, 1),
+                "chunks_per_second": round(chunks / seconds, 1),
+                "requests": site.requests,
+                "embedder_passages_per_second": _embedder_rate(embed_model, chosen),
+                "load": round(os.getloadavg()[0], 2),
+            }
             times, requests, not_modified = [], [], []
             for _ in range(repeat):
                 site.requests = site.not_modified = 0
@@ -122,16 +147,25 @@ def run(corpus: Path, articles: int, feeds: int, repeat: int) -> dict:
                 requests.append(site.requests)
                 not_modified.append(site.not_modified)
                 assert all(r.not_modified and not r.added for r in again)
-            unchanged = {"feeds": feeds, "median_ms": round(statistics.median(times) * 1000, 1),
-                         "median_ms_per_feed": round(statistics.median(times) * 1000 / feeds, 2),
-                         "max_ms": round(max(times) * 1000, 1), "requests_per_pass": max(requests),
-                         "answered_304": min(not_modified), "load": round(os.getloadavg()[0], 2)}
+            unchanged = {
+                "feeds": feeds,
+                "median_ms": round(statistics.median(times) * 1000, 1),
+                "median_ms_per_feed": round(statistics.median(times) * 1000 / feeds, 2),
+                "max_ms": round(max(times) * 1000, 1),
+                "requests_per_pass": max(requests),
+                "answered_304": min(not_modified),
+                "load": round(os.getloadavg()[0], 2),
+            }
             site.requests = site.not_modified = 0
             started = time.perf_counter()
             refreshed = engine.refresh_recent(max_age=_age_of(chosen))
-            refresh = {"articles_checked": refreshed.checked, "updated": len(refreshed.updated),
-                       "ms": round((time.perf_counter() - started) * 1000, 1), "requests": site.requests,
-                       "answered_304": site.not_modified}
+            refresh = {
+                "articles_checked": refreshed.checked,
+                "updated": len(refreshed.updated),
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "requests": site.requests,
+                "answered_304": site.not_modified,
+            }
         finally:
             engine.close()
             site.httpd.shutdown()
@@ -144,8 +178,10 @@ def _embedder_rate(embed_model: Embedder, records: list[dict], count: int = 128,
     texts = []
     for record in records:
         body = record["body"].split()
-        texts += [f"title: {record.get('title') or ''}\n\n" + " ".join(body[i:i + words])
-                  for i in range(0, len(body), words)]
+        texts += [
+            f"title: {record.get('title') or ''}\n\n" + " ".join(body[i : i + words])
+            for i in range(0, len(body), words)
+        ]
     texts = texts[:count]
     started = time.perf_counter()
     embed_model.get_text_embedding_batch(texts)

@@ -37,10 +37,21 @@ LOG_TABLES = ("questions", "questions_server", "questions_time")
 def source_index(args: argparse.Namespace, base: Settings, real: Any) -> Settings:
     """The source index's settings: --source, or a small one built from the corpus (embedded once)."""
     if args.source:
-        return replace(base, data_dir=args.source, embed_cache=args.source.parent / "embeddings.sqlite3",
-                       llm_base_url=None, seeds_dir=Path("/nonexistent"))
-    settings = replace(base, data_dir=args.root / f"source-{args.source_articles}", embed_cache=None,
-                       llm_base_url=None, seeds_dir=Path("/nonexistent"), question_log_days=0)
+        return replace(
+            base,
+            data_dir=args.source,
+            embed_cache=args.source.parent / "embeddings.sqlite3",
+            llm_base_url=None,
+            seeds_dir=Path("/nonexistent"),
+        )
+    settings = replace(
+        base,
+        data_dir=args.root / f"source-{args.source_articles}",
+        embed_cache=None,
+        llm_base_url=None,
+        seeds_dir=Path("/nonexistent"),
+        question_log_days=0,
+    )
     engine = Engine.open(settings, embed_model=real, seed=False)
     try:
         if engine.status().articles < args.source_articles:
@@ -51,24 +62,34 @@ def source_index(args: argparse.Namespace, base: Settings, real: Any) -> Setting
     return settings
 
 
-def build(target: Settings, embed: ReplayEmbedder, articles: list[Article], servers: list[str], per_server: int,
-          ) -> dict:
+def build(
+    target: Settings,
+    embed: ReplayEmbedder,
+    articles: list[Article],
+    servers: list[str],
+    per_server: int,
+) -> dict:
     """Fill an index with per_server copies in each server (continuing where an earlier run stopped)."""
     engine = Engine.open(target, embed_model=embed, seed=False)
     started = time.perf_counter()
     try:
         for s, server in enumerate(servers):
             have = engine.status(server=server).articles
-            wanted = [copy_of(articles[i % len(articles)], i // len(articles))
-                      for i in range(s * per_server + have, (s + 1) * per_server)]
+            wanted = [
+                copy_of(articles[i % len(articles)], i // len(articles))
+                for i in range(s * per_server + have, (s + 1) * per_server)
+            ]
             for start in range(0, len(wanted), BATCH):
                 engine.add_articles(wanted[start : start + BATCH], server=server)
             print(f"  {target.data_dir.name}: {server} has {per_server} articles", file=sys.stderr)
         counts = [engine.status(server=server) for server in servers]
     finally:
         engine.close()
-    return {"articles": sum(c.articles for c in counts), "chunks": sum(c.chunks for c in counts),
-            "build_seconds": round(time.perf_counter() - started, 1)}
+    return {
+        "articles": sum(c.articles for c in counts),
+        "chunks": sum(c.chunks for c in counts),
+        "build_seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def measure(target: Settings, embed: ReplayEmbedder, servers: list[str], questions: list[Question]) -> dict:
@@ -89,14 +110,21 @@ def measure(target: Settings, embed: ReplayEmbedder, servers: list[str], questio
             asks.append(time.perf_counter() - started)
     finally:
         engine.close()
-    ms = lambda xs, p: round(percentile([x * 1000 for x in xs], p), 1)  # noqa: E731
-    return {"questions": len(questions), "ask_ms_p50": ms(asks, 50), "ask_ms_p95": ms(asks, 95),
-            "retrieve_ms_p50": ms(retrievals, 50), "retrieve_ms_p95": ms(retrievals, 95),
-            "passages_from_another_server": foreign, "load": round(os.getloadavg()[0], 2)}
+    ms = lambda xs, p: round(percentile([x * 1000 for x in xs], p), 1)
+    return {
+        "questions": len(questions),
+        "ask_ms_p50": ms(asks, 50),
+        "ask_ms_p95": ms(asks, 95),
+        "retrieve_ms_p50": ms(retrievals, 50),
+        "retrieve_ms_p95": ms(retrievals, 95),
+        "passages_from_another_server": foreign,
+        "load": round(os.getloadavg()[0], 2),
+    }
 
 
-def log_size(target: Settings, embed: ReplayEmbedder, servers: list[str], questions: list[Question],
-             count: int) -> dict:
+def log_size(
+    target: Settings, embed: ReplayEmbedder, servers: list[str], questions: list[Question], count: int
+) -> dict:
     """Ask `count` questions with the question log on; its bytes (tables and indexes) per 1,000 questions."""
     settings = replace(target, question_log_days=30)
     engine = Engine.open(settings, embed_model=embed, seed=False)
@@ -113,14 +141,19 @@ def log_size(target: Settings, embed: ReplayEmbedder, servers: list[str], questi
             seconds.append(time.perf_counter() - started)
         after = db.execute(pages, LOG_TABLES).fetchone()[0]
         rows = db.execute("SELECT COUNT(*) FROM questions").fetchone()[0] - rows_before
-        payload = db.execute("SELECT AVG(LENGTH(question) + LENGTH(answer) + LENGTH(cited) + LENGTH(asker)"
-                             " + LENGTH(asked_at) + LENGTH(as_of)) FROM questions").fetchone()[0]
+        payload = db.execute(
+            "SELECT AVG(LENGTH(question) + LENGTH(answer) + LENGTH(cited) + LENGTH(asker)"
+            " + LENGTH(asked_at) + LENGTH(as_of)) FROM questions"
+        ).fetchone()[0]
     finally:
         db.close()
         engine.close()
-    return {"questions_logged": rows, "bytes_per_1000_questions": round((after - before) / max(1, rows) * 1000),
-            "text_bytes_per_question": round(payload or 0), "ask_ms_p50_with_log": round(
-                percentile([s * 1000 for s in seconds], 50), 1)}
+    return {
+        "questions_logged": rows,
+        "bytes_per_1000_questions": round((after - before) / max(1, rows) * 1000),
+        "text_bytes_per_question": round(payload or 0),
+        "ask_ms_p50_with_log": round(percentile([s * 1000 for s in seconds], 50), 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,8 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", type=int, default=20, help="servers in the first index (default 20)")
     parser.add_argument("--source", type=Path, help="an index with vectors (e.g. DATA/eval-… from newsdesk eval)")
     parser.add_argument("--corpus", type=Path, default=Path("/work/shared/bench/realtimeqa/corpus.jsonl.gz"))
-    parser.add_argument("--source-articles", type=int, default=150,
-                        help="without --source: embed this many corpus articles once as the source (default 150)")
+    parser.add_argument(
+        "--source-articles",
+        type=int,
+        default=150,
+        help="without --source: embed this many corpus articles once as the source (default 150)",
+    )
     parser.add_argument("--questions", type=Path, default=Path("/work/shared/bench/realtimeqa/questions.dev.jsonl"))
     parser.add_argument("--root", type=Path, default=Path("data/bench-isolation"), help="where the indexes go")
     parser.add_argument("--limit", type=int, default=0, help="ask only the first N questions in each layout (0: all)")

@@ -20,8 +20,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -35,9 +36,13 @@ from tests.fakes.discord import FakeInteraction  # noqa: E402
 
 T = TypeVar("T")
 CORPUS = Path("/work/shared/bench/realtimeqa/corpus.jsonl.gz")
-QUESTIONS = ["Which cities were hit by the strikes?", "What damage did the strikes cause?",
-             "What were the peace talks expected to focus on?", "How did Ukrainian forces respond?",
-             "What did aid organizations ask for?"]
+QUESTIONS = [
+    "Which cities were hit by the strikes?",
+    "What damage did the strikes cause?",
+    "What were the peace talks expected to focus on?",
+    "How did Ukrainian forces respond?",
+    "What did aid organizations ask for?",
+]
 
 
 class SharedSlotsBot(NewsdeskBot):
@@ -84,9 +89,12 @@ async def measure(engine: Engine, mode: str, large: list[bytes], questions: int)
     async with connected(engine, time_scale=1, bot_class=bot_class, add_per_minute=0) as env:
         idle = [await ask(env, q) for q in QUESTIONS[:3]]
         started = time.monotonic()
-        writes = [await env.slash("add-article", env.member(f"editor{i}"),
-                                  file=env.attachment(f"long{i}.md", data, "text/markdown"))
-                  for i, data in enumerate(large)]
+        writes = [
+            await env.slash(
+                "add-article", env.member(f"editor{i}"), file=env.attachment(f"long{i}.md", data, "text/markdown")
+            )
+            for i, data in enumerate(large)
+        ]
         writes.append(await env.slash("rebuild-index", env.member("mod", moderator=True)))
         await asyncio.sleep(1.5)  # the adds and the rebuild are under way
         busy: list[tuple[float, bool]] = []
@@ -97,8 +105,14 @@ async def measure(engine: Engine, mode: str, large: list[bytes], questions: int)
         writes_took = time.monotonic() - started
     during = [s for s, running in busy if running]
     outcomes = [(" ".join(m.get("content") or "" for m in w.messages) or "no reply")[:60] for w in writes]
-    return {"mode": mode, "idle": idle, "under_load": busy, "during": during, "writes_took": writes_took,
-            "outcomes": outcomes}
+    return {
+        "mode": mode,
+        "idle": idle,
+        "under_load": busy,
+        "during": during,
+        "writes_took": writes_took,
+        "outcomes": outcomes,
+    }
 
 
 def _finished(ix: FakeInteraction) -> bool:
@@ -130,16 +144,22 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         engine = Engine.open(settings, embed_model=embed)
         try:
-            engine.add_articles([article_from_record(r) for r in records[:args.articles]])
-            print(f"index: {args.articles} corpus articles + seeds in {time.monotonic() - started:.0f} s; "
-                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+            engine.add_articles([article_from_record(r) for r in records[: args.articles]])
+            print(
+                f"index: {args.articles} corpus articles + seeds in {time.monotonic() - started:.0f} s; "
+                f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+                flush=True,
+            )
             for n, mode in enumerate(args.modes.split(",")):
-                large = large_texts(records[args.articles + 200 * n:], args.large_chars, 2, f"{mode}{n}")
+                large = large_texts(records[args.articles + 200 * n :], args.large_chars, 2, f"{mode}{n}")
                 result = measure_sync(engine, mode, large, args.questions)
-                print(f"{mode:>6}: idle {_fmt(result['idle'])}; while 2 adds of {args.large_chars:,} chars and a "
-                      f"rebuild ran: {_fmt(result['during'])}; all asks under load "
-                      f"{[round(s, 1) for s, _ in result['under_load']]}; writes took {result['writes_took']:.0f} s; "
-                      f"load average {os.getloadavg()[0]:.1f}", flush=True)
+                print(
+                    f"{mode:>6}: idle {_fmt(result['idle'])}; while 2 adds of {args.large_chars:,} chars and a "
+                    f"rebuild ran: {_fmt(result['during'])}; all asks under load "
+                    f"{[round(s, 1) for s, _ in result['under_load']]}; writes took {result['writes_took']:.0f} s; "
+                    f"load average {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
                 print(f"        writes: {result['outcomes']}", flush=True)
         finally:
             engine.close()

@@ -17,10 +17,11 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -52,7 +53,8 @@ class ReplayEmbedder:
             if found.title_vector is not None:
                 self._titles[found.title] = np.asarray(found.title_vector, dtype=np.float32)
             self._chunks.setdefault(found.title, []).extend(
-                (text, np.asarray(v, dtype=np.float32)) for text, v in found.chunks)
+                (text, np.asarray(v, dtype=np.float32)) for text, v in found.chunks
+            )
         self.misses = 0
 
     def class_name(self) -> str:
@@ -65,7 +67,7 @@ class ReplayEmbedder:
 
     def _vector(self, text: str) -> np.ndarray:
         if text.startswith("title:") and "\n\n" in text:
-            title, body = text[len("title:"):].split("\n\n", 1)
+            title, body = text[len("title:") :].split("\n\n", 1)
             candidates = self._chunks.get(_COPY.sub("", title.strip()), [])
             head = " ".join(body.split())[:60]
             for original, vector in candidates:  # the original passage that holds this one's start
@@ -103,12 +105,17 @@ def copy_of(article: Article, k: int) -> Article:
     title, a date k weeks later."""
     parts = urlsplit(article.url or f"https://copies.example/{article.id}")
     url = urlunsplit((parts.scheme, f"copy{k}.{parts.hostname}", parts.path, parts.query, ""))
-    return replace(article, url=url, title=f"{article.title} [copy {k}]".strip(),
-                   published=(article.published + timedelta(days=7 * k)) if article.published else None)
+    return replace(
+        article,
+        url=url,
+        title=f"{article.title} [copy {k}]".strip(),
+        published=(article.published + timedelta(days=7 * k)) if article.published else None,
+    )
 
 
-def build(target: Settings, embed: ReplayEmbedder, articles: list[Article], n: int,
-          progress: Progress | None = None) -> dict:
+def build(
+    target: Settings, embed: ReplayEmbedder, articles: list[Article], n: int, progress: Progress | None = None
+) -> dict:
     """Fill the target index with n copies (continuing where an earlier run stopped)."""
     engine = Engine.open(target, embed_model=embed, seed=False)  # type: ignore[arg-type]
     try:
@@ -122,19 +129,24 @@ def build(target: Settings, embed: ReplayEmbedder, articles: list[Article], n: i
         status = engine.status()
     finally:
         engine.close()
-    return {"articles": status.articles, "chunks": status.chunks, "seconds": time.perf_counter() - started,
-            "replay_misses": embed.misses}
+    return {
+        "articles": status.articles,
+        "chunks": status.chunks,
+        "seconds": time.perf_counter() - started,
+        "replay_misses": embed.misses,
+    }
 
 
-def measure(target: Settings, real: Embedder, embed: ReplayEmbedder, fresh: list[Article],
-            questions: list[Question]) -> dict:
+def measure(
+    target: Settings, real: Embedder, embed: ReplayEmbedder, fresh: list[Article], questions: list[Question]
+) -> dict:
     """The per-change, per-question and per-process costs on the built index."""
     engine = Engine.open(target, embed_model=embed, seed=False)  # type: ignore[arg-type]
     try:
         engine.ask(questions[0].question, as_of=questions[0].asked_on)  # warm
         adds, embeds, removes = [], [], []
         for article in fresh:
-            texts = [article.title] + [article.body[i:i + 900] for i in range(0, len(article.body), 900)]
+            texts = [article.title] + [article.body[i : i + 900] for i in range(0, len(article.body), 900)]
             started = time.perf_counter()
             real.get_text_embedding_batch(texts)  # what embedding this article costs, shown apart
             embeds.append(time.perf_counter() - started)
@@ -154,15 +166,21 @@ def measure(target: Settings, real: Embedder, embed: ReplayEmbedder, fresh: list
         status = engine.status()
     finally:
         engine.close()
-    ms = lambda xs, p: round(percentile([x * 1000 for x in xs], p), 1)  # noqa: E731
+    ms = lambda xs, p: round(percentile([x * 1000 for x in xs], p), 1)
     disk = _disk(Path(target.data_dir)) + (_disk(target.embed_cache_path) if target.embed_cache else 0)
     return {
-        "articles": status.articles, "chunks": status.chunks,
-        "add_ms_p50": ms(adds, 50), "add_ms_p95": ms(adds, 95),
-        "embedding_ms_p50": ms(embeds, 50), "embedding_ms_p95": ms(embeds, 95),
-        "remove_ms_p50": ms(removes, 50), "remove_ms_p95": ms(removes, 95),
-        "ask_ms_p50": ms(asks, 50), "ask_ms_p95": ms(asks, 95),
-        "disk_mb": round(disk / 1e6, 1), "disk_mb_per_1000_articles": round(disk / 1e6 / status.articles * 1000, 1),
+        "articles": status.articles,
+        "chunks": status.chunks,
+        "add_ms_p50": ms(adds, 50),
+        "add_ms_p95": ms(adds, 95),
+        "embedding_ms_p50": ms(embeds, 50),
+        "embedding_ms_p95": ms(embeds, 95),
+        "remove_ms_p50": ms(removes, 50),
+        "remove_ms_p95": ms(removes, 95),
+        "ask_ms_p50": ms(asks, 50),
+        "ask_ms_p95": ms(asks, 95),
+        "disk_mb": round(disk / 1e6, 1),
+        "disk_mb_per_1000_articles": round(disk / 1e6 / status.articles * 1000, 1),
         "load": round(os.getloadavg()[0], 2),
     }
 
@@ -177,14 +195,21 @@ def cold_start(target: Settings, question: Question, runs: int = 3) -> dict:
     times, peaks = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "bench.probe", "ask", question.question,
-                               question.asked_on.isoformat()], env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.probe", "ask", question.question, question.asked_on.isoformat()],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         times.append(time.perf_counter() - started)
         if done.returncode != 0:
             return {"error": done.stderr[-800:]}
         peaks.append(json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_mb"])
-    return {"cold_start_s_median": round(sorted(times)[len(times) // 2], 2), "runs": [round(t, 2) for t in times],
-            "ask_process_peak_rss_mb": max(peaks)}
+    return {
+        "cold_start_s_median": round(sorted(times)[len(times) // 2], 2),
+        "runs": [round(t, 2) for t in times],
+        "ask_process_peak_rss_mb": max(peaks),
+    }
 
 
 def bot_memory(target: Settings, questions: list[Question]) -> dict:
@@ -195,8 +220,9 @@ def bot_memory(target: Settings, questions: list[Question]) -> dict:
     if target.chroma_host:
         env.update(CHROMA_HOST=target.chroma_host, CHROMA_PORT=str(target.chroma_port))
     payload = json.dumps([[q.question, q.asked_on.isoformat()] for q in questions])
-    done = subprocess.run([sys.executable, "-m", "bench.probe", "serve"], input=payload, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.probe", "serve"], input=payload, env=env, capture_output=True, text=True
+    )
     if done.returncode != 0:
         return {"error": done.stderr[-800:]}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -208,24 +234,46 @@ def _disk(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
-def run_scale(n: int, *, source_dir: Path, root: Path, questions_file: Path, progress: Callable[[str], Progress],
-              chroma_host: str | None = None, chroma_port: int = 8000, fresh_count: int = 20) -> dict:
+def run_scale(
+    n: int,
+    *,
+    source_dir: Path,
+    root: Path,
+    questions_file: Path,
+    progress: Callable[[str], Progress],
+    chroma_host: str | None = None,
+    chroma_port: int = 8000,
+    fresh_count: int = 20,
+) -> dict:
     """Build (or extend) the index of n copies and measure it; returns the figures."""
     base = Settings.from_env()
     real = load_embed_model(base.embed_model, base.embed_batch_size)
-    source_settings = replace(base, data_dir=source_dir, embed_cache=source_dir.parent / "embeddings.sqlite3",
-                              llm_base_url=None)
+    source_settings = replace(
+        base, data_dir=source_dir, embed_cache=source_dir.parent / "embeddings.sqlite3", llm_base_url=None
+    )
     source = Engine.open(source_settings, embed_model=real, seed=False)
     infos = source.list_articles()
     ids = [i.id for i in infos]
     articles = [source.get_article(i) for i in ids]
     embed = ReplayEmbedder(real, source, ids)
     source.close()
-    target = replace(base, data_dir=root / f"scale-{n}", embed_cache=None, llm_base_url=None, seeds_dir=Path("/nonexistent"),
-                     chroma_host=chroma_host, chroma_port=chroma_port,
-                     collection_prefix=f"scale{n}" if chroma_host else base.collection_prefix)
-    figures: dict[str, Any] = {"n": n, "source": str(source_dir), "chroma": chroma_host or "embedded",
-                               "model": model_id(real), "cpus": os.cpu_count()}
+    target = replace(
+        base,
+        data_dir=root / f"scale-{n}",
+        embed_cache=None,
+        llm_base_url=None,
+        seeds_dir=Path("/nonexistent"),
+        chroma_host=chroma_host,
+        chroma_port=chroma_port,
+        collection_prefix=f"scale{n}" if chroma_host else base.collection_prefix,
+    )
+    figures: dict[str, Any] = {
+        "n": n,
+        "source": str(source_dir),
+        "chroma": chroma_host or "embedded",
+        "model": model_id(real),
+        "cpus": os.cpu_count(),
+    }
     figures["build"] = build(target, embed, articles, n, progress("building"))
     questions = [q for q in load_questions(questions_file)][:60]
     fresh = [copy_of(a, 10_000 + i) for i, a in enumerate(articles[:fresh_count])]

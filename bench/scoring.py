@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 
 from index import Answer
 
@@ -31,8 +31,12 @@ def answer_correct(gold_answers: Iterable[str], shown: str, chars: int = SHOWN_C
         if not words:
             raw = unicodedata.normalize("NFKC", gold).lower()
             words = "".join(ch if ch.isalnum() or ch == "_" or ch.isspace() else " " for ch in raw).split()
-            seen_all = set("".join(ch if ch.isalnum() or ch == "_" or ch.isspace() else " "
-                                   for ch in unicodedata.normalize("NFKC", shown).lower()).split())
+            seen_all = set(
+                "".join(
+                    ch if ch.isalnum() or ch == "_" or ch.isspace() else " "
+                    for ch in unicodedata.normalize("NFKC", shown).lower()
+                ).split()
+            )
             if words and sum(w in seen_all for w in words) * 3 >= 2 * len(words):
                 return True
             continue
@@ -55,8 +59,9 @@ def citations_hold(answer: Answer) -> bool:
     the sentence, and the short answer is said by the first sentence."""
     quotes = {c.number: " ".join(c.quote.split()) for c in answer.citations}
     lead_said = not answer.lead or bool(answer.sentences) and answer.lead in answer.sentences[0].text
-    return lead_said and all(n in quotes and " ".join(s.text.split()) in quotes[n]
-                             for s in answer.sentences for n in s.citations)
+    return lead_said and all(
+        n in quotes and " ".join(s.text.split()) in quotes[n] for s in answer.sentences for n in s.citations
+    )
 
 
 def distinct(ids: Iterable[str]) -> list[str]:
@@ -101,10 +106,13 @@ def summarise(rows: list[dict]) -> dict:
     n = len(rows)
     return {
         "questions": n,
-        "hits_at_1": hits_at(ranks, 1), "hits_at_5": hits_at(ranks, 5), "hits_at_10": hits_at(ranks, 10),
+        "hits_at_1": hits_at(ranks, 1),
+        "hits_at_5": hits_at(ranks, 5),
+        "hits_at_10": hits_at(ranks, 10),
         "mrr_at_10": mrr_at(ranks, 10),
         "answer_accuracy": sum(r["correct"] for r in rows) / n if n else 0.0,
         "answer_lead_accuracy": sum(r["correct_lead"] for r in rows) / n if n else 0.0,
         "not_covered_rate": sum(not r["covered"] for r in rows) / n if n else 0.0,
-        "latency_ms_p50": percentile(latencies, 50), "latency_ms_p95": percentile(latencies, 95),
+        "latency_ms_p50": percentile(latencies, 50),
+        "latency_ms_p95": percentile(latencies, 95),
     }

@@ -52,8 +52,11 @@ def _questions_for(corpus: Path, questions: Path | None, limit: int = 60):
     for r in iter_jsonl(corpus):
         if r.get("title") and r.get("published"):
             asked = date.fromisoformat(r["published"]) + timedelta(days=2)
-            made.append(Question(id=r["url"], asked_on=asked, question=f"What happened: {r['title']}?",
-                                 answers=(), gold_url=r["url"]))
+            made.append(
+                Question(
+                    id=r["url"], asked_on=asked, question=f"What happened: {r['title']}?", answers=(), gold_url=r["url"]
+                )
+            )
     random.Random(0).shuffle(made)
     return made[:limit]
 
@@ -68,8 +71,12 @@ def time_questions(engine, questions) -> dict:
         started = time.perf_counter()
         engine.ask(q.question, as_of=q.asked_on)
         latencies.append((time.perf_counter() - started) * 1000)
-    return {"questions": len(latencies), "latency_ms_p50": percentile(latencies, 50),
-            "latency_ms_p95": percentile(latencies, 95), "load": _load()}
+    return {
+        "questions": len(latencies),
+        "latency_ms_p50": percentile(latencies, 50),
+        "latency_ms_p95": percentile(latencies, 95),
+        "load": _load(),
+    }
 
 
 def bench_indexing(records: list[dict], root: Path, embed, sample: int = 4096) -> dict:
@@ -104,13 +111,20 @@ def bench_indexing(records: list[dict], root: Path, embed, sample: int = 4096) -
         rebuild = report.seconds
         rate = chunks / first
         return {
-            "articles": len(articles), "chunks": chunks, "first_build_s": first,
-            "chunks_per_s": rate, "articles_per_s": len(articles) / first,
-            "embedder_raw_chunks_per_s": raw_rate, "share_of_embedder": rate / raw_rate,
-            "readd_unchanged_s": readd, "rebuild_from_cache_s": rebuild,
+            "articles": len(articles),
+            "chunks": chunks,
+            "first_build_s": first,
+            "chunks_per_s": rate,
+            "articles_per_s": len(articles) / first,
+            "embedder_raw_chunks_per_s": raw_rate,
+            "share_of_embedder": rate / raw_rate,
+            "readd_unchanged_s": readd,
+            "rebuild_from_cache_s": rebuild,
             "rebuild_speedup": first / rebuild if rebuild else None,
             "readd_speedup": first / readd if readd else None,
-            "rebuild_embedded": report.embedded, "load_before": load_before, "load_after": _load(),
+            "rebuild_embedded": report.embedded,
+            "load_before": load_before,
+            "load_after": _load(),
         }
     finally:
         engine.close()
@@ -143,8 +157,13 @@ def bench_cold_start(data_dir: Path, question: str, as_of: str, runs: int = 3) -
     subprocess.run(import_cmd, env=env, capture_output=True)
     import_s = time.perf_counter() - started
     child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"runs": times, "cold_start_s_median": sorted(times)[len(times) // 2], "import_engine_s": import_s,
-            "child_peak_rss_mb": child_peak, "load": _load()}
+    return {
+        "runs": times,
+        "cold_start_s_median": sorted(times)[len(times) // 2],
+        "import_engine_s": import_s,
+        "child_peak_rss_mb": child_peak,
+        "load": _load(),
+    }
 
 
 def run_bench(args) -> dict:
@@ -158,8 +177,9 @@ def run_bench(args) -> dict:
     records = list(iter_jsonl(args.corpus))
     rng = random.Random(0)
     small_records = sorted(rng.sample(records, min(args.small, len(records))), key=lambda r: r.get("url") or "")
-    small_path = _write_corpus(small_records, root / "subsets" /
-                               f"bench-{file_digest(args.corpus)[:12]}-{len(small_records)}.jsonl.gz")
+    small_path = _write_corpus(
+        small_records, root / "subsets" / f"bench-{file_digest(args.corpus)[:12]}-{len(small_records)}.jsonl.gz"
+    )
     result: dict = {"corpus": str(args.corpus), "small_corpus": str(small_path), "cpus": os.cpu_count()}
 
     if "index" not in skip:
@@ -170,15 +190,20 @@ def run_bench(args) -> dict:
     if "query" not in skip:
         engine, build = build_engine(small_path, root=root, settings=base, embed_model=embed)
         try:
-            result["query_small"] = {"articles": build["articles"], "chunks": build["chunks"],
-                                     **time_questions(engine, _questions_for(small_path, args.questions))}
+            result["query_small"] = {
+                "articles": build["articles"],
+                "chunks": build["chunks"],
+                **time_questions(engine, _questions_for(small_path, args.questions)),
+            }
         finally:
             engine.close()
         print(f"query at {build['articles']} articles: {json.dumps(result['query_small'])}", flush=True)
         if "cold" not in skip:
             q = _questions_for(small_path, args.questions, 1)
             if q:
-                result["cold_start"] = bench_cold_start(Path(build["data_dir"]), q[0].question, q[0].asked_on.isoformat())
+                result["cold_start"] = bench_cold_start(
+                    Path(build["data_dir"]), q[0].question, q[0].asked_on.isoformat()
+                )
                 print(f"cold start: {json.dumps(result['cold_start'])}", flush=True)
 
     if "all-query" not in skip:
@@ -186,15 +211,19 @@ def run_bench(args) -> dict:
         if (full_dir / "newsdesk.sqlite3").exists():
             engine, build = build_engine(args.corpus, root=root, settings=base, embed_model=embed)
             try:
-                result["query_full"] = {"articles": build["articles"], "chunks": build["chunks"],
-                                        "reopen_s": build["index_seconds"],
-                                        **time_questions(engine, _questions_for(args.corpus, args.questions))}
+                result["query_full"] = {
+                    "articles": build["articles"],
+                    "chunks": build["chunks"],
+                    "reopen_s": build["index_seconds"],
+                    **time_questions(engine, _questions_for(args.corpus, args.questions)),
+                }
             finally:
                 engine.close()
             print(f"query at {build['articles']} articles: {json.dumps(result['query_full'])}", flush=True)
         else:
-            result["query_full"] = {"skipped": f"no index of the full corpus yet in {full_dir}; "
-                                               "run `newsdesk eval --corpus` on it first"}
+            result["query_full"] = {
+                "skipped": f"no index of the full corpus yet in {full_dir}; run `newsdesk eval --corpus` on it first"
+            }
 
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {result['peak_rss_mb']:.0f} MB", flush=True)
@@ -202,4 +231,3 @@ def run_bench(args) -> dict:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)
         Path(args.report).write_text(json.dumps(result, indent=2, default=str))
     return result
-

@@ -50,8 +50,9 @@ class Labels:
 
 def load_questions(path: Path = QUESTIONS) -> list[StoryQuestion]:
     """The story questions of a file."""
-    return [StoryQuestion(r["id"], r["question"], date.fromisoformat(r["as_of"]), r["expect"])
-            for r in iter_jsonl(path)]
+    return [
+        StoryQuestion(r["id"], r["question"], date.fromisoformat(r["as_of"]), r["expect"]) for r in iter_jsonl(path)
+    ]
 
 
 def load_labels(path: Path = LABELS) -> Labels:
@@ -80,8 +81,10 @@ def check(answer: Answer, expect: dict[str, Any], labels: Labels) -> dict[str, b
             held = any(labels.story.get(a) == want for a in ids)
         elif name == "first_cites_story":
             held = bool(answer.sentences) and any(
-                labels.story.get(c.passage.article_id) == want for c in answer.citations
-                if c.number in answer.sentences[0].citations)
+                labels.story.get(c.passage.article_id) == want
+                for c in answer.citations
+                if c.number in answer.sentences[0].citations
+            )
         elif name == "min_story_sources":
             story, count = want
             held = sum(labels.story.get(a) == story for a in ids) >= count
@@ -120,8 +123,9 @@ def check(answer: Answer, expect: dict[str, Any], labels: Labels) -> dict[str, b
     return out
 
 
-def evaluate(engine: Engine, questions: list[StoryQuestion], labels: Labels, *,
-             progress: Progress | None = None) -> list[dict[str, Any]]:
+def evaluate(
+    engine: Engine, questions: list[StoryQuestion], labels: Labels, *, progress: Progress | None = None
+) -> list[dict[str, Any]]:
     """Ask each question as of its date; the properties that hold, the shape, the time taken."""
     rows = []
     for done, q in enumerate(questions, 1):
@@ -129,18 +133,30 @@ def evaluate(engine: Engine, questions: list[StoryQuestion], labels: Labels, *,
         answer = engine.ask(q.question, as_of=q.as_of)
         seconds = time.perf_counter() - started
         props = check(answer, q.expect, labels)
-        rows.append({"id": q.id, "question": q.question, "as_of": q.as_of.isoformat(), "shape": answer.shape,
-                     "properties": props, "held": sum(props.values()), "total": len(props),
-                     "seconds": round(seconds, 3), "heading": answer.heading, "text": answer.text[:600],
-                     "sources": [f"{c.passage.published} {c.passage.outlet} {c.passage.title}"
-                                 for c in answer.citations], "notes": list(answer.notes)})
+        rows.append(
+            {
+                "id": q.id,
+                "question": q.question,
+                "as_of": q.as_of.isoformat(),
+                "shape": answer.shape,
+                "properties": props,
+                "held": sum(props.values()),
+                "total": len(props),
+                "seconds": round(seconds, 3),
+                "heading": answer.heading,
+                "text": answer.text[:600],
+                "sources": [f"{c.passage.published} {c.passage.outlet} {c.passage.title}" for c in answer.citations],
+                "notes": list(answer.notes),
+            }
+        )
         if progress:
             progress(done, len(questions))
     return rows
 
 
-def make_subset(corpus: Path, questions: list[StoryQuestion], labels_path: Path, out: Path,
-                days: int = SUBSET_DAYS) -> Path:
+def make_subset(
+    corpus: Path, questions: list[StoryQuestion], labels_path: Path, out: Path, days: int = SUBSET_DAYS
+) -> Path:
     """A smaller corpus for quick runs: the articles published within ±days of a question's as-of date and the
     labelled articles of the stories the questions name (in corpus order)."""
     near = [(q.as_of - timedelta(days=days), q.as_of + timedelta(days=days)) for q in questions]
@@ -159,8 +175,16 @@ def make_subset(corpus: Path, questions: list[StoryQuestion], labels_path: Path,
     return out
 
 
-def run_story_eval(corpus: Path, questions_file: Path, *, progress: Callable[[str], Progress], root: Path,
-                   subset: bool = False, report: Path | None = None, out: IO[str] = sys.stdout) -> dict[str, Any]:
+def run_story_eval(
+    corpus: Path,
+    questions_file: Path,
+    *,
+    progress: Callable[[str], Progress],
+    root: Path,
+    subset: bool = False,
+    report: Path | None = None,
+    out: IO[str] = sys.stdout,
+) -> dict[str, Any]:
     """Build (or reuse) the index of a corpus (or of its story subset), ask the story questions, print and return
     how many properties hold."""
     questions = load_questions(questions_file)
@@ -179,14 +203,22 @@ def run_story_eval(corpus: Path, questions_file: Path, *, progress: Callable[[st
     for r in rows:
         missed = ", ".join(k for k, v in r["properties"].items() if not v) or "-"
         print(f"{r['held']:>2}/{r['total']:<2} {r['shape']:<9} {r['id']:<24} missed: {missed}", file=out)
-    print(f"{held} of {total} properties hold ({held / max(1, total):.3f}); {whole} of {len(rows)} questions "
-          f"answered with every property; {build['articles']} articles ({build['data_dir']})", file=out)
-    result = {"held": held, "total": total, "questions": len(rows), "questions_whole": whole,
-              "corpus": str(corpus), "build": build}
+    print(
+        f"{held} of {total} properties hold ({held / max(1, total):.3f}); {whole} of {len(rows)} questions "
+        f"answered with every property; {build['articles']} articles ({build['data_dir']})",
+        file=out,
+    )
+    result = {
+        "held": held,
+        "total": total,
+        "questions": len(rows),
+        "questions_whole": whole,
+        "corpus": str(corpus),
+        "build": build,
+    }
     if report:
         Path(report).parent.mkdir(parents=True, exist_ok=True)
-        Path(report).write_text(json.dumps({**result, "per_question": rows}, indent=2, ensure_ascii=False,
-                                           default=str))
+        Path(report).write_text(json.dumps({**result, "per_question": rows}, indent=2, ensure_ascii=False, default=str))
     return result
 
 

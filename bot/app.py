@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -35,20 +36,33 @@ class NewsdeskBot(commands.Bot):
 
     configs: ServerConfigs  # each server's settings (set up with the community features)
 
-    def __init__(self, settings: DiscordSettings, engine: Engine, *, stream_interval: float = STREAM_INTERVAL,
-                 progress_interval: float = PROGRESS_INTERVAL, progress_handover: float = HANDOVER,
-                 lanes: Lanes | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        settings: DiscordSettings,
+        engine: Engine,
+        *,
+        stream_interval: float = STREAM_INTERVAL,
+        progress_interval: float = PROGRESS_INTERVAL,
+        progress_handover: float = HANDOVER,
+        lanes: Lanes | None = None,
+        **options: Any,
+    ) -> None:
         intents = discord.Intents.default()  # no privileged intents: mentions carry their content anyway
         intents.message_content = settings.message_content  # ...except for an ask channel, where none is needed
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
-                         allowed_mentions=NO_PINGS, **options)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            allowed_mentions=NO_PINGS,
+            **options,
+        )
         self.settings, self.engine = settings, engine
         self.stream_interval, self.progress_interval = stream_interval, progress_interval  # tests pass small ones
         self.progress_handover = progress_handover  # seconds after a command at which its progress moves on
         self.ask_limiter = SlidingWindowLimiter(settings.ask_per_minute)
         self.add_limiter = SlidingWindowLimiter(settings.add_per_minute)
         self.lanes = lanes or Lanes()
-        self.tree.on_error = self.on_app_command_error
+        self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
         """Load the cogs and sync the slash commands (to DISCORD_GUILD_ID at once, else globally)."""
@@ -74,8 +88,9 @@ class NewsdeskBot(commands.Bot):
     async def on_ready(self) -> None:
         """Log one clear line when connected."""
         user = self.user
-        log.info("Newsdesk bot ready: logged in as %s (id %s) in %d server(s)", user, user and user.id,
-                 len(self.guilds))
+        log.info(
+            "Newsdesk bot ready: logged in as %s (id %s) in %d server(s)", user, user and user.id, len(self.guilds)
+        )
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: the Ask cog listens for mentions."""
@@ -102,8 +117,14 @@ class NewsdeskBot(commands.Bot):
         message = next((a for a in args if isinstance(a, discord.Message)), None)
         await self.report(error or RuntimeError(event_method), message=message, where=event_method)
 
-    async def report(self, error: BaseException, *, interaction: discord.Interaction | None = None,
-                     message: discord.Message | None = None, where: str = "") -> None:
+    async def report(
+        self,
+        error: BaseException,
+        *,
+        interaction: discord.Interaction | None = None,
+        message: discord.Message | None = None,
+        where: str = "",
+    ) -> None:
         """The one fallback error handler: a short message to the user, the full traceback to the log."""
         error = unwrap(error)
         text = user_text(error)

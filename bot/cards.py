@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 from index import Passage
 
@@ -30,7 +31,9 @@ def excerpt(passage: Passage, quoted: Sequence[tuple[int, int]], said: Sequence[
     shown = {" ".join(sentence.split()) for sentence in said}
     marks: list[tuple[int, int, Role]] = [
         (start, end, "quote" if " ".join(text[start:end].split()) in shown else "support")
-        for start, end in quoted if 0 <= start < end <= len(text)]
+        for start, end in quoted
+        if 0 <= start < end <= len(text)
+    ]
     marks = _merged(marks)
     if not marks:
         return [Piece(text.strip(), "opening")] if text.strip() else []
@@ -39,12 +42,12 @@ def excerpt(passage: Passage, quoted: Sequence[tuple[int, int]], said: Sequence[
     first, last = marks[0], marks[-1]
     begin = max((s for s in starts if s < first[0]), default=first[0])
     stop = min((e for e in ends if e > last[1]), default=last[1])
-    pieces = [Piece(text[begin:first[0]], "before", more=begin > 0)]
-    for (start, end, role), following in zip(marks, marks[1:] + [None]):
+    pieces = [Piece(text[begin : first[0]], "before", more=begin > 0)]
+    for (start, end, role), following in zip(marks, marks[1:] + [None], strict=False):
         pieces.append(Piece(text[start:end], role))
         if following is not None:
-            pieces.append(Piece(text[end:following[0]], "between"))
-    pieces.append(Piece(text[last[1]:stop], "after", more=stop < len(text.rstrip())))
+            pieces.append(Piece(text[end : following[0]], "between"))
+    pieces.append(Piece(text[last[1] : stop], "after", more=stop < len(text.rstrip())))
     return [p for p in pieces if p.text.strip() or p.role in ("quote", "support")]
 
 

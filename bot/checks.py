@@ -3,7 +3,8 @@ server's own settings (/settings) name its roles; DISCORD_ADD_ROLE and DISCORD_M
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -70,14 +71,17 @@ async def require_moderator(interaction: discord.Interaction) -> None:
 
 def moderator_only() -> Callable[[T], T]:
     """App-command check: refuse anyone who is not a moderator."""
+
     async def predicate(interaction: discord.Interaction) -> bool:
         await require_moderator(interaction)
         return True
+
     return app_commands.check(predicate)
 
 
 def adders_only() -> Callable[[T], T]:
     """App-command check: refuse members without an add role."""
+
     async def predicate(interaction: discord.Interaction) -> bool:
         config = await server_config(interaction)
         if not may_add(interaction, config):
@@ -86,4 +90,5 @@ def adders_only() -> Callable[[T], T]:
             role: Any = interaction.client.settings.add_role  # type: ignore[attr-defined]
             raise Refused(f"Only members with the {role} role can add articles.")
         return True
+
     return app_commands.check(predicate)

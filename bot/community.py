@@ -25,7 +25,7 @@ class Place:
 
     server: str | None
     asker: str
-    private: bool = False      # the answer is shown to the asker only
+    private: bool = False  # the answer is shown to the asker only
     any_message: bool = False  # the ask channel: questions and follow-ups need no mention
 
     def engine_kwargs(self) -> dict[str, Any]:
@@ -39,16 +39,19 @@ def where_i_answer(config: ServerConfig) -> str:
     return "I answer questions in " + ", ".join(f"<#{c}>" for c in dict.fromkeys(channels)) + " in this server."
 
 
-async def place_of_interaction(bot: "NewsdeskBot", interaction: discord.Interaction, private: bool | None) -> Place:
+async def place_of_interaction(bot: NewsdeskBot, interaction: discord.Interaction, private: bool | None) -> Place:
     """The place of an /ask; Refused (privately) in a channel where the server's moderators have the bot keep quiet."""
     config = await bot.configs.get(interaction.guild_id)
     if interaction.guild_id is not None and not config.answers_in(interaction.channel):
         raise Refused(where_i_answer(config))
-    return Place(server_key(interaction.guild_id), user_key(interaction.user),
-                 private=config.private if private is None else private)
+    return Place(
+        server_key(interaction.guild_id),
+        user_key(interaction.user),
+        private=config.private if private is None else private,
+    )
 
 
-async def place_of_message(bot: "NewsdeskBot", message: discord.Message) -> Place | None:
+async def place_of_message(bot: NewsdeskBot, message: discord.Message) -> Place | None:
     """The place of a message that is a question for the bot (a mention, or any message in the ask channel and its
     threads) where the bot answers; None for any other message."""
     guild_id = message.guild.id if message.guild else None
@@ -68,7 +71,7 @@ def answer_extras(answer: Answer) -> dict[str, Any]:
     return {"view": feedback_view(answer.log_id)} if answer.log_id is not None else {}
 
 
-async def setup_community(bot: "NewsdeskBot") -> None:
+async def setup_community(bot: NewsdeskBot) -> None:
     """Per-server settings, the community cogs, and the buttons that keep working after a restart."""
     from .cogs.digest import Digest
     from .cogs.feedback import Feedback

@@ -6,8 +6,9 @@ import asyncio
 import contextvars
 import functools
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 # ask: questions; write: adds, removals, imports, feed polls and rebuilds; quick: listings, status, autocomplete.
@@ -19,12 +20,14 @@ QUICK_WORKERS = 4
 class Lanes:
     """One thread pool per lane; a busy lane never takes threads from another."""
 
-    def __init__(self, *, ask_workers: int | None = None, write_workers: int = WRITE_WORKERS,
-                 quick_workers: int = QUICK_WORKERS) -> None:
+    def __init__(
+        self, *, ask_workers: int | None = None, write_workers: int = WRITE_WORKERS, quick_workers: int = QUICK_WORKERS
+    ) -> None:
         sizes = {"ask": ask_workers or max(2, os.cpu_count() or 2), "write": write_workers, "quick": quick_workers}
         self.sizes: dict[str, int] = sizes
-        self._pools = {lane: ThreadPoolExecutor(size, thread_name_prefix=f"newsdesk-{lane}")
-                       for lane, size in sizes.items()}
+        self._pools = {
+            lane: ThreadPoolExecutor(size, thread_name_prefix=f"newsdesk-{lane}") for lane, size in sizes.items()
+        }
 
     async def run(self, lane: Lane, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call a blocking function in the lane's threads (with the caller's context variables)."""

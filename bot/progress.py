@@ -22,8 +22,9 @@ class ProgressReport:
     """Progress shown in the command's reply; from `handover` seconds on, in a channel message (posted once, then
     edited to the end), with the reply pointing there instead of claiming a share that no longer moves."""
 
-    def __init__(self, interaction: discord.Interaction, interval: float, *, working: str,
-                 handover: float = HANDOVER) -> None:
+    def __init__(
+        self, interaction: discord.Interaction, interval: float, *, working: str, handover: float = HANDOVER
+    ) -> None:
         self.interaction, self.working = interaction, working
         loop = asyncio.get_running_loop()
         self._loop, self._deadline = loop, loop.time() + handover
@@ -69,8 +70,9 @@ class ProgressReport:
             raise RuntimeError("no channel to carry on the progress in")
         self._moved = await channel.send(allowed_mentions=NO_PINGS, **kwargs)
         try:
-            await edit_original(self.interaction, content=f"{self.working} Progress continues here: "
-                                                          f"{self._moved.jump_url}")
+            await edit_original(
+                self.interaction, content=f"{self.working} Progress continues here: {self._moved.jump_url}"
+            )
         except discord.HTTPException as exc:
             log.info("could not point the expired reply to the progress message: %s", exc)
         return self._moved

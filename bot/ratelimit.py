@@ -6,7 +6,7 @@ import contextlib
 import math
 import time
 from collections import defaultdict, deque
-from typing import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 
 from .checks import Refused
 
@@ -56,8 +56,9 @@ class SlidingWindowLimiter:
             hits.remove(stamp)
 
     @contextlib.contextmanager
-    def charge(self, key: Hashable, what: str = "going",
-               refund_on: tuple[type[BaseException], ...] = (BaseException,)) -> Iterator[None]:
+    def charge(
+        self, key: Hashable, what: str = "going", refund_on: tuple[type[BaseException], ...] = (BaseException,)
+    ) -> Iterator[None]:
         """Record a hit for `key` that is refunded if the block raises one of `refund_on`."""
         stamp = self.hit(key, what)
         try:

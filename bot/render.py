@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Sequence
+from typing import Any
 
 import discord
 
@@ -145,7 +146,7 @@ def _embeds(sources: list[Citation], said: Sequence[Sentence], force: bool = Fal
     if per_card < QUOTE_MIN and not force:
         return None
     embeds = []
-    for c, (title, footer) in zip(sources, heads):
+    for c, (title, footer) in zip(sources, heads, strict=False):
         url = c.passage.url if (c.passage.url or "").startswith(("http://", "https://")) else None
         embed = discord.Embed(title=title, url=url, description=_card(c, said, max(per_card, 8)))
         if footer:
@@ -160,10 +161,15 @@ def _title(c: Citation) -> str:
 
 def _footer(c: Citation) -> str:
     also = f"also reported by {', '.join(c.also)}" if c.also else ""
-    line = " · ".join(part for part in (byline(c.passage.outlet, c.passage.published, " · "),
-                                        f"updated {c.passage.updated.isoformat()}" if c.passage.updated else "",
-                                        also)
-                      if part)
+    line = " · ".join(
+        part
+        for part in (
+            byline(c.passage.outlet, c.passage.published, " · "),
+            f"updated {c.passage.updated.isoformat()}" if c.passage.updated else "",
+            also,
+        )
+        if part
+    )
     notes = "".join(f"\n{note}" for note in c.passage.correction_notes)  # never quoted, shown beside
     return clip(line + notes, 400 if notes else 200, " …")
 

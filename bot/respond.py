@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, TypeVar
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import discord
 
@@ -21,8 +22,9 @@ async def defer(interaction: discord.Interaction, *, ephemeral: bool = False) ->
     interaction.extras[_PLACEHOLDER] = True
 
 
-async def quickly_or_deferred(interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False,
-                              within: float = QUICK) -> T:
+async def quickly_or_deferred(
+    interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False, within: float = QUICK
+) -> T:
     """The result of `work`; when it takes longer than `within` seconds, a placeholder acknowledges first.
 
     Work that fails fast (bad input, a refusal by the engine) thus reports privately with no public "thinking…"
@@ -56,8 +58,10 @@ async def edit_original(interaction: discord.Interaction, **kwargs: Any) -> disc
 
 def original_editor(interaction: discord.Interaction, interval: float) -> ThrottledEditor:
     """A throttled editor of the original response, for progress and streamed text."""
+
     async def edit(**kwargs: Any) -> discord.InteractionMessage:
         return await edit_original(interaction, **kwargs)
+
     return ThrottledEditor(edit, interval)
 
 

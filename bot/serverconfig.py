@@ -5,9 +5,10 @@ replaced on every change, so that a change takes effect at once, without a resta
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import time
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -24,18 +25,19 @@ TEXTUAL = (discord.TextChannel, discord.ForumChannel)
 class ServerConfig:
     """One server's settings; None for the roles means the defaults of DISCORD_ADD_ROLE / DISCORD_MODERATOR_ROLE."""
 
-    channels: tuple[int, ...] = ()          # where the bot answers; empty: every channel
-    ask_channel: int | None = None          # every new message or post there is a question
-    private: bool = False                   # /ask answers visible to the asker only (unless /ask private:false)
+    channels: tuple[int, ...] = ()  # where the bot answers; empty: every channel
+    ask_channel: int | None = None  # every new message or post there is a question
+    private: bool = False  # /ask answers visible to the asker only (unless /ask private:false)
     add_roles: tuple[int, ...] | None = None  # () : everyone may add articles
     moderator_roles: tuple[int, ...] | None = None
     digest_channel: int | None = None
-    digest_time: str | None = None          # "HH:MM", UTC
+    digest_time: str | None = None  # "HH:MM", UTC
     extra: dict = field(default_factory=dict, compare=False)  # keys another version wrote: kept as they are
 
     @classmethod
-    def from_json(cls, data: dict) -> "ServerConfig":
+    def from_json(cls, data: dict) -> ServerConfig:
         """The settings as stored (unknown keys kept, wrong types read as the default)."""
+
         def ids(key: str) -> tuple[int, ...] | None:
             value = data.get(key)
             return tuple(int(v) for v in value if str(v).isdigit()) if isinstance(value, list) else None
@@ -45,11 +47,16 @@ class ServerConfig:
             return int(str(value)) if str(value or "").isdigit() else None
 
         known = {f for f in cls.__dataclass_fields__ if f != "extra"}
-        return cls(channels=ids("channels") or (), ask_channel=one("ask_channel"), private=data.get("private") is True,
-                   add_roles=ids("add_roles"), moderator_roles=ids("moderator_roles"),
-                   digest_channel=one("digest_channel"),
-                   digest_time=data.get("digest_time") if isinstance(data.get("digest_time"), str) else None,
-                   extra={k: v for k, v in data.items() if k not in known})
+        return cls(
+            channels=ids("channels") or (),
+            ask_channel=one("ask_channel"),
+            private=data.get("private") is True,
+            add_roles=ids("add_roles"),
+            moderator_roles=ids("moderator_roles"),
+            digest_channel=one("digest_channel"),
+            digest_time=data.get("digest_time") if isinstance(data.get("digest_time"), str) else None,
+            extra={k: v for k, v in data.items() if k not in known},
+        )
 
     def to_json(self) -> dict:
         """The settings as stored (ids as strings: JSON numbers lose snowflakes' precision in other readers)."""
@@ -96,7 +103,7 @@ def parse_time(text: str) -> time:
 class ServerConfigs:
     """The settings of every server the bot is in, read once from the engine, replaced when changed."""
 
-    def __init__(self, bot: "NewsdeskBot") -> None:
+    def __init__(self, bot: NewsdeskBot) -> None:
         self.bot = bot
         self._cache: dict[int, ServerConfig] = {}
 
@@ -126,8 +133,11 @@ def resolve_channels(guild: discord.Guild, bot: discord.Client, text: str) -> tu
     for token, ident in _tokens(text):
         channel = guild.get_channel(ident) if ident else _by_name(guild.channels, token.lstrip("#"))
         if channel is None:
-            raise Refused(_foreign(bot, ident, token, "channel") if ident else
-                          f"This server has no channel named {token[:50]!r}; nothing was changed.")
+            raise Refused(
+                _foreign(bot, ident, token, "channel")
+                if ident
+                else f"This server has no channel named {token[:50]!r}; nothing was changed."
+            )
         if not isinstance(channel, TEXTUAL):
             raise Refused(f"#{channel.name} is not a text or forum channel; nothing was changed.")
         out.append(channel.id)
@@ -143,8 +153,11 @@ def resolve_roles(guild: discord.Guild, bot: discord.Client, text: str) -> tuple
     for token, ident in _tokens(text):
         role = guild.get_role(ident) if ident else _by_name(guild.roles, token.lstrip("@"))
         if role is None:
-            raise Refused(_foreign(bot, ident, token, "role") if ident else
-                          f"This server has no role named {token[:50]!r}; nothing was changed.")
+            raise Refused(
+                _foreign(bot, ident, token, "role")
+                if ident
+                else f"This server has no role named {token[:50]!r}; nothing was changed."
+            )
         out.append(role.id)
     return tuple(dict.fromkeys(out))
 
@@ -171,8 +184,10 @@ def _foreign(bot: discord.Client, ident: int | None, token: str, kind: str) -> s
     else:
         elsewhere = ident is not None and any(g.get_role(ident) is not None for g in bot.guilds)
     if elsewhere:
-        return (f"That {kind} ({token[:40]}) belongs to another server. Name {kind}s of this server only; "
-                "nothing was changed.")
+        return (
+            f"That {kind} ({token[:40]}) belongs to another server. Name {kind}s of this server only; "
+            "nothing was changed."
+        )
     return f"{token[:40]} is not a {kind} of this server; nothing was changed."
 
 

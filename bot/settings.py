@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from index import from_environment
 
@@ -22,7 +22,7 @@ class DiscordSettings:
     digest_check_seconds: float = 60.0  # how often the due digests are looked for
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "DiscordSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DiscordSettings:
         """Build the settings from DISCORD_* environment variables."""
         return from_environment(cls, env_key, environ)
 

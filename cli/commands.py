@@ -6,13 +6,24 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Callable, Sequence
 
-from index import (HISTORY_TURNS, Embedder, Engine, FeedInfo, FeedReport, InvalidInput, NewsdeskError, Settings,
-                   Turn, iter_article_paths, parse_iso_date)
+from index import (
+    HISTORY_TURNS,
+    Embedder,
+    Engine,
+    FeedInfo,
+    FeedReport,
+    InvalidInput,
+    NewsdeskError,
+    Settings,
+    Turn,
+    iter_article_paths,
+    parse_iso_date,
+)
 
 from .community import print_removed, provenance
 from .output import ProgressBar, printable, render_answer
@@ -38,7 +49,7 @@ def actor() -> str:
     """Who the terminal's changes are recorded as."""
     try:
         return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user name (a container without one): still say it was the terminal
+    except Exception:
         return "cli"
 
 
@@ -60,8 +71,10 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
     count = len(engine.list_articles(server=args.server))
-    print(f"Newsdesk: ask about the {count} article(s) in the index. Follow-ups keep the conversation; "
-          "'new' starts over, 'quit' (or Ctrl-D) leaves.")
+    print(
+        f"Newsdesk: ask about the {count} article(s) in the index. Follow-ups keep the conversation; "
+        "'new' starts over, 'quit' (or Ctrl-D) leaves."
+    )
     history: list[Turn] = []
     while True:
         try:
@@ -92,8 +105,7 @@ def cmd_start(args: argparse.Namespace, ctx: Context) -> int:
     discord = DiscordSettings.from_env()
     if discord.token:
         return run(ctx.settings, discord, embed_model=ctx.embed_model)
-    print("No DISCORD_TOKEN set: starting the terminal chat (see README to run the Discord bot).",
-          file=sys.stderr)
+    print("No DISCORD_TOKEN set: starting the terminal chat (see README to run the Discord bot).", file=sys.stderr)
     return cmd_chat(args, ctx)
 
 
@@ -112,8 +124,12 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
             continue
         info = result.article
         verb = {"added": "Added", "replaced": "Updated", "unchanged": "Already there:"}[result.status]
-        print(printable(f"{verb} {info.id} {info.title!r} ({info.published or 'date unknown'}, "
-                        f"{info.chunks} chunk{'s' * (info.chunks != 1)})"))
+        print(
+            printable(
+                f"{verb} {info.id} {info.title!r} ({info.published or 'date unknown'}, "
+                f"{info.chunks} chunk{'s' * (info.chunks != 1)})"
+            )
+        )
     return 1 if failures else 0
 
 
@@ -147,8 +163,13 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
         print(json.dumps([i.to_dict() for i in infos], indent=2, ensure_ascii=False))
         return 0
     for info in infos:
-        print(printable(f"{info.id}  {info.published or '----------'}  {info.chunks:>3} chunks  {info.title}"
-                        + (f"  ({info.outlet})" if info.outlet else "") + provenance(info, args.server)))
+        print(
+            printable(
+                f"{info.id}  {info.published or '----------'}  {info.chunks:>3} chunks  {info.title}"
+                + (f"  ({info.outlet})" if info.outlet else "")
+                + provenance(info, args.server)
+            )
+        )
     print(f"{len(infos)} article(s)", file=sys.stderr)
     return 0
 
@@ -159,8 +180,10 @@ def cmd_rebuild(args: argparse.Namespace, ctx: Context) -> int:
         report = engine.rebuild_server(args.server, ProgressBar("Rebuilding"))
     else:
         report = engine.rebuild(ProgressBar("Rebuilding"))
-    print(f"Rebuilt {report.articles} articles / {report.chunks} chunks into {report.collection} in "
-          f"{report.seconds:.1f} s ({report.embedded} embedded, {report.cached} from cache)")
+    print(
+        f"Rebuilt {report.articles} articles / {report.chunks} chunks into {report.collection} in "
+        f"{report.seconds:.1f} s ({report.embedded} embedded, {report.cached} from cache)"
+    )
     return 0
 
 
@@ -183,8 +206,10 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
         print(f"{name} was imported before ({report.lines} lines); nothing to do.")
         return 0
     resumed = f", resumed at line {report.resumed_at}" if report.resumed_at else ""
-    print(f"Imported {name}: {report.added} added, {report.unchanged} already there, "
-          f"{report.failed} line(s) refused{resumed}.")
+    print(
+        f"Imported {name}: {report.added} added, {report.unchanged} already there, "
+        f"{report.failed} line(s) refused{resumed}."
+    )
     for error in report.errors[:MAX_SHOWN]:
         print(printable(f"error: line {error.line}: {error.error}"), file=sys.stderr)
     if report.failed > MAX_SHOWN:
@@ -197,12 +222,15 @@ MAX_SHOWN = 20  # errors listed per command
 
 def describe_feed(feed: FeedInfo) -> str:
     """One line: id, title, URL, last and next poll, items added, last error."""
+
     def when(moment: datetime | None) -> str:
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
 
     shared = "" if feed.server else " (shared)"
-    text = (f"{feed.id:>3}  {feed.name}{shared}  <{feed.url}>  last poll {when(feed.last_poll)}, next "
-            f"{when(feed.next_poll) if feed.next_poll else 'now'}, {feed.items_added} item(s) added")
+    text = (
+        f"{feed.id:>3}  {feed.name}{shared}  <{feed.url}>  last poll {when(feed.last_poll)}, next "
+        f"{when(feed.next_poll) if feed.next_poll else 'now'}, {feed.items_added} item(s) added"
+    )
     if feed.last_error:
         text += f", {feed.failures} failure(s) in a row, last error: {feed.last_error}"
     return printable(text)
@@ -211,8 +239,12 @@ def describe_feed(feed: FeedInfo) -> str:
 def cmd_feeds_add(args: argparse.Namespace, ctx: Context) -> int:
     engine = ctx.open_engine()
     feed = engine.add_feed(args.url, server=args.server)
-    print(printable(f"Following feed {feed.id}: {feed.name} <{feed.url}>. `newsdesk feeds poll` (or the bot, "
-                    "while it runs) adds its items."))
+    print(
+        printable(
+            f"Following feed {feed.id}: {feed.name} <{feed.url}>. `newsdesk feeds poll` (or the bot, "
+            "while it runs) adds its items."
+        )
+    )
     return 0
 
 
@@ -257,7 +289,10 @@ def cmd_feeds_poll(args: argparse.Namespace, ctx: Context) -> int:
     for info in refreshed.updated:
         print(printable(f"Updated {info.id} {info.title!r}"))
     broken = sum(1 for r in reports if r.error)
-    print(f"{len(reports)} feed(s) polled: {sum(len(r.added) for r in reports)} article(s) added, "
-          f"{sum(len(r.failed) for r in reports)} item(s) failed, {broken} feed(s) failed; "
-          f"{refreshed.checked} recent article(s) checked, {len(refreshed.updated)} updated.", file=sys.stderr)
+    print(
+        f"{len(reports)} feed(s) polled: {sum(len(r.added) for r in reports)} article(s) added, "
+        f"{sum(len(r.failed) for r in reports)} item(s) failed, {broken} feed(s) failed; "
+        f"{refreshed.checked} recent article(s) checked, {len(refreshed.updated)} updated.",
+        file=sys.stderr,
+    )
     return 1 if broken else 0

@@ -43,8 +43,13 @@ def print_removed(engine: Engine, args: argparse.Namespace) -> int:
     """The articles removed from the corpus, newest first, with who removed them."""
     events = engine.article_history(server=args.server, limit=args.limit or 50)
     if args.json:
-        print(json.dumps([{"id": e.article_id, "title": e.title, "removed_by": e.actor, "at": e.at.isoformat()}
-                          for e in events], indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                [{"id": e.article_id, "title": e.title, "removed_by": e.actor, "at": e.at.isoformat()} for e in events],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return 0
     for e in events:
         print(printable(f"{e.article_id}  {e.at:%Y-%m-%d %H:%M}  removed by {e.actor or 'unknown'}  {e.title}"))
@@ -57,9 +62,13 @@ def cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     if args.json:
         print(json.dumps(stats, indent=2, ensure_ascii=False))
         return 0
-    print(printable(f"{stats['questions']} question(s) in {stats['days']} day(s) since {stats['since']}; "
-                    f"not covered: {stats['not_covered']} ({stats['not_covered_rate']:.0%})"
-                    + ("" if stats["logging"] else " (the question log is off: NEWSDESK_QUESTION_LOG_DAYS=0)")))
+    print(
+        printable(
+            f"{stats['questions']} question(s) in {stats['days']} day(s) since {stats['since']}; "
+            f"not covered: {stats['not_covered']} ({stats['not_covered_rate']:.0%})"
+            + ("" if stats["logging"] else " (the question log is off: NEWSDESK_QUESTION_LOG_DAYS=0)")
+        )
+    )
     for day in stats["per_day"]:
         print(f"  {day['day']}  {day['questions']:>5} asked  {day['not_covered']:>5} not covered")
     if stats["gaps"]:

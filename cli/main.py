@@ -6,8 +6,8 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from index import Embedder, NewsdeskError, Settings
 
@@ -22,8 +22,9 @@ FEED_COMMANDS = ("add", "remove", "list")  # a server's own feeds (poll polls ev
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `newsdesk` command."""
-    parser = argparse.ArgumentParser(prog="newsdesk",
-                                     description="Answers questions about news articles, with cited passages.")
+    parser = argparse.ArgumentParser(
+        prog="newsdesk", description="Answers questions about news articles, with cited passages."
+    )
     parser.add_argument("--env-file", default=".env", help="settings file to read (default .env)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -61,8 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the status as JSON")
     p.set_defaults(func=commands.cmd_status)
 
-    p = sub.add_parser("import", help="import a JSONL(.gz) file of articles (url, title, published, authors, body "
-                                      "a line); an interrupted import resumes when run again")
+    p = sub.add_parser(
+        "import",
+        help="import a JSONL(.gz) file of articles (url, title, published, authors, body "
+        "a line); an interrupted import resumes when run again",
+    )
     p.add_argument("file", type=Path, metavar="FILE")
     p.set_defaults(func=commands.cmd_import)
 
@@ -99,8 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, embed_model: Embedder | None = None,
-         input_fn: commands.InputFn | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, embed_model: Embedder | None = None, input_fn: commands.InputFn | None = None
+) -> int:
     """Read .env and the environment once, run a subcommand, translate errors to exit codes."""
     args = build_parser().parse_args(argv)
     from dotenv import load_dotenv

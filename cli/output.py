@@ -51,10 +51,19 @@ class ProgressBar:
 def render_answer(answer: Answer, width: int = 100) -> str:
     """An answer as terminal text: the cited sentences (a quoted headline or a shaped answer's item on a line of
     its own), its figures over time, then the numbered sources with their passages."""
-    lines = [textwrap.fill(printable(line), width, subsequent_indent="  " if answer.heading else "")
-             for line in answer.text.split("\n")]
-    lines += [textwrap.fill(printable(update.render()), width, initial_indent="Figures: " if i == 0 else "         ",
-                            subsequent_indent="         ") for i, update in enumerate(answer.updates)]
+    lines = [
+        textwrap.fill(printable(line), width, subsequent_indent="  " if answer.heading else "")
+        for line in answer.text.split("\n")
+    ]
+    lines += [
+        textwrap.fill(
+            printable(update.render()),
+            width,
+            initial_indent="Figures: " if i == 0 else "         ",
+            subsequent_indent="         ",
+        )
+        for i, update in enumerate(answer.updates)
+    ]
     if answer.citations:
         lines += ["", "Sources:"]
     for citation in answer.citations:
@@ -67,8 +76,9 @@ def render_answer(answer: Answer, width: int = 100) -> str:
             lines.append(printable(f"    also reported by {', '.join(citation.also)}"))
         if p.url:
             lines.append(f"    {printable(p.url)}")
-        lines += textwrap.wrap(printable(citation.quote, keep_newlines=True), width,
-                               initial_indent="    > ", subsequent_indent="    > ")
+        lines += textwrap.wrap(
+            printable(citation.quote, keep_newlines=True), width, initial_indent="    > ", subsequent_indent="    > "
+        )
         for notice in p.correction_notes:
             lines += textwrap.wrap(printable(notice), width, initial_indent="    ", subsequent_indent="    ")
     for note in answer.notes:

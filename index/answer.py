@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -43,14 +44,14 @@ class Answerer(Protocol):
 W_DENSE, W_LEXICAL, W_PASSAGE, W_TYPE = 0.45, 0.3, 0.15, 0.1
 MAX_SENTENCES = 4
 MAX_ANSWER_CHARS = 600
-CLOSE_TO_BEST = 0.6       # further sentences must score at least this share of the best one
+CLOSE_TO_BEST = 0.6  # further sentences must score at least this share of the best one
 MIN_DENSE_COVERED = 0.35  # below this question-sentence similarity...
 MIN_LEXICAL_COVERED = 0.5  # ...and this share of the question's words, the articles don't cover it
-SENTENCE_PASSAGES = 6     # sentences are drawn from this many top passages (about 3 articles)
-EMBED_CHARS = 400         # a sentence is embedded by its first this-many characters
+SENTENCE_PASSAGES = 6  # sentences are drawn from this many top passages (about 3 articles)
+EMBED_CHARS = 400  # a sentence is embedded by its first this-many characters
 EMBED_BATCH = 8
 MAX_EMBEDDED_SENTENCES = 10  # at most this many, those sharing most words with the question, are embedded
-HEADLINE_ORDER = -1       # a headline's place among its passage's sentences: before the first
+HEADLINE_ORDER = -1  # a headline's place among its passage's sentences: before the first
 _OUTLET_SUFFIX = re.compile(r"\s[|\-–—]\s([^|\-–—]{1,30})$")
 
 
@@ -77,8 +78,15 @@ class ExtractiveAnswerer:
     def __init__(self, embed_model: Embedder) -> None:
         self._embed = embed_model
 
-    def answer(self, question: str, passages: Sequence[Passage], *, as_of: date,
-               history: Sequence[Turn] = (), on_text: TextCallback | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        as_of: date,
+        history: Sequence[Turn] = (),
+        on_text: TextCallback | None = None,
+    ) -> Answer:
         """The answering sentence (after its short answer), then supporting ones, with citation numbers and the
         sources they cite. The answer comes whole: on_text is not called."""
         passages = list(passages)[:SENTENCE_PASSAGES]
@@ -96,7 +104,7 @@ class ExtractiveAnswerer:
         out: list = [None] * len(texts)
         for start in range(0, len(order), EMBED_BATCH):
             part = order[start : start + EMBED_BATCH]
-            for i, vector in zip(part, self._embed.get_text_embedding_batch([texts[i] for i in part])):
+            for i, vector in zip(part, self._embed.get_text_embedding_batch([texts[i] for i in part]), strict=False):
                 out[i] = vector
         return np.asarray(out, dtype=np.float32)
 

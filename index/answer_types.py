@@ -10,36 +10,54 @@ from .text import STOP_WORDS, lower_case_words, term_set
 
 Kind = Literal["name", "place", "number", "date"]
 
-_WANTS_NUMBER = re.compile(r"\bhow (?:many|much|long|old|far|big|high|tall|large|fast|often)\b"
-                           r"|\b(?:what|which) (?:\w+ )?(?:percentage|percent|share|number|amount|price|age|sum|"
-                           r"proportion)\b", re.I)
-_WANTS_DATE = re.compile(r"^\s*when\b|\b(?:what|which) (?:day|date|year|month)\b|\bwhen (?:will|did|does|is|was)\b",
-                         re.I)
-_WANTS_PLACE = re.compile(r"^\s*where\b|\bwhere (?:is|was|are|were|did|does|will)\b|\b(?:what|which) (?:country|"
-                          r"countries|city|cities|state|states|town|county|province|region|island|nation|capital|"
-                          r"continent)\b", re.I)
-_WANTS_NAME = re.compile(r"\b(?:who|whom|whose|which)\b|\bwhat (?:is|was|are|were) (?:the |its |their )?names?\b"
-                         r"|\bwhat (?:company|team|name|title)\b", re.I)
+_WANTS_NUMBER = re.compile(
+    r"\bhow (?:many|much|long|old|far|big|high|tall|large|fast|often)\b"
+    r"|\b(?:what|which) (?:\w+ )?(?:percentage|percent|share|number|amount|price|age|sum|"
+    r"proportion)\b",
+    re.I,
+)
+_WANTS_DATE = re.compile(
+    r"^\s*when\b|\b(?:what|which) (?:day|date|year|month)\b|\bwhen (?:will|did|does|is|was)\b", re.I
+)
+_WANTS_PLACE = re.compile(
+    r"^\s*where\b|\bwhere (?:is|was|are|were|did|does|will)\b|\b(?:what|which) (?:country|"
+    r"countries|city|cities|state|states|town|county|province|region|island|nation|capital|"
+    r"continent)\b",
+    re.I,
+)
+_WANTS_NAME = re.compile(
+    r"\b(?:who|whom|whose|which)\b|\bwhat (?:is|was|are|were) (?:the |its |their )?names?\b"
+    r"|\bwhat (?:company|team|name|title)\b",
+    re.I,
+)
 
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
-          r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
+    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _DATE = re.compile(
     rf"\b(?:(?:early|mid|late)[\s-]+)?(?:{_MONTH}\s+{_DAY}(?:,?\s+(?:19|20)\d\d)?|{_DAY}\s+{_MONTH}(?:\s+(?:19|20)\d\d)?"
     rf"|{_MONTH}(?:\s+(?:19|20)\d\d)?|(?:19|20)\d\d)(?!\w)"
     rf"|\b(?:next|last|this|on|by) (?:week|month|year|spring|summer|fall|autumn|winter|{_WEEKDAY})\b"
-    rf"|\b{_WEEKDAY}\b")
+    rf"|\b{_WEEKDAY}\b"
+)
 _SCALE = r"(?:\s(?:million|billion|trillion|thousand|hundred))"
 _NUMBER = re.compile(
     rf"(?:[$€£¥]\s?)?(?<![\w.,])\d[\d,]*(?:\.\d+)?(?!\w|[.,]\d)(?:\s?(?:%|percent\b|per cent\b))?{_SCALE}?"
-    r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds|thousands|millions)\b")
+    r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds|thousands|millions)\b"
+)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _TITLES = "Mr Mrs Ms Dr Gov Sen Rep Gen Lt Col Sgt Capt Prof".split()
 _TITLE = rf"(?:{'|'.join(_TITLES)}|St)\."  # "Gov. Ron DeSantis"
 # A title names no one by itself: 'Gov.' in 'Gov. Ron DeSantis' asked about Governor Ron DeSantis is no answer.
-TITLE_TERMS = frozenset(term_set(" ".join(_TITLES) + " president governor senator representative mayor minister "
-                                 "prime secretary former king queen prince princess chancellor judge"))
+TITLE_TERMS = frozenset(
+    term_set(
+        " ".join(_TITLES) + " president governor senator representative mayor minister "
+        "prime secretary former king queen prince princess chancellor judge"
+    )
+)
 _NAME_WORD = rf"(?:{_TITLE}|[A-Z][\w’'&-]*(?:\.[A-Z]\.?)*|\d+-?(?!(?:st|nd|rd|th)(?:\b|-))[A-Za-z][\w-]*)"
 _CONNECTORS = ("of", "the", "de", "del", "du", "van", "von", "al", "for", "&")  # inside names: 'Bank of England'
 _NAME = re.compile(rf"(?<![\w’'-]){_NAME_WORD}(?:\s+(?:(?:{'|'.join(_CONNECTORS)})\s+)*{_NAME_WORD})*")
@@ -64,8 +82,9 @@ def asks_for(question: str) -> Kind | None:
     return None
 
 
-def answer_spans(kind: Kind | None, question: str, sentence: str, names: Iterable[str] | None = None,
-                 headline: bool = False) -> list[str]:
+def answer_spans(
+    kind: Kind | None, question: str, sentence: str, names: Iterable[str] | None = None, headline: bool = False
+) -> list[str]:
     """The short answers of the kind asked for in a sentence, in order, leaving out what the question already
     says. A capitalised word starting the sentence is a name when `names` (words the texts capitalise inside
     sentences) holds it, or, but in a headline ('Chipmaker opens a plant'), when it is not a common word."""
@@ -137,13 +156,13 @@ def _starts_sentence(words: list[str], names: set[str] | None, headline: bool) -
 
 def _with_unit(match: re.Match[str], sentence: str, asked: set[str]) -> str:
     """A number with the word after it when the question asks for that unit ('187 minutes', '3 vehicles')."""
-    after = re.match(r"[\s-]+([A-Za-z]+)", sentence[match.end():])
+    after = re.match(r"[\s-]+([A-Za-z]+)", sentence[match.end() :])
     if after and term_set(after.group(1)) & asked:
-        return match.group(0) + sentence[match.end():match.end() + after.end()]
+        return match.group(0) + sentence[match.end() : match.end() + after.end()]
     return match.group(0)
 
 
 def _is_date_part(match: re.Match[str], sentence: str) -> bool:
     """'19' in 'June 19', '2022' in 'June 19, 2022': a date's number is not a count."""
-    before = sentence[max(0, match.start() - 12):match.start()]
+    before = sentence[max(0, match.start() - 12) : match.start()]
     return bool(re.search(rf"{_MONTH}\s+(?:{_DAY},?\s+)?$", before))

@@ -8,16 +8,17 @@ import io
 import re
 import tomllib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import ArticleTooLarge, InvalidArticle, UnsupportedFormat
-from .text import clip
 from .servers import scoped_article_id
+from .text import clip
 
 if TYPE_CHECKING:  # the HTML and PDF libraries load on first use: answering a question needs neither
     from pypdf import PdfReader
@@ -85,7 +86,7 @@ class Article:
         parts = [self.title, self.body, self.outlet or "", self.published.isoformat() if self.published else ""]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
-    def with_defaults(self, **kwargs: Any) -> "Article":
+    def with_defaults(self, **kwargs: Any) -> Article:
         """A copy with the given fields filled in where this article has none."""
         missing = {k: v for k, v in kwargs.items() if v and not getattr(self, k)}
         return replace(self, **missing) if missing else self
@@ -103,7 +104,7 @@ class Article:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Article":
+    def from_dict(cls, data: dict) -> Article:
         """Inverse of to_dict (the id is derived, not read)."""
         published = data.get("published")
         return cls(
@@ -126,22 +127,49 @@ ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 _MIN_HTML_WORDS = 10  # less than this after extraction is navigation or a cookie banner, not an article
 _TEXT_TYPES = {"text/plain", "text/markdown", "text/x-markdown"}
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
-_GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream", "application/x-download",
-                  "application/force-download", "application/unknown"}
-_SUFFIX_KINDS = {".txt": "text", ".text": "text", ".md": "text", ".markdown": "text",
-                 ".html": "html", ".htm": "html", ".xhtml": "html", ".pdf": "pdf"}
+_GENERIC_TYPES = {
+    "",
+    "application/octet-stream",
+    "binary/octet-stream",
+    "application/x-download",
+    "application/force-download",
+    "application/unknown",
+}
+_SUFFIX_KINDS = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "text",
+    ".markdown": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".pdf": "pdf",
+}
 _MAGIC = [  # (prefix, what it is) for common binary files people upload by mistake
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"), (b"PK\x03\x04", "a ZIP archive (or a Word/OpenDocument file)"),
-    (b"\x1f\x8b", "a gzip archive"), (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"), (b"Rar!\x1a\x07", "a RAR archive"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document"), (b"\x7fELF", "an executable"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"PK\x03\x04", "a ZIP archive (or a Word/OpenDocument file)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document"),
+    (b"\x7fELF", "an executable"),
     (b"{\\rtf", "an RTF document"),
 ]
 
 
-def article_from_text(body: str, *, title: str, outlet: str | None = None, published: date | None = None,
-                      url: str | None = None, authors: Sequence[str] = (),
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+def article_from_text(
+    body: str,
+    *,
+    title: str,
+    outlet: str | None = None,
+    published: date | None = None,
+    url: str | None = None,
+    authors: Sequence[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Article:
     """Build an article from pasted text, after checking it is non-empty, small enough and not binary."""
     if not body or not body.strip():
         raise InvalidArticle("The article text is empty.")
@@ -188,20 +216,33 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
         meta["authors"] = tuple(a.strip() for a in meta["authors"].split(",") if a.strip())
     if "published" in meta:
         meta["published"] = _parse_date(meta["published"], "Front matter 'published'")
-    return meta, "\n".join(lines[end + 1:])
+    return meta, "\n".join(lines[end + 1 :])
 
 
-def article_from_markdown(text: str, *, default_title: str | None = None, outlet: str | None = None,
-                          published: date | None = None, url: str | None = None, authors: Sequence[str] = (),
-                          max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+def article_from_markdown(
+    text: str,
+    *,
+    default_title: str | None = None,
+    outlet: str | None = None,
+    published: date | None = None,
+    url: str | None = None,
+    authors: Sequence[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Article:
     """Text or Markdown with optional front matter; front matter wins, the keyword values fill gaps."""
     meta, body = parse_front_matter(text)
-    title = meta.get("title") or _markdown_heading(body) or _short_first_line(body) or default_title \
-        or _first_line(body)
+    title = (
+        meta.get("title") or _markdown_heading(body) or _short_first_line(body) or default_title or _first_line(body)
+    )
     return article_from_text(
-        body, title=title or "", outlet=meta.get("outlet") or outlet,
-        published=meta.get("published") or published, url=meta.get("url") or url,
-        authors=meta.get("authors") or authors, max_bytes=max_bytes)
+        body,
+        title=title or "",
+        outlet=meta.get("outlet") or outlet,
+        published=meta.get("published") or published,
+        url=meta.get("url") or url,
+        authors=meta.get("authors") or authors,
+        max_bytes=max_bytes,
+    )
 
 
 def article_from_html(html: str | bytes, *, url: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
@@ -213,22 +254,33 @@ def article_from_html(html: str | bytes, *, url: str | None = None, max_bytes: i
     import trafilatura
 
     doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, favor_precision=True,
-        include_images=False, include_links=False,
-        date_extraction_params={"original_date": True, "extensive_search": False,
-                                "max_date": date.today().isoformat()})
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        favor_precision=True,
+        include_images=False,
+        include_links=False,
+        date_extraction_params={"original_date": True, "extensive_search": False, "max_date": date.today().isoformat()},
+    )
     text = (doc.text or "") if doc is not None and not isinstance(doc, dict) else ""
     if doc is None or isinstance(doc, dict) or len(text.split()) < _MIN_HTML_WORDS:
         raise InvalidArticle("No article text found in the HTML page.")
     page_url = doc.url if _is_web_url(doc.url) else url
     return article_from_text(
-        text, title=doc.title or _first_line(text), outlet=doc.sitename or _host(page_url),
-        published=_parse_date(doc.date, None), url=page_url,
-        authors=[a for a in (doc.author or "").split(";") if a.strip()], max_bytes=max_bytes)
+        text,
+        title=doc.title or _first_line(text),
+        outlet=doc.sitename or _host(page_url),
+        published=_parse_date(doc.date, None),
+        url=page_url,
+        authors=[a for a in (doc.author or "").split(";") if a.strip()],
+        max_bytes=max_bytes,
+    )
 
 
-def article_from_pdf(data: bytes, *, filename: str | None = None, url: str | None = None,
-                     max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+def article_from_pdf(
+    data: bytes, *, filename: str | None = None, url: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Article:
     """Extract the text of a PDF; encrypted or text-less (scanned) PDFs are refused."""
     from pypdf import PdfReader
 
@@ -245,13 +297,15 @@ def article_from_pdf(data: bytes, *, filename: str | None = None, url: str | Non
     body = "\n\n".join(p.strip() for p in pages if p.strip())
     if not body:
         raise InvalidArticle("The PDF has no text (is it a scan?); only PDFs with a text layer can be read.")
-    title = str(meta_title or "").strip() or _short_first_line(body) or _title_from_filename(filename) \
-        or _first_line(body)
+    title = (
+        str(meta_title or "").strip() or _short_first_line(body) or _title_from_filename(filename) or _first_line(body)
+    )
     return article_from_text(body, title=title, url=url, max_bytes=max_bytes)
 
 
-def article_from_bytes(data: bytes, *, filename: str | None = None, content_type: str | None = None,
-                       url: str | None = None, max_bytes: int) -> Article:
+def article_from_bytes(
+    data: bytes, *, filename: str | None = None, content_type: str | None = None, url: str | None = None, max_bytes: int
+) -> Article:
     """Read an uploaded or fetched file: size check, type detection, strict decoding, then the right reader."""
     if len(data) > max_bytes:
         raise ArticleTooLarge(f"The file is {human_size(len(data))}; the limit is {human_size(max_bytes)}.")
@@ -296,8 +350,11 @@ def read_path(path: Path, *, max_bytes: int) -> Article:
 def iter_article_paths(folder: Path) -> list[Path]:
     """The article files in a folder (not sidecars, not hidden files), sorted by name."""
     try:
-        return sorted(p for p in Path(folder).iterdir()
-                      if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in ARTICLE_SUFFIXES)
+        return sorted(
+            p
+            for p in Path(folder).iterdir()
+            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in ARTICLE_SUFFIXES
+        )
     except OSError as exc:
         raise InvalidArticle(f"Cannot read the folder {str(folder)[:200]}: {exc.strerror or exc}") from None
 
@@ -315,13 +372,17 @@ def article_from_record(record: dict[str, Any]) -> Article:
     if url is not None:
         _check_url_text(url)
     return Article(
-        title=_clean_title(str(record.get("title") or "")), body=record["body"], outlet=_host(url),
-        published=_parse_date(record.get("published"), "The record's 'published'"), url=url,
+        title=_clean_title(str(record.get("title") or "")),
+        body=record["body"],
+        outlet=_host(url),
+        published=_parse_date(record.get("published"), "The record's 'published'"),
+        url=url,
         authors=tuple(str(a) for a in authors if str(a).strip()),
     )
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
 
 def _check_url_text(url: str) -> None:
     """Refuse a link that cannot be parsed or is absurdly long (it would become the article's id)."""
@@ -438,8 +499,13 @@ def _sniff_html(text: str) -> bool:
     return start.startswith(("<!doctype html", "<html"))
 
 
-_BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
 
 
 def _decode(data: bytes, charset: str | None) -> str:
@@ -458,7 +524,8 @@ def _decode(data: bytes, charset: str | None) -> str:
             raise InvalidArticle(f"The file is not valid {codec} text (byte {exc.start}).") from None
         raise InvalidArticle(
             f"The file is not valid UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}); "
-            "save it as UTF-8 or give its character set.") from None
+            "save it as UTF-8 or give its character set."
+        ) from None
 
 
 def _decode_html(data: bytes, charset: str | None) -> str:
@@ -489,7 +556,7 @@ def _meta_charset(data: bytes) -> str | None:
     return None
 
 
-def _decrypt_empty(reader: "PdfReader") -> bool:
+def _decrypt_empty(reader: PdfReader) -> bool:
     """Some PDFs are 'encrypted' with an empty password only to set permissions; those can be read."""
     try:
         return bool(reader.decrypt(""))

@@ -11,10 +11,10 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from .articles import Article
 from .errors import StoreError, storage_reason
@@ -38,7 +38,7 @@ class ChunkRow:
     seq: int = 0  # the catalog's integer key (also the chunk's row in the keyword index)
 
     @classmethod
-    def from_db(cls, row: tuple) -> "ChunkRow":
+    def from_db(cls, row: tuple) -> ChunkRow:
         """A row as selected by CHUNK_COLUMNS."""
         seq, chunk_id, article_id, ordinal, text, embed_key, spans = row
         sentences = tuple((int(s[0]), int(s[1])) for s in json.loads(spans)) if spans else ()
@@ -129,8 +129,10 @@ class Catalog:
     # state ----------------------------------------------------------------------------------------
     def state(self) -> IndexState:
         """The index state row."""
-        row = self.query("SELECT generation, collection, chunking, needs_rebuild, change_seq, seeded, rewrite_vectors"
-                         " FROM index_state WHERE id = 1")
+        row = self.query(
+            "SELECT generation, collection, chunking, needs_rebuild, change_seq, seeded, rewrite_vectors"
+            " FROM index_state WHERE id = 1"
+        )
         if not row:
             return IndexState(0, None, None, False, 0, False)
         g, c, ch, nr, seq, seeded, rewrite = row[0]
@@ -166,21 +168,30 @@ class Catalog:
 
     def article(self, article_id: str) -> Article | None:
         """The stored article, or None."""
-        rows = self.query("SELECT title, body, outlet, published, url, authors, server FROM articles WHERE id=?",
-                          (article_id,))
+        rows = self.query(
+            "SELECT title, body, outlet, published, url, authors, server FROM articles WHERE id=?", (article_id,)
+        )
         if not rows:
             return None
         title, body, outlet, published, url, authors, server = rows[0]
-        return Article(title=title, body=body, outlet=outlet, url=url, authors=tuple(json.loads(authors)),
-                       published=date.fromisoformat(published) if published else None,
-                       server=server_of(server), stored_id=article_id)
+        return Article(
+            title=title,
+            body=body,
+            outlet=outlet,
+            url=url,
+            authors=tuple(json.loads(authors)),
+            published=date.fromisoformat(published) if published else None,
+            server=server_of(server),
+            stored_id=article_id,
+        )
 
     def article_ids(self) -> list[str]:
         """Every stored article's id, oldest added first."""
         return [r[0] for r in self.query("SELECT id FROM articles ORDER BY added_at, id")]
 
-    def infos(self, query: str | None = None, limit: int | None = None,
-              corpora: Sequence[str] | None = None) -> list[ArticleInfo]:
+    def infos(
+        self, query: str | None = None, limit: int | None = None, corpora: Sequence[str] | None = None
+    ) -> list[ArticleInfo]:
         """Article listings, newest published first; optionally those whose title/outlet/id/url contain query,
         and only those of the given corpora (servers.corpus_key)."""
         sql = f"SELECT {_INFO_COLUMNS} FROM articles a WHERE 1"
@@ -189,8 +200,10 @@ class Catalog:
             sql += f" AND a.server IN ({','.join('?' * len(corpora))})"
             params += list(corpora)
         if query:
-            sql += " AND (a.title LIKE ? ESCAPE '\\' OR a.outlet LIKE ? ESCAPE '\\' OR a.id LIKE ? ESCAPE '\\'" \
-                   " OR a.url LIKE ? ESCAPE '\\')"
+            sql += (
+                " AND (a.title LIKE ? ESCAPE '\\' OR a.outlet LIKE ? ESCAPE '\\' OR a.id LIKE ? ESCAPE '\\'"
+                " OR a.url LIKE ? ESCAPE '\\')"
+            )
             like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             params += [like] * 4
         sql += " ORDER BY COALESCE(a.published, '') DESC, a.added_at DESC"
@@ -209,8 +222,9 @@ class Catalog:
         out: list[ArticleInfo] = []
         for part in _batches(list(ids)):
             marks = ",".join("?" * len(part))
-            out += [_info(r) for r in self.query(f"SELECT {_INFO_COLUMNS} FROM articles a WHERE a.id IN ({marks})",
-                                                 part)]
+            out += [
+                _info(r) for r in self.query(f"SELECT {_INFO_COLUMNS} FROM articles a WHERE a.id IN ({marks})", part)
+            ]
         return out
 
     def published_dates(self, ids: Iterable[str]) -> dict[str, date | None]:
@@ -218,8 +232,7 @@ class Catalog:
         out: dict[str, date | None] = {}
         for part in _batches(list(ids)):
             marks = ",".join("?" * len(part))
-            for article_id, published in self.query(f"SELECT id, published FROM articles WHERE id IN ({marks})",
-                                                    part):
+            for article_id, published in self.query(f"SELECT id, published FROM articles WHERE id IN ({marks})", part):
                 out[article_id] = date.fromisoformat(published) if published else None
         return out
 
@@ -238,9 +251,12 @@ class Catalog:
         for part in _batches(list(ids)):
             marks = ",".join("?" * len(part))
             for article_id, updated, corrections in self.query(
-                    f"SELECT id, updated_at, corrections FROM articles WHERE id IN ({marks})", part):
-                out[article_id] = (datetime.fromisoformat(updated).date() if updated else None,
-                                   tuple(json.loads(corrections or "[]")))
+                f"SELECT id, updated_at, corrections FROM articles WHERE id IN ({marks})", part
+            ):
+                out[article_id] = (
+                    datetime.fromisoformat(updated).date() if updated else None,
+                    tuple(json.loads(corrections or "[]")),
+                )
         return out
 
     def titles(self, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
@@ -248,8 +264,9 @@ class Catalog:
         out: dict[str, tuple[str, str | None]] = {}
         for part in _batches(list(ids)):
             marks = ",".join("?" * len(part))
-            for article_id, title, url in self.query(f"SELECT id, title, url FROM articles WHERE id IN ({marks})",
-                                                     part):
+            for article_id, title, url in self.query(
+                f"SELECT id, title, url FROM articles WHERE id IN ({marks})", part
+            ):
                 out[article_id] = (title, url)
         return out
 
@@ -264,19 +281,24 @@ class Catalog:
     def counts(self, corpus: str | None = None) -> tuple[int, int]:
         """(articles, chunks), of every corpus or of one (servers.corpus_key)."""
         if corpus is not None:
-            (articles,), = self.query("SELECT COUNT(*) FROM articles WHERE server=?", (corpus,))
-            (chunks,), = self.query("SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id"
-                                    " WHERE a.server=?", (corpus,))
+            ((articles,),) = self.query("SELECT COUNT(*) FROM articles WHERE server=?", (corpus,))
+            ((chunks,),) = self.query(
+                "SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.server=?", (corpus,)
+            )
             return int(articles), int(chunks)
-        (articles,), = self.query("SELECT COUNT(*) FROM articles")
-        (chunks,), = self.query("SELECT COUNT(*) FROM chunks")
+        ((articles,),) = self.query("SELECT COUNT(*) FROM articles")
+        ((chunks,),) = self.query("SELECT COUNT(*) FROM chunks")
         return int(articles), int(chunks)
 
     # chunks ---------------------------------------------------------------------------------------
     def chunks(self, article_id: str) -> list[ChunkRow]:
         """The stored chunks of one article, in order."""
-        return [ChunkRow.from_db(r) for r in self.query(
-            f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE article_id=? ORDER BY ordinal", (article_id,))]
+        return [
+            ChunkRow.from_db(r)
+            for r in self.query(
+                f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE article_id=? ORDER BY ordinal", (article_id,)
+            )
+        ]
 
     def chunks_of(self, article_ids: Iterable[str]) -> list[ChunkRow]:
         """The chunks of several articles, grouped by article in the order given, each in order."""
@@ -284,8 +306,9 @@ class Catalog:
         found: dict[str, list[ChunkRow]] = {a: [] for a in ids}
         for part in _batches(ids):
             marks = ",".join("?" * len(part))
-            for r in self.query(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE article_id IN ({marks})"
-                                " ORDER BY article_id, ordinal", part):
+            for r in self.query(
+                f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE article_id IN ({marks}) ORDER BY article_id, ordinal", part
+            ):
                 found[r[2]].append(ChunkRow.from_db(r))
         return [row for a in ids for row in found[a]]
 
@@ -322,8 +345,11 @@ class Catalog:
         found: dict[str, list[tuple[int, str, str, str]]] = {a: [] for a in ids}
         for part in _batches(ids):
             marks = ",".join("?" * len(part))
-            for row in self.query(f"SELECT seq, id, article_id, embed_key FROM chunks WHERE article_id IN ({marks})"
-                                  " ORDER BY article_id, ordinal", part):
+            for row in self.query(
+                f"SELECT seq, id, article_id, embed_key FROM chunks WHERE article_id IN ({marks})"
+                " ORDER BY article_id, ordinal",
+                part,
+            ):
                 found[row[2]].append((int(row[0]), row[1], row[2], row[3]))
         return [row for a in ids for row in found[a]]
 
@@ -332,8 +358,9 @@ class Catalog:
         out: dict[int, str] = {}
         for part in _batches(list(seqs)):
             marks = ",".join("?" * len(part))
-            out.update((int(s), a) for s, a in self.query(f"SELECT seq, article_id FROM chunks WHERE seq IN ({marks})",
-                                                          part))
+            out.update(
+                (int(s), a) for s, a in self.query(f"SELECT seq, article_id FROM chunks WHERE seq IN ({marks})", part)
+            )
         return out
 
     def chunk_ids_in(self, ids: Iterable[str]) -> set[str]:
@@ -350,16 +377,22 @@ class Catalog:
         where = "" if corpus is None else " AND server = ?"
         extra = () if corpus is None else (corpus,)
         while True:
-            ids = [r[0] for r in self.query(f"SELECT id FROM articles WHERE id > ?{where} ORDER BY id LIMIT ?",
-                                            (last, *extra, size))]
+            ids = [
+                r[0]
+                for r in self.query(
+                    f"SELECT id FROM articles WHERE id > ?{where} ORDER BY id LIMIT ?", (last, *extra, size)
+                )
+            ]
             if not ids:
                 return
             yield ids
             last = ids[-1]
 
 
-_INFO_COLUMNS = ("a.id, a.title, a.outlet, a.published, a.url, a.added_at, "
-                 "(SELECT COUNT(*) FROM chunks c WHERE c.article_id=a.id), a.server, a.added_by")
+_INFO_COLUMNS = (
+    "a.id, a.title, a.outlet, a.published, a.url, a.added_at, "
+    "(SELECT COUNT(*) FROM chunks c WHERE c.article_id=a.id), a.server, a.added_by"
+)
 
 
 def _batches(items: list, size: int = _BATCH) -> Iterator[list]:
@@ -374,16 +407,21 @@ def spans_json(spans: tuple[tuple[int, int], ...]) -> str | None:
 
 def now_text() -> str:
     """The current UTC time as stored."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _info(row: tuple) -> ArticleInfo:
     article_id, title, outlet, published, url, added_at, chunks, server, added_by = row
     return ArticleInfo(
-        id=article_id, title=title, outlet=outlet, url=url, chunks=chunks,
+        id=article_id,
+        title=title,
+        outlet=outlet,
+        url=url,
+        chunks=chunks,
         published=date.fromisoformat(published) if published else None,
         added_at=datetime.fromisoformat(added_at) if added_at else None,
-        server=server_of(server), added_by=added_by,
+        server=server_of(server),
+        added_by=added_by,
     )
 
 
@@ -391,8 +429,7 @@ def store_error(what: str, exc: sqlite3.Error) -> StoreError:
     """A catalog failure as the user should read it."""
     text = str(exc)
     if "malformed" in text.lower() or "not a database" in text.lower():
-        return StoreError(f"Could not {what}: the catalog is damaged ({text}); restore newsdesk.sqlite3 from a "
-                          "backup.")
+        return StoreError(f"Could not {what}: the catalog is damaged ({text}); restore newsdesk.sqlite3 from a backup.")
     return StoreError(f"Could not {what}: {storage_reason(text)}.")
 
 
@@ -404,8 +441,9 @@ def _connect(path: Path, read_only: bool, reader: bool = False) -> sqlite3.Conne
         if read_only:
             if not path.exists():
                 raise StoreError(f"The data directory is read-only and holds no catalog ({where}).")
-            db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False,
-                                 isolation_level=None)
+            db = sqlite3.connect(
+                f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False, isolation_level=None
+            )
         else:
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_SECONDS)
             if reader:
@@ -417,8 +455,10 @@ def _connect(path: Path, read_only: bool, reader: bool = False) -> sqlite3.Conne
         db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc) or "malformed" in str(exc):
-            raise StoreError(f"The catalog {where} is damaged or is not a Newsdesk catalog ({exc}). Restore it "
-                             "from a backup; or move the data directory aside and add the articles again.") from exc
+            raise StoreError(
+                f"The catalog {where} is damaged or is not a Newsdesk catalog ({exc}). Restore it "
+                "from a backup; or move the data directory aside and add the articles again."
+            ) from exc
         if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
             reason = "permission denied" if path.exists() and not os.access(path, os.R_OK) else str(exc)
             raise StoreError(f"The catalog {where} cannot be opened ({reason}).") from exc

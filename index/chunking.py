@@ -47,7 +47,7 @@ def index_title(title: str, url: str | None) -> str:
     return title.strip() or title_from_url(url)
 
 
-def make_splitter(chunk_size: int, chunk_overlap: int) -> "SentenceSplitter":
+def make_splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
     """LlamaIndex's sentence splitter: chunks end at sentence boundaries where possible."""
     from llama_index.core.node_parser import SentenceSplitter
 
@@ -82,15 +82,18 @@ def title_key(model_key: str, title: str) -> str:
     return cache_key(model_key, f"title\x1f{title}")
 
 
-def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str) -> ChunkedArticle:
+def chunk_article(article: Article, splitter: SentenceSplitter, model_key: str) -> ChunkedArticle:
     """Split an article into chunks with stable ids (article, version, position) and their embed texts."""
     from llama_index.core import Document
 
     metadata = article_metadata(article)
     excluded = [k for k in metadata if k not in _EMBED_KEYS]
     document = Document(
-        id_=article.id, text=article.body, metadata=metadata,
-        excluded_embed_metadata_keys=excluded, excluded_llm_metadata_keys=["article_id"],
+        id_=article.id,
+        text=article.body,
+        metadata=metadata,
+        excluded_embed_metadata_keys=excluded,
+        excluded_llm_metadata_keys=["article_id"],
     )
     version = article.content_hash[:8]
     title = metadata["title"]
@@ -99,16 +102,23 @@ def chunk_article(article: Article, splitter: "SentenceSplitter", model_key: str
         chunk = node.get_content()
         text = embed_text(title, chunk)
         texts.append(text)
-        rows.append(ChunkRow(id=f"{article.id}-{version}-{ordinal:04d}", article_id=article.id, ordinal=ordinal,
-                             text=chunk, embed_key=cache_key(model_key, text), sentences=sentence_spans(chunk)))
+        rows.append(
+            ChunkRow(
+                id=f"{article.id}-{version}-{ordinal:04d}",
+                article_id=article.id,
+                ordinal=ordinal,
+                text=chunk,
+                embed_key=cache_key(model_key, text),
+                sentences=sentence_spans(chunk),
+            )
+        )
     return ChunkedArticle(article, rows, texts, title, title_key(model_key, title))
 
 
 def stored_chunks(article: Article, rows: list[ChunkRow], model_key: str) -> ChunkedArticle:
     """An article's stored chunks, as chunk_article made them, without splitting it again."""
     title = index_title(article.title, article.url)
-    return ChunkedArticle(article, rows, [embed_text(title, r.text) for r in rows], title,
-                          title_key(model_key, title))
+    return ChunkedArticle(article, rows, [embed_text(title, r.text) for r in rows], title, title_key(model_key, title))
 
 
 def embed_text(title: str, text: str) -> str:
@@ -117,11 +127,12 @@ def embed_text(title: str, text: str) -> str:
     return f"title: {title}".rstrip() + "\n\n" + text
 
 
-def chunk_vectors(chunked: list[ChunkedArticle], embed_model: "Embedder", cache: EmbeddingCache
-                  ) -> tuple[dict[str, np.ndarray], int]:
+def chunk_vectors(
+    chunked: list[ChunkedArticle], embed_model: Embedder, cache: EmbeddingCache
+) -> tuple[dict[str, np.ndarray], int]:
     """The vector of every chunk and title (by cache key), embedding only what the cache lacks; returns
     them and how many chunks were embedded."""
-    wanted = {row.embed_key: text for c in chunked for row, text in zip(c.rows, c.texts)}
+    wanted = {row.embed_key: text for c in chunked for row, text in zip(c.rows, c.texts, strict=False)}
     titles = {c.title_key: c.title for c in chunked if c.title}
     found = cache.get(list(wanted) + list(titles))
     missing = {k: t for k, t in {**wanted, **titles}.items() if k not in found}
@@ -129,16 +140,16 @@ def chunk_vectors(chunked: list[ChunkedArticle], embed_model: "Embedder", cache:
     return found, len(set(missing) & set(wanted))
 
 
-def embed_into_cache(texts: dict[str, str], embed_model: "Embedder", cache: EmbeddingCache) -> dict[str, np.ndarray]:
+def embed_into_cache(texts: dict[str, str], embed_model: Embedder, cache: EmbeddingCache) -> dict[str, np.ndarray]:
     """Embed texts (by cache key) and remember their vectors in the cache."""
     if not texts:
         return {}
-    fresh = dict(zip(texts, _embed_texts(embed_model, list(texts.values()))))
+    fresh = dict(zip(texts, _embed_texts(embed_model, list(texts.values())), strict=False))
     cache.put(fresh)
     return fresh
 
 
-def _embed_texts(embed_model: "Embedder", texts: list[str]) -> list[np.ndarray]:
+def _embed_texts(embed_model: Embedder, texts: list[str]) -> list[np.ndarray]:
     embed = getattr(embed_model, "embed", None)
     if callable(embed):
         return list(embed(texts))

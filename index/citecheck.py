@@ -7,8 +7,9 @@ numbers that match no passage are removed. A passage supports a sentence when al
 - names: at least NAME_THRESHOLD of its capitalised words (names, not the sentence's first word unless it
   is an acronym or starts a run of capitalised words) occur in the passage;
 - overlap: at least OVERLAP_THRESHOLD of its content words (index.text.terms, small number words as
-  digits) occur in the passage, whose title, outlet and date count too; or, with an embedding model, the passage shares at least COSINE_MIN_OVERLAP of them and the
-  cosine of sentence and passage embeddings is at least COSINE_THRESHOLD.
+  digits) occur in the passage, whose title, outlet and date count too; or, with an embedding model, the
+  passage shares at least COSINE_MIN_OVERLAP of them and the cosine of sentence and passage embeddings is at
+  least COSINE_THRESHOLD.
 
 Cited passages that support a sentence keep their citation; the others are removed. A sentence that cites
 several passages may be supported by them together (the same tests on their union). Otherwise it is
@@ -22,12 +23,14 @@ its words). The thresholds were set on RealTime QA questions (docs/llm.md gives 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 from .answer import quotable_sentences
 from .results import Citation, Passage, Sentence
-from .text import clip, split_sentences as sentences_of, term_set, terms
+from .text import clip, term_set, terms
+from .text import split_sentences as sentences_of
 
 OVERLAP_THRESHOLD = 0.5  # share of a sentence's content words found in the passage
 COSINE_THRESHOLD = 0.65  # MiniLM cosine of sentence and passage, when an embedding model is given
@@ -44,13 +47,42 @@ _MARKER = re.compile(
 _CAPITALISED = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z][A-Za-z]+|\b\d[\d,.]*\d|\b\d\b")
 _MENTION = re.compile(r"@(?:everyone|here)\b|<[@#][!&]?\d+>|(?<![\w.])@\w", re.IGNORECASE)
 _NAME_RUN = re.compile(r"[A-Z][A-Za-z]+\s+[A-Z]")
-_DISCOURSE = {"however", "meanwhile", "additionally", "overall", "furthermore", "moreover", "instead",
-              "still", "yet", "although", "though", "today", "yesterday", "tomorrow", "finally", "first",
-              "second", "third", "also", "yes", "in", "on", "at", "as", "while", "since", "after", "before"}
+_DISCOURSE = {
+    "however",
+    "meanwhile",
+    "additionally",
+    "overall",
+    "furthermore",
+    "moreover",
+    "instead",
+    "still",
+    "yet",
+    "although",
+    "though",
+    "today",
+    "yesterday",
+    "tomorrow",
+    "finally",
+    "first",
+    "second",
+    "third",
+    "also",
+    "yes",
+    "in",
+    "on",
+    "at",
+    "as",
+    "while",
+    "since",
+    "after",
+    "before",
+}
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _BULLET = re.compile(r"^\s*(?:#+|>|[-*•]|\d+[.)])\s+")
 _MARK_AFTER_STOP = re.compile(r"([.!?]+[\"'”’)]*)((?:\s*\[[^\[\]]{1,40}\])+)")
 _SOURCES = re.compile(r"^\s*(?:#+\s*)?(?:sources|references|citations|passages)\s*:?\s*$", re.I | re.M)
+
+
 @dataclass(frozen=True)
 class SentenceCheck:
     """What the checker decided about one sentence of the model's text."""
@@ -89,10 +121,12 @@ class CheckReport:
 
     def notes(self) -> tuple[str, ...]:
         """Short lines for Answer.notes."""
-        lines = [f"citation check: {self.kept} of {len(self.sentences)} sentences kept, "
-                 f"{len(self.dropped)} dropped, {self.recited} re-cited, "
-                 f"{len(self.removed_markers)} invalid markers removed, "
-                 f"{self.removed_citations} unsupporting citations removed"]
+        lines = [
+            f"citation check: {self.kept} of {len(self.sentences)} sentences kept, "
+            f"{len(self.dropped)} dropped, {self.recited} re-cited, "
+            f"{len(self.removed_markers)} invalid markers removed, "
+            f"{self.removed_citations} unsupporting citations removed"
+        ]
         if self.removed_markers:
             lines.append("invalid citation numbers: " + ", ".join(str(n) for n in self.removed_markers))
         for s in self.dropped:
@@ -211,8 +245,9 @@ def check_citations(text: str, passages: Sequence[Passage], *, embed_model: Any 
     return CheckResult(sentences, citations, report)
 
 
-def _check_one(sentence: str, cited: tuple[int, ...], valid: tuple[int, ...], words: list[set[str]],
-               embedder: "_Embedder") -> SentenceCheck:
+def _check_one(
+    sentence: str, cited: tuple[int, ...], valid: tuple[int, ...], words: list[set[str]], embedder: _Embedder
+) -> SentenceCheck:
     s_words = content_words(sentence)
     if not s_words:
         return SentenceCheck(sentence, cited, (), "dropped", "no checkable content", 0.0)
@@ -242,12 +277,14 @@ def _check_one(sentence: str, cited: tuple[int, ...], valid: tuple[int, ...], wo
                 covered |= s_words & words[n - 1]
         kept = [n for n in valid if n in kept[:MAX_CITATIONS]]
         verdict, why = ("kept", "supported") if alone else ("union", "supported by its sources together")
-        return SentenceCheck(sentence, cited, tuple(kept), verdict, why, overlap(s_words, union),
-                             embedder.best(sentence, kept))
+        return SentenceCheck(
+            sentence, cited, tuple(kept), verdict, why, overlap(s_words, union), embedder.best(sentence, kept)
+        )
     for n in sorted(scores, key=lambda n: -scores[n]):
         if n not in valid and supports(n):
-            return SentenceCheck(sentence, cited, (n,), "recited", f"supported by passage {n}", scores[n],
-                                 embedder.best(sentence, (n,)))
+            return SentenceCheck(
+                sentence, cited, (n,), "recited", f"supported by passage {n}", scores[n], embedder.best(sentence, (n,))
+            )
     best_valid = max(valid, key=lambda n: scores[n], default=None)
     if not cited:
         reason = "no citation"
@@ -257,12 +294,20 @@ def _check_one(sentence: str, cited: tuple[int, ...], valid: tuple[int, ...], wo
         best = scores[best_valid]
         reason = f"unsupported (overlap {best:.2f})" if best < OVERLAP_THRESHOLD else gate(words[best_valid - 1])
         reason = reason or f"unsupported (cosine below {COSINE_THRESHOLD})"
-    return SentenceCheck(sentence, cited, (), "dropped", reason, scores[best_valid] if best_valid else 0.0,
-                         embedder.best(sentence, valid))
+    return SentenceCheck(
+        sentence,
+        cited,
+        (),
+        "dropped",
+        reason,
+        scores[best_valid] if best_valid else 0.0,
+        embedder.best(sentence, valid),
+    )
 
 
-def _renumber(checks: Sequence[SentenceCheck], passages: Sequence[Passage]
-              ) -> tuple[tuple[Sentence, ...], tuple[Citation, ...]]:
+def _renumber(
+    checks: Sequence[SentenceCheck], passages: Sequence[Passage]
+) -> tuple[tuple[Sentence, ...], tuple[Citation, ...]]:
     mapping: dict[int, int] = {}
     quoted: dict[int, set[tuple[int, int]]] = {}
     sentences = []
@@ -275,8 +320,9 @@ def _renumber(checks: Sequence[SentenceCheck], passages: Sequence[Passage]
             if span is not None:
                 quoted.setdefault(n, set()).add(span)
         sentences.append(Sentence(check.text, tuple(mapping[n] for n in check.kept)))
-    citations = tuple(Citation(new, passages[old - 1], quoted=tuple(sorted(quoted.get(old, ()))))
-                      for old, new in mapping.items())
+    citations = tuple(
+        Citation(new, passages[old - 1], quoted=tuple(sorted(quoted.get(old, ())))) for old, new in mapping.items()
+    )
     return tuple(sentences), citations
 
 
@@ -316,7 +362,7 @@ class _Embedder:
             return -1.0
         a = self._vector(("s", sentence), sentence)
         b = self._vector(("p", n), self.passages[n - 1].text)
-        return sum(x * y for x, y in zip(a, b))
+        return sum(x * y for x, y in zip(a, b, strict=False))
 
     def best(self, sentence: str, numbers: Sequence[int]) -> float | None:
         """Best cosine already computed for these passages, if any."""

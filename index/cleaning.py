@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
 
 from .articles import Article
 from .catalog import Catalog, now_text
@@ -70,8 +70,13 @@ class Cleaner:
         body = cleaned.body
         if (cleaned.removed or cleaned.corrections) and len(body.split()) < MIN_BODY_WORDS:
             body = index_title(article.title, article.url) or body or article.body
-        return Prepared(replace(article, body=body), article.body, cleaned.corrections, outlet,
-                        frozenset(body_fingerprints(article.body)))
+        return Prepared(
+            replace(article, body=body),
+            article.body,
+            cleaned.corrections,
+            outlet,
+            frozenset(body_fingerprints(article.body)),
+        )
 
     def written(self, article_ids: Iterable[str]) -> None:
         """These articles' lines are now counted by the catalog."""
@@ -88,8 +93,9 @@ def is_stored(catalog: Catalog, ready: Prepared) -> bool:
 def previous_version(db: sqlite3.Connection, article_id: str) -> tuple[str, str, str] | None:
     """The stored version's (body as it came, content hash, corrections), read in the write transaction before
     it is replaced."""
-    return db.execute("SELECT COALESCE(raw_body, body), content_hash, corrections FROM articles WHERE id=?",
-                      (article_id,)).fetchone()
+    return db.execute(
+        "SELECT COALESCE(raw_body, body), content_hash, corrections FROM articles WHERE id=?", (article_id,)
+    ).fetchone()
 
 
 def save(db: sqlite3.Connection, ready: Prepared, previous: tuple[str, str, str] | None, crossed: Crossed) -> None:
@@ -97,11 +103,15 @@ def save(db: sqlite3.Connection, ready: Prepared, previous: tuple[str, str, str]
     The article is marked updated when it came with another body and its text or corrections changed (not
     when it was only cleaned again). Adds to `crossed` the lines that have just become boilerplate."""
     a = ready.article
-    changed = previous is not None and previous[0] != ready.raw_body and \
-        previous[1:] != (a.content_hash, ready.corrections_json)
-    db.execute("UPDATE articles SET raw_body=?, corrections=?, updated_at=CASE WHEN ? THEN ? ELSE updated_at END"
-               " WHERE id=?", (ready.raw_body if ready.raw_body != a.body else None, ready.corrections_json,
-                               changed, now_text(), a.id))
+    changed = (
+        previous is not None
+        and previous[0] != ready.raw_body
+        and previous[1:] != (a.content_hash, ready.corrections_json)
+    )
+    db.execute(
+        "UPDATE articles SET raw_body=?, corrections=?, updated_at=CASE WHEN ? THEN ? ELSE updated_at END WHERE id=?",
+        (ready.raw_body if ready.raw_body != a.body else None, ready.corrections_json, changed, now_text(), a.id),
+    )
     stats = SqliteLineStats(db)
     if ready.outlet:
         crossed.setdefault(ready.outlet, set()).update(stats.record(ready.outlet, a.id, ready.fingerprints))
@@ -118,8 +128,9 @@ def record_lines(db: sqlite3.Connection, articles: Sequence[Article]) -> Crossed
     return dict(crossed)
 
 
-def to_clean_again(catalog: Catalog, crossed: Crossed, exclude: frozenset[str] | set[str] = frozenset()
-                   ) -> list[Article]:
+def to_clean_again(
+    catalog: Catalog, crossed: Crossed, exclude: frozenset[str] | set[str] = frozenset()
+) -> list[Article]:
     """The stored articles holding lines that have just become boilerplate (but those in `exclude`, cleaned
     knowing them), as they came (raw bodies)."""
     stats = SqliteLineStats(catalog.reader())
@@ -131,13 +142,23 @@ def stored_as_added(catalog: Catalog, ids: Sequence[str]) -> list[Article]:
     """Stored articles with the body they came with (to clean them again)."""
     out = []
     for start in range(0, len(ids), 500):
-        part = list(ids[start:start + 500])
+        part = list(ids[start : start + 500])
         marks = ",".join("?" * len(part))
         for article_id, server, title, body, outlet, published, url, authors in catalog.query(
-                "SELECT id, server, title, COALESCE(raw_body, body), outlet, published, url, authors FROM articles"
-                f" WHERE id IN ({marks})", part):
-            article = Article.from_dict({"title": title, "body": body, "outlet": outlet, "published": published,
-                                         "url": url, "authors": json.loads(authors)})
+            "SELECT id, server, title, COALESCE(raw_body, body), outlet, published, url, authors FROM articles"
+            f" WHERE id IN ({marks})",
+            part,
+        ):
+            article = Article.from_dict(
+                {
+                    "title": title,
+                    "body": body,
+                    "outlet": outlet,
+                    "published": published,
+                    "url": url,
+                    "authors": json.loads(authors),
+                }
+            )
             out.append(replace(article, server=server_of(server), stored_id=article_id))  # its id and corpus stay
     return out
 
@@ -145,8 +166,10 @@ def stored_as_added(catalog: Catalog, ids: Sequence[str]) -> list[Article]:
 def _recorded(catalog: Catalog, ids: list[str]) -> set[str]:
     out: set[str] = set()
     for start in range(0, len(ids), 500):
-        part = ids[start:start + 500]
+        part = ids[start : start + 500]
         marks = ",".join("?" * len(part))
-        out.update(r[0] for r in catalog.query(f"SELECT DISTINCT article_id FROM line_seen WHERE article_id IN "
-                                               f"({marks})", part))
+        out.update(
+            r[0]
+            for r in catalog.query(f"SELECT DISTINCT article_id FROM line_seen WHERE article_id IN ({marks})", part)
+        )
     return out

@@ -19,10 +19,10 @@ REPEAT_ARTICLES = 5
 # Lines shorter than this are never judged by repetition: short repeated lines are mostly section headings
 # ("Alabama", "1. Extreme weather") that give the paragraphs below them their context.
 REPEAT_MIN_WORDS = 4
-LINK_MAX_WORDS = 30      # a glued 'Label:Headline' link is one headline; longer lines are paragraphs
-CREDIT_MAX_WORDS = 80    # a caption and its credit; longer lines are slide shows run together, or paragraphs
-WIDGET_MAX_WORDS = 60    # a player's or a shop card's title twice; longer lines are paragraphs run together
-CONTACT_LAST_LINES = 3   # contact and bio lines close an article; handles higher up are quoted posts
+LINK_MAX_WORDS = 30  # a glued 'Label:Headline' link is one headline; longer lines are paragraphs
+CREDIT_MAX_WORDS = 80  # a caption and its credit; longer lines are slide shows run together, or paragraphs
+WIDGET_MAX_WORDS = 60  # a player's or a shop card's title twice; longer lines are paragraphs run together
+CONTACT_LAST_LINES = 3  # contact and bio lines close an article; handles higher up are quoted posts
 CONTACT_MAX_WORDS = 80
 TIMESTAMP_MAX_WORDS = 8
 CORRECTION_MAX_WORDS = 150
@@ -128,18 +128,25 @@ class SqliteLineStats:
             rows = self._conn.execute(
                 f"SELECT fingerprint, COUNT(*) FROM line_seen WHERE outlet = ? AND fingerprint IN "
                 f"({','.join('?' * len(part))}) AND article_id != ? GROUP BY fingerprint",
-                [outlet, *part, exclude or ""])
+                [outlet, *part, exclude or ""],
+            )
             out.update({fp: n for fp, n in rows})
         return out
 
     def record(self, outlet: str, article_id: str, fingerprints: Iterable[int]) -> set[int]:
         fps = sorted(set(fingerprints))
         others = self.seen(outlet, fps, exclude=article_id)
-        had = {fp for (fp,) in self._conn.execute(
-            "SELECT fingerprint FROM line_seen WHERE article_id = ? AND outlet = ?", (article_id, outlet))}
+        had = {
+            fp
+            for (fp,) in self._conn.execute(
+                "SELECT fingerprint FROM line_seen WHERE article_id = ? AND outlet = ?", (article_id, outlet)
+            )
+        }
         self.forget(article_id)
-        self._conn.executemany("INSERT INTO line_seen (outlet, fingerprint, article_id) VALUES (?, ?, ?)",
-                               [(outlet, fp, article_id) for fp in fps])
+        self._conn.executemany(
+            "INSERT INTO line_seen (outlet, fingerprint, article_id) VALUES (?, ?, ?)",
+            [(outlet, fp, article_id) for fp in fps],
+        )
         return {fp for fp in fps if others.get(fp, 0) + 1 == REPEAT_ARTICLES and fp not in had}
 
     def forget(self, article_id: str) -> None:
@@ -150,17 +157,20 @@ class SqliteLineStats:
         for part in _batches(sorted(set(fingerprints))):
             rows = self._conn.execute(
                 f"SELECT DISTINCT article_id FROM line_seen WHERE outlet = ? AND fingerprint IN "
-                f"({','.join('?' * len(part))})", [outlet, *part])
+                f"({','.join('?' * len(part))})",
+                [outlet, *part],
+            )
             out.update(row[0] for row in rows)
         return out
 
 
 def _batches(items: list[int], size: int = 500) -> Iterable[list[int]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 # --- fingerprints -----------------------------------------------------------------------------------
+
 
 def line_key(line: str) -> str:
     """A line as compared across pages: NFKC, lower case, runs of non-word characters as one space."""
@@ -208,7 +218,9 @@ _CORRECTION = re.compile(
     r"^\W*(?:corrections?|clarifications?|corrected)\b[^:\n]{0,40}:"
     r"|^\W*" + _LABEL + r"\(?(?:an?|the)\s+(?:earlier|previous|prior|original)\s+version\s+of\s+th(?:is|e)\b"
     r"|^\W*" + _LABEL + r"\(?th(?:is|e)\s+(?:story|article|column|report|post)\s+(?:has\s+been|was)\s+"
-    r"(?:corrected|(?:updated|changed|edited)\s+to\s+(?:correct|clarify))", re.IGNORECASE)
+    r"(?:corrected|(?:updated|changed|edited)\s+to\s+(?:correct|clarify))",
+    re.IGNORECASE,
+)
 
 
 def is_correction(line: str) -> bool:
@@ -222,13 +234,21 @@ def structural_reason(line: str, lines_after: int) -> str | None:
     words = len(line.split())
     if words <= CREDIT_MAX_WORDS and _CREDIT.search(line):
         return "credit"
-    if words <= WIDGET_MAX_WORDS and not _SENTENCE_END.search(line) and not line.lstrip("[(")[:1].isdigit() and (
-            _self_repeating(line) or (_DURATION.search(line) and not _CLOCK_TIME.search(line))):
+    if (
+        words <= WIDGET_MAX_WORDS
+        and not _SENTENCE_END.search(line)
+        and not line.lstrip("[(")[:1].isdigit()
+        and (_self_repeating(line) or (_DURATION.search(line) and not _CLOCK_TIME.search(line)))
+    ):
         return "widget"  # video players and galleries print their item's title twice, or with its length
     if words <= LINK_MAX_WORDS and _GLUED_LINK.match(line):
         return "link"
-    if words <= TIMESTAMP_MAX_WORDS and _YEAR.search(line) and _CLOCK.search(line) and not any(
-            _PROSE_WORD.fullmatch(w.strip(",.;:()")) for w in line.split()):
+    if (
+        words <= TIMESTAMP_MAX_WORDS
+        and _YEAR.search(line)
+        and _CLOCK.search(line)
+        and not any(_PROSE_WORD.fullmatch(w.strip(",.;:()")) for w in line.split())
+    ):
         return "timestamp"
     if lines_after < CONTACT_LAST_LINES and words <= CONTACT_MAX_WORDS and _CONTACT.search(line):
         return "contact"
@@ -240,7 +260,7 @@ def _self_repeating(line: str, n: int = 5) -> bool:
     words = line.split()
     first: dict[tuple[str, ...], int] = {}
     for i in range(len(words) - n + 1):
-        gram = tuple(words[i:i + n])
+        gram = tuple(words[i : i + n])
         if gram in first and i - first[gram] >= n:
             return True
         first.setdefault(gram, i)
@@ -248,6 +268,7 @@ def _self_repeating(line: str, n: int = 5) -> bool:
 
 
 # --- cleaning -------------------------------------------------------------------------------------
+
 
 def line_reasons(body: str, outlet: str | None, stats: LineStats, article_id: str | None = None) -> list[str | None]:
     """For each line of body.split('\\n'): why it is not article text ('correction', or a clutter reason
@@ -257,8 +278,9 @@ def line_reasons(body: str, outlet: str | None, stats: LineStats, article_id: st
     filled = [i for i, line in enumerate(lines) if line.strip()]
     counts: Mapping[int, int] = {}
     if outlet:
-        counts = stats.seen(outlet, (fingerprint(lines[i]) for i in filled if _repeat_candidate(lines[i])),
-                            exclude=article_id)
+        counts = stats.seen(
+            outlet, (fingerprint(lines[i]) for i in filled if _repeat_candidate(lines[i])), exclude=article_id
+        )
     reasons: list[str | None] = [None] * len(lines)
     for rank, i in enumerate(filled):
         line = lines[i].strip()
@@ -277,14 +299,16 @@ def clean(body: str, outlet: str | None, stats: LineStats, article_id: str | Non
     """The body without its clutter lines, and its correction notices apart (see line_reasons)."""
     lines = body.split("\n")
     reasons = line_reasons(body, outlet, stats, article_id)
-    removed = tuple(Removed(line.strip(), why) for line, why in zip(lines, reasons) if why and why != "correction")
-    corrections = tuple(line.strip() for line, why in zip(lines, reasons) if why == "correction")
+    removed = tuple(
+        Removed(line.strip(), why) for line, why in zip(lines, reasons, strict=False) if why and why != "correction"
+    )
+    corrections = tuple(line.strip() for line, why in zip(lines, reasons, strict=False) if why == "correction")
     return Cleaned(body=kept_text(body, reasons), removed=removed, corrections=corrections)
 
 
 def kept_text(body: str, reasons: list[str | None]) -> str:
     """The body without the lines that have a reason; the other lines and paragraph breaks as they were."""
-    text = "\n".join(line for line, why in zip(body.split("\n"), reasons) if not why)
+    text = "\n".join(line for line, why in zip(body.split("\n"), reasons, strict=False) if not why)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 

@@ -108,28 +108,35 @@ class Community:
         if not ids:
             return
         with self._view.writing() as live:
-            chunked = [stored_chunks(a, self._catalog.chunks(a.id), self._model_key)
-                       for a in (self._catalog.article(i) for i in ids) if a is not None]
+            chunked = [
+                stored_chunks(a, self._catalog.chunks(a.id), self._model_key)
+                for a in (self._catalog.article(i) for i in ids)
+                if a is not None
+            ]
             vectors, _ = chunk_vectors(chunked, self._embed, self._cache)
             write_vectors(live, chunked, vectors)
             with self._catalog.transaction("finish moving articles") as db:
                 db.executemany("DELETE FROM pending_scopes WHERE article_id = ?", [(i,) for i in ids])
                 Catalog.bump(db)
 
-    def article_history(self, *, server: str | None = None, actions: tuple[str, ...] = ("removed",),
-                        limit: int = 50) -> list[ArticleEvent]:
+    def article_history(
+        self, *, server: str | None = None, actions: tuple[str, ...] = ("removed",), limit: int = 50
+    ) -> list[ArticleEvent]:
         """What was done to a server's own articles (default: removals), newest first."""
         marks = ",".join("?" * len(actions))
         rows = self._catalog.query(
             f"SELECT article_id, title, action, actor, at FROM article_log WHERE server = ? AND action IN ({marks})"
-            " ORDER BY seq DESC LIMIT ?", (corpus_key(check_server(server)), *actions, int(limit)))
+            " ORDER BY seq DESC LIMIT ?",
+            (corpus_key(check_server(server)), *actions, int(limit)),
+        )
         return [ArticleEvent(a, t, act, who, datetime.fromisoformat(at)) for a, t, act, who, at in rows]
 
     # settings -------------------------------------------------------------------------------------
     def get_server_config(self, server: str | None) -> dict:
         """A server's settings as its face stored them ({} when none)."""
-        rows = self._catalog.query("SELECT config FROM server_config WHERE server = ?",
-                                   (corpus_key(check_server(server)),))
+        rows = self._catalog.query(
+            "SELECT config FROM server_config WHERE server = ?", (corpus_key(check_server(server)),)
+        )
         return json.loads(rows[0][0]) if rows else {}
 
     def set_server_config(self, server: str | None, config: dict) -> None:
@@ -144,9 +151,11 @@ class Community:
         if len(text.encode()) > CONFIG_MAX_BYTES:
             raise InvalidInput(f"Server settings are limited to {CONFIG_MAX_BYTES:,} bytes.")
         with self._catalog.transaction("store the server's settings") as db:
-            db.execute("INSERT INTO server_config(server, config, updated_at) VALUES(?,?,?) ON CONFLICT(server)"
-                       " DO UPDATE SET config=excluded.config, updated_at=excluded.updated_at",
-                       (corpus_key(check_server(server)), text, now_text()))
+            db.execute(
+                "INSERT INTO server_config(server, config, updated_at) VALUES(?,?,?) ON CONFLICT(server)"
+                " DO UPDATE SET config=excluded.config, updated_at=excluded.updated_at",
+                (corpus_key(check_server(server)), text, now_text()),
+            )
 
     # feedback and moderation ----------------------------------------------------------------------
     @property
@@ -154,8 +163,9 @@ class Community:
         """True when questions are logged (and their answers can be rated)."""
         return self._log.enabled
 
-    def rate_answer(self, log_id: int, *, server: str | None, user: str, vote: int,
-                    reason: str | None = None) -> Feedback:
+    def rate_answer(
+        self, log_id: int, *, server: str | None, user: str, vote: int, reason: str | None = None
+    ) -> Feedback:
         """Store the asker's 👍 (vote 1) or 👎 (-1, with one of REASONS) on a logged answer of this server;
         NotPermitted for anyone else, UnknownRecord when it is no longer logged (nothing stored either way)."""
         self._writable("store feedback")
@@ -169,14 +179,25 @@ class Community:
         scope = scope_for(self._catalog.reader(), check_server(server))
         for feedback, question, cited in self._log.reports(server, reason, limit):
             ids = list(dict.fromkeys(a for _, a in cited))
-            infos = {i.id: replace(i, moderation="hidden" if i.id in scope.hidden else "demoted"
-                                   if i.id in scope.demoted else None)
-                     for i in self._catalog.infos_for(ids) if corpus_key(i.server) in scope.keys}
+            infos = {
+                i.id: replace(
+                    i, moderation="hidden" if i.id in scope.hidden else "demoted" if i.id in scope.demoted else None
+                )
+                for i in self._catalog.infos_for(ids)
+                if corpus_key(i.server) in scope.keys
+            }
             out.append(Report(feedback.id, question, feedback.reason, tuple(infos[a] for a in ids if a in infos)))
         return out
 
-    def moderate(self, article_id: str, *, server: str | None, mode: str | None, actor: str | None = None,
-                 report: int | None = None) -> ArticleInfo:
+    def moderate(
+        self,
+        article_id: str,
+        *,
+        server: str | None,
+        mode: str | None,
+        actor: str | None = None,
+        report: int | None = None,
+    ) -> ArticleInfo:
         """Hide an article from a server's answers, demote it (it weighs less), or restore it (mode None); with
         `report`, the article must be one that report's answer cited. Other servers are not affected."""
         self._writable("moderate articles")
@@ -195,10 +216,12 @@ class Community:
             if mode is None:
                 db.execute("DELETE FROM moderation WHERE server = ? AND article_id = ?", (key, article_id))
             else:
-                db.execute("INSERT INTO moderation(server, article_id, mode, actor, reason, at) VALUES(?,?,?,?,?,?)"
-                           " ON CONFLICT(server, article_id) DO UPDATE SET mode=excluded.mode, actor=excluded.actor,"
-                           " reason=excluded.reason, at=excluded.at",
-                           (key, article_id, mode, actor, f"report {report}" if report else None, now_text()))
+                db.execute(
+                    "INSERT INTO moderation(server, article_id, mode, actor, reason, at) VALUES(?,?,?,?,?,?)"
+                    " ON CONFLICT(server, article_id) DO UPDATE SET mode=excluded.mode, actor=excluded.actor,"
+                    " reason=excluded.reason, at=excluded.at",
+                    (key, article_id, mode, actor, f"report {report}" if report else None, now_text()),
+                )
             log_event(db, article_id, key, info.title, mode or "restored", actor, now_text())
         return next(i for i in self.list_articles(info.id, 50, server=server) if i.id == article_id)  # type: ignore[attr-defined]
 
@@ -209,8 +232,9 @@ class Community:
 
         if not 1 <= days <= 3650:
             raise InvalidInput("Statistics cover 1 to 3650 days.")
-        return server_stats(self._catalog, corpus_key(check_server(server)), days=days, today=today,
-                            logging=self._log.enabled)
+        return server_stats(
+            self._catalog, corpus_key(check_server(server)), days=days, today=today, logging=self._log.enabled
+        )
 
     def digest(self, server: str | None, day: date) -> Answer:
         """The day's top stories a server can read, most covered first, one cited line each (not covered when
@@ -225,17 +249,26 @@ class Community:
         """Claim a server's digest of a day (False when it was claimed before: at most one a day)."""
         self._writable("record the digest")
         with self._catalog.transaction("claim the digest") as db:
-            return db.execute("INSERT OR IGNORE INTO digests(server, day, status, at) VALUES(?,?,'claimed',?)",
-                              (corpus_key(check_server(server)), day.isoformat(), now_text())).rowcount == 1
+            return (
+                db.execute(
+                    "INSERT OR IGNORE INTO digests(server, day, status, at) VALUES(?,?,'claimed',?)",
+                    (corpus_key(check_server(server)), day.isoformat(), now_text()),
+                ).rowcount
+                == 1
+            )
 
     def finish_digest(self, server: str | None, day: date, status: str) -> None:
         """Record how a claimed digest ended ('posted', 'skipped' when nothing was new, 'failed')."""
         with self._catalog.transaction("record the digest") as db:
-            db.execute("UPDATE digests SET status = ?, at = ? WHERE server = ? AND day = ?",
-                       (status, now_text(), corpus_key(check_server(server)), day.isoformat()))
+            db.execute(
+                "UPDATE digests SET status = ?, at = ? WHERE server = ? AND day = ?",
+                (status, now_text(), corpus_key(check_server(server)), day.isoformat()),
+            )
 
     def digest_status(self, server: str | None, day: date) -> str | None:
         """How a server's digest of a day went (None: not yet)."""
-        rows = self._catalog.query("SELECT status FROM digests WHERE server = ? AND day = ?",
-                                   (corpus_key(check_server(server)), day.isoformat()))
+        rows = self._catalog.query(
+            "SELECT status FROM digests WHERE server = ? AND day = ?",
+            (corpus_key(check_server(server)), day.isoformat()),
+        )
         return rows[0][0] if rows else None

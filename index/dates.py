@@ -6,9 +6,25 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august",
-     "september", "october", "november", "december"])}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
+    )
+}
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -27,8 +43,9 @@ _COUNT = r"(?:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleve
 _WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 # Days dateparser resolves (search_dates): "3 days ago", "two weeks ago", "last Friday", "since Monday". Years ago
 # are left alone: a question about an event 50 years ago is asked of the articles marking it now.
-_PARSED = re.compile(rf"\b(?:{_COUNT}\s+(?P<unit>day|week|month)s?\s+ago|(?:last|this past|since)\s+{_WEEKDAY})\b",
-                     re.I)
+_PARSED = re.compile(
+    rf"\b(?:{_COUNT}\s+(?P<unit>day|week|month)s?\s+ago|(?:last|this past|since)\s+{_WEEKDAY})\b", re.I
+)
 _PARSED_SPAN = {"day": (1, 3), "week": (3, 4), "month": (15, 16)}  # days before / after the day it names
 
 
@@ -51,10 +68,11 @@ class TimeWindow:
             return (day - self.end).days
         return 0
 
-    def _shifted(self, years: int) -> "TimeWindow":
+    def _shifted(self, years: int) -> TimeWindow:
         def move(d: date) -> date:
             year = min(max(d.year + years, date.min.year), date.max.year)
             return _safe_date(year, d.month, d.day) or date(year, d.month, 28)
+
         return TimeWindow(move(self.start), move(self.end), self.explicit)
 
 
@@ -92,9 +110,12 @@ def without_time_words(question: str) -> str:
     return " ".join(text.split()) or question
 
 
-_DATE_PHRASES = re.compile(rf"\b(?:on|of|from|since)?\s*(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTH_RE})\.?\s+\d{{1,2}}"
-                           rf"(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_RE})"
-                           rf"(?:,?\s+\d{{4}})?)\b", re.I)
+_DATE_PHRASES = re.compile(
+    rf"\b(?:on|of|from|since)?\s*(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTH_RE})\.?\s+\d{{1,2}}"
+    rf"(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_RE})"
+    rf"(?:,?\s+\d{{4}})?)\b",
+    re.I,
+)
 
 
 def without_dates(text: str) -> str:
@@ -142,9 +163,15 @@ def _search_dates(text: str, as_of: date) -> list[tuple[str, date]]:
     from dateparser.search import search_dates  # imported on first use: it takes a few tenths of a second
 
     try:
-        found = search_dates(text, languages=["en"], settings={
-            "RELATIVE_BASE": datetime(as_of.year, as_of.month, as_of.day, 12), "PREFER_DATES_FROM": "past",
-            "RETURN_AS_TIMEZONE_AWARE": False})
+        found = search_dates(
+            text,
+            languages=["en"],
+            settings={
+                "RELATIVE_BASE": datetime(as_of.year, as_of.month, as_of.day, 12),
+                "PREFER_DATES_FROM": "past",
+                "RETURN_AS_TIMEZONE_AWARE": False,
+            },
+        )
     except (ValueError, OverflowError):
         return []
     return [(phrase, when.date()) for phrase, when in found or []]

@@ -4,8 +4,8 @@ extractive answerer. An Answer, so that every face renders it like any other."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Sequence
 
 from .answer import ExtractiveAnswerer
 from .catalog import Catalog
@@ -14,11 +14,11 @@ from .results import Answer, Citation, Passage, Sentence
 from .servers import Scope
 from .text import terms
 
-STORIES = 5            # stories in a digest
-SAME_STORY = 0.4       # headlines whose terms overlap this much (Jaccard)...
-SHARED_TERMS = 3       # ...or share this many terms are one story
-NEW_ARTICLES = 300     # at most this many of the day's articles are looked at (the newest)
-LEAD_PASSAGES = 4      # a story's line is drawn from the first chunks of this many of its articles
+STORIES = 5  # stories in a digest
+SAME_STORY = 0.4  # headlines whose terms overlap this much (Jaccard)...
+SHARED_TERMS = 3  # ...or share this many terms are one story
+NEW_ARTICLES = 300  # at most this many of the day's articles are looked at (the newest)
+LEAD_PASSAGES = 4  # a story's line is drawn from the first chunks of this many of its articles
 
 
 def build_digest(catalog: Catalog, answerer: ExtractiveAnswerer, scope: Scope, day: date) -> Answer:
@@ -28,7 +28,9 @@ def build_digest(catalog: Catalog, answerer: ExtractiveAnswerer, scope: Scope, d
     rows = catalog.query(
         f"SELECT id, title, url, (SELECT COUNT(*) FROM chunks c WHERE c.article_id = a.id) FROM articles a"
         f" WHERE server IN ({marks}) AND (published = ? OR substr(added_at, 1, 10) = ?)"
-        " ORDER BY added_at DESC, rowid DESC LIMIT ?", (*keys, day.isoformat(), day.isoformat(), NEW_ARTICLES))
+        " ORDER BY added_at DESC, rowid DESC LIMIT ?",
+        (*keys, day.isoformat(), day.isoformat(), NEW_ARTICLES),
+    )
     articles = [(a, index_title(t, u), n) for a, t, u, n in rows if a not in scope.hidden and n]
     title = f"Top stories, {day.isoformat()}"
     if not articles:
@@ -46,8 +48,14 @@ def build_digest(catalog: Catalog, answerer: ExtractiveAnswerer, scope: Scope, d
         number = len(citations) + 1
         citations.append(Citation(number, passage, headline=headline))
         sentences.append(Sentence(text, (number,)))
-    return Answer(question=title, sentences=tuple(sentences), citations=tuple(citations), as_of=day,
-                  covered=bool(sentences), answerer="digest")
+    return Answer(
+        question=title,
+        sentences=tuple(sentences),
+        citations=tuple(citations),
+        as_of=day,
+        covered=bool(sentences),
+        answerer="digest",
+    )
 
 
 def group_stories(articles: Sequence[tuple[str, str]]) -> list[list[str]]:
@@ -74,8 +82,9 @@ def group_stories(articles: Sequence[tuple[str, str]]) -> list[list[str]]:
     return list(groups.values())
 
 
-def _story_line(catalog: Catalog, answerer: ExtractiveAnswerer, ids: list[str],
-                day: date) -> tuple[str, Passage, bool] | None:
+def _story_line(
+    catalog: Catalog, answerer: ExtractiveAnswerer, ids: list[str], day: date
+) -> tuple[str, Passage, bool] | None:
     """The line a story gets: the answerer's best sentence other than a headline for the first article's
     headline as the question, else that headline; with the passage it cites."""
     passages = _lead_passages(catalog, ids[:LEAD_PASSAGES])
@@ -100,7 +109,17 @@ def _lead_passages(catalog: Catalog, ids: list[str]) -> list[Passage]:
         rows = catalog.chunks(article_id)[:1]
         info = infos.get(article_id)
         if rows and info:
-            out.append(Passage(chunk_id=rows[0].id, article_id=article_id, text=rows[0].text,
-                               title=index_title(info.title, info.url), outlet=info.outlet, published=info.published,
-                               url=info.url, score=1.0, sentence_spans=rows[0].sentences))
+            out.append(
+                Passage(
+                    chunk_id=rows[0].id,
+                    article_id=article_id,
+                    text=rows[0].text,
+                    title=index_title(info.title, info.url),
+                    outlet=info.outlet,
+                    published=info.published,
+                    url=info.url,
+                    score=1.0,
+                    sentence_spans=rows[0].sentences,
+                )
+            )
     return out

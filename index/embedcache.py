@@ -7,8 +7,8 @@ import contextlib
 import hashlib
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -29,8 +29,9 @@ class EmbeddingCache:
         self.path = Path(path)
         try:
             if read_only:
-                self._db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False,
-                                           isolation_level=None)
+                self._db = sqlite3.connect(
+                    f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False, isolation_level=None
+                )
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
@@ -39,8 +40,10 @@ class EmbeddingCache:
                 self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
             self._db.execute("SELECT 1 FROM embeddings LIMIT 1").fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"The embedding cache {self.path} cannot be opened ({exc}). Move it aside: "
-                             "the vectors will be computed again.") from exc
+            raise StoreError(
+                f"The embedding cache {self.path} cannot be opened ({exc}). Move it aside: "
+                "the vectors will be computed again."
+            ) from exc
         self._lock = threading.RLock()
 
     def get(self, keys: Iterable[str]) -> dict[str, np.ndarray]:
@@ -52,8 +55,9 @@ class EmbeddingCache:
                 for start in range(0, len(wanted), _BATCH):
                     part = wanted[start : start + _BATCH]
                     marks = ",".join("?" * len(part))
-                    for key, blob in self._db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})",
-                                                      part):
+                    for key, blob in self._db.execute(
+                        f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", part
+                    ):
                         found[key] = np.frombuffer(blob, dtype=np.float32)
         except sqlite3.Error as exc:
             raise StoreError(f"Could not read the embedding cache: {exc}") from exc

@@ -11,7 +11,7 @@ import hashlib
 import importlib
 import threading
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -70,8 +70,9 @@ class OnnxMiniLMEmbedding:
     model_name = "all-MiniLM-L6-v2-int8-onnx"
     threads = 2
 
-    def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None,
-                 embed_batch_size: int = 32) -> None:
+    def __init__(
+        self, model_path: Path | None = None, tokenizer_path: Path | None = None, embed_batch_size: int = 32
+    ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from . import articles as readers
 from .answer import Answerer, TextCallback
@@ -50,8 +51,16 @@ class Engine(Community):
     """Articles in, cited answers out. Thread-safe; every method blocks (call it off the event loop)."""
 
     @classmethod
-    def open(cls, settings: Settings, *, embed_model: Embedder | None = None, seed: bool = True,
-             progress: ProgressFactory | None = None, repair: bool = False, **options: Any) -> "Engine":
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        embed_model: Embedder | None = None,
+        seed: bool = True,
+        progress: ProgressFactory | None = None,
+        repair: bool = False,
+        **options: Any,
+    ) -> Engine:
         """The one start-up path of every face: open the index (upgrading it), settle what an interrupted
         process left, add the seed articles on first use, restore vectors the store lost, and rebuild when
         the index was built with another embedding model or chunking. `progress(label)` gives a progress
@@ -60,8 +69,12 @@ class Engine(Community):
         try:
             engine = cls(settings, embed_model=embed_model, **options)
         except StoreError as exc:
-            if not (repair and not settings.chroma_is_server and chroma_path(settings).exists()
-                    and "vector store" in str(exc)):
+            if not (
+                repair
+                and not settings.chroma_is_server
+                and chroma_path(settings).exists()
+                and "vector store" in str(exc)
+            ):
                 raise
             moved = move_aside(settings)
             log.warning("The vector store could not be opened (%s); moved it to %s and rebuilding it", exc, moved)
@@ -73,8 +86,14 @@ class Engine(Community):
             raise
         return engine
 
-    def __init__(self, settings: Settings, *, embed_model: Embedder | None = None,
-                 chroma_handle: ChromaHandle | None = None, answerer: Answerer | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embed_model: Embedder | None = None,
+        chroma_handle: ChromaHandle | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
         self.settings = settings
         data_dir = Path(settings.data_dir)
         self.read_only = prepare_data_dir(data_dir)
@@ -83,8 +102,9 @@ class Engine(Community):
         self._embed = embed_model or load_embed_model(settings.embed_model, settings.embed_batch_size)
         self._model_key = model_id(self._embed)
         self._cache = EmbeddingCache(settings.embed_cache_path, read_only=self.read_only)
-        self._catalog = open_catalog(data_dir / "newsdesk.sqlite3", self._cache, self.read_only, self._embed,
-                                     self._model_key)
+        self._catalog = open_catalog(
+            data_dir / "newsdesk.sqlite3", self._cache, self.read_only, self._embed, self._model_key
+        )
         self._locks = DataLocks(data_dir)
         seen = self._catalog.change_seq()
         self._handle = chroma_handle or open_store(settings, self.read_only)
@@ -93,12 +113,22 @@ class Engine(Community):
         self._view = StoreView(self._catalog, self._handle, self._locks)
         self._splitter_made: Any = None
         self._splitter_lock = threading.Lock()
-        self._generations = Generations(self._catalog, self._cache, self._handle, self._view, self._locks,  # type: ignore[arg-type]
-                                        self._embed, self._model_key, settings.collection_prefix,
-                                        self._chunking_key(), self._splitter)
+        self._generations = Generations(
+            self._catalog,
+            self._cache,
+            self._handle,  # type: ignore[arg-type]
+            self._view,
+            self._locks,
+            self._embed,
+            self._model_key,
+            settings.collection_prefix,
+            self._chunking_key(),
+            self._splitter,
+        )
         self._stories = StoryWriter(self._cache, self._embed, self._model_key)
-        self._writer = Writer(self._catalog, self._cache, self._view, self._embed, self._model_key, self._splitter,
-                              self._stories)
+        self._writer = Writer(
+            self._catalog, self._cache, self._view, self._embed, self._model_key, self._splitter, self._stories
+        )
         self._retriever = HybridRetriever(self._catalog, self._cache, self._view, self._embed, self._model_key)
         self._shapes = Shaper(self._catalog, self._retriever, self._embed)
         self._intake = Intake(self._catalog, settings, self.add_articles)
@@ -174,8 +204,14 @@ class Engine(Community):
         """Add or replace one article in a server's corpus; 'unchanged' when the same content is already there."""
         return self.add_articles([article], server=server, actor=actor)[0]
 
-    def add_articles(self, articles: Sequence[Article], progress: Progress | None = None, *,
-                     server: str | None = None, actor: str | None = None) -> list[AddResult]:
+    def add_articles(
+        self,
+        articles: Sequence[Article],
+        progress: Progress | None = None,
+        *,
+        server: str | None = None,
+        actor: str | None = None,
+    ) -> list[AddResult]:
         """Add or replace many articles in a server's corpus (None: the shared one), embedding in large batches;
         each article is still all-or-nothing, and searchable by keyword and by vector when this returns.
         `actor` says who added them (shown in listings)."""
@@ -183,41 +219,79 @@ class Engine(Community):
         server = check_server(server)
         return self._writer.add([replace(a, server=server, stored_id=None) for a in articles], progress, actor)
 
-    def add_text(self, title: str, body: str, *, outlet: str | None = None, published: date | None = None,
-                 url: str | None = None, server: str | None = None, actor: str | None = None) -> AddResult:
+    def add_text(
+        self,
+        title: str,
+        body: str,
+        *,
+        outlet: str | None = None,
+        published: date | None = None,
+        url: str | None = None,
+        server: str | None = None,
+        actor: str | None = None,
+    ) -> AddResult:
         """Add pasted text with a title."""
-        return self.add_article(readers.article_from_text(
-            body, title=title, outlet=outlet, published=published, url=url,
-            max_bytes=self.settings.max_article_bytes), server=server, actor=actor)
+        return self.add_article(
+            readers.article_from_text(
+                body,
+                title=title,
+                outlet=outlet,
+                published=published,
+                url=url,
+                max_bytes=self.settings.max_article_bytes,
+            ),
+            server=server,
+            actor=actor,
+        )
 
-    def add_bytes(self, data: bytes, *, filename: str | None = None, content_type: str | None = None,
-                  url: str | None = None, server: str | None = None, actor: str | None = None) -> AddResult:
+    def add_bytes(
+        self,
+        data: bytes,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        url: str | None = None,
+        server: str | None = None,
+        actor: str | None = None,
+    ) -> AddResult:
         """Add an uploaded file (text, Markdown, HTML, PDF)."""
-        return self.add_article(readers.article_from_bytes(
-            data, filename=filename, content_type=content_type, url=url,
-            max_bytes=self.settings.max_article_bytes), server=server, actor=actor)
+        return self.add_article(
+            readers.article_from_bytes(
+                data, filename=filename, content_type=content_type, url=url, max_bytes=self.settings.max_article_bytes
+            ),
+            server=server,
+            actor=actor,
+        )
 
     def add_path(self, path: Path, *, server: str | None = None, actor: str | None = None) -> AddResult:
         """Add a file from disk (with its .meta.toml sidecar when there is one)."""
-        return self.add_article(readers.read_path(Path(path), max_bytes=self.settings.max_article_bytes),
-                                server=server, actor=actor)
+        return self.add_article(
+            readers.read_path(Path(path), max_bytes=self.settings.max_article_bytes), server=server, actor=actor
+        )
 
     def add_url(self, url: str, *, server: str | None = None, actor: str | None = None) -> AddResult:
         """Fetch a URL safely and add the article it holds."""
         from .fetch import fetch_url
 
         s = self.settings
-        page = fetch_url(url, timeout=s.fetch_timeout, max_bytes=s.fetch_max_bytes,
-                         allow_private=s.fetch_allow_private, user_agent=s.user_agent)
-        article = readers.article_from_bytes(page.data, content_type=page.content_type, url=page.url,
-                                             max_bytes=s.max_article_bytes)
+        page = fetch_url(
+            url,
+            timeout=s.fetch_timeout,
+            max_bytes=s.fetch_max_bytes,
+            allow_private=s.fetch_allow_private,
+            user_agent=s.user_agent,
+        )
+        article = readers.article_from_bytes(
+            page.data, content_type=page.content_type, url=page.url, max_bytes=s.max_article_bytes
+        )
         result = self.add_article(article.with_defaults(url=page.url), server=server, actor=actor)
         with self._catalog.transaction("remember the fetch") as db:  # so that refresh_recent can follow it
             remember_fetch(db, result.article.id, page)
         return result
 
-    def import_jsonl(self, path: Path, progress: Progress | None = None, *, server: str | None = None,
-                     actor: str | None = None) -> ImportReport:
+    def import_jsonl(
+        self, path: Path, progress: Progress | None = None, *, server: str | None = None, actor: str | None = None
+    ) -> ImportReport:
         """Import a JSONL(.gz) file of articles (url, title, published, authors, body a line) into a server's
         corpus (None: the shared one); bad lines are reported, not fatal; an interrupted import resumes where
         it stopped when run again."""
@@ -228,8 +302,10 @@ class Engine(Community):
             if articles and all(a.stored_id for a in articles):  # stored ones cleaned again keep their corpus
                 return self._writer.add(articles)
             return self.add_articles(articles, server=server, actor=actor)
-        return import_jsonl(self._catalog, add, Path(path), progress, max_bytes=self.settings.max_article_bytes,
-                            server=server)
+
+        return import_jsonl(
+            self._catalog, add, Path(path), progress, max_bytes=self.settings.max_article_bytes, server=server
+        )
 
     # feeds and updates ----------------------------------------------------------------------------
     def add_feed(self, url: str, *, server: str | None = None) -> FeedInfo:
@@ -250,8 +326,14 @@ class Engine(Community):
         next poll, items added, last error, and whose it is."""
         return self._intake.list_feeds(check_server(server))
 
-    def poll_feeds(self, progress: Progress | None = None, now: datetime | None = None, *, every: bool = False,
-                   on_feed: Callable[[FeedReport], None] | None = None) -> list[FeedReport]:
+    def poll_feeds(
+        self,
+        progress: Progress | None = None,
+        now: datetime | None = None,
+        *,
+        every: bool = False,
+        on_feed: Callable[[FeedReport], None] | None = None,
+    ) -> list[FeedReport]:
         """One pass over every server's feeds that are due (all of them with every=True): conditional GET, new
         items fetched and added to the feed's corpus. A feed that fails is reported (and backs off), never
         raised."""
@@ -272,19 +354,24 @@ class Engine(Community):
         self._own(article_id, server)
         return self._writer.remove(article_id, actor)
 
-    def list_articles(self, query: str | None = None, limit: int | None = None, *,
-                      server: str | None = None) -> list[ArticleInfo]:
+    def list_articles(
+        self, query: str | None = None, limit: int | None = None, *, server: str | None = None
+    ) -> list[ArticleInfo]:
         """The articles a server can cite (its own and the shared ones), newest first, with its moderators'
         marks; with a query, those whose title/outlet/id/url contain it."""
         scope = scope_for(self._catalog.reader(), check_server(server))
-        return [replace(i, moderation="hidden" if i.id in scope.hidden else "demoted" if i.id in scope.demoted
-                        else None) for i in self._catalog.infos(query, limit, scope.keys)]
+        return [
+            replace(i, moderation="hidden" if i.id in scope.hidden else "demoted" if i.id in scope.demoted else None)
+            for i in self._catalog.infos(query, limit, scope.keys)
+        ]
 
     def get_article(self, article_id: str, *, server: str | None = None) -> Article:
         """A stored article a server can read; raises ArticleNotFound."""
         article = self._catalog.article(article_id)
-        if article is None or corpus_key(article.server) not in scope_for(self._catalog.reader(),
-                                                                          check_server(server)).keys:
+        if (
+            article is None
+            or corpus_key(article.server) not in scope_for(self._catalog.reader(), check_server(server)).keys
+        ):
             raise ArticleNotFound(f"No article has the id {article_id!r}.")
         return article
 
@@ -297,13 +384,26 @@ class Engine(Community):
         found = self._cache.get([r.embed_key for r in rows] + list(keys.values()))
         title_key_ = keys.get(article_id)
         kept = [r for r in rows if r.embed_key in found]
-        return ArticleVectors(article_id, title, found.get(title_key_) if title_key_ else None,
-                              [(r.text, found[r.embed_key]) for r in kept], [embed_text(title, r.text) for r in kept])
+        return ArticleVectors(
+            article_id,
+            title,
+            found.get(title_key_) if title_key_ else None,
+            [(r.text, found[r.embed_key]) for r in kept],
+            [embed_text(title, r.text) for r in kept],
+        )
 
     # asking ---------------------------------------------------------------------------------------
-    def ask(self, question: str, *, server: str | None = None, asker: str | None = None, as_of: date | None = None,
-            history: Sequence[Turn] = (), on_text: TextCallback | None = None,
-            answerer: Answerer | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        server: str | None = None,
+        asker: str | None = None,
+        as_of: date | None = None,
+        history: Sequence[Turn] = (),
+        on_text: TextCallback | None = None,
+        answerer: Answerer | None = None,
+    ) -> Answer:
         """Answer a question from the articles a server can read, as of a date (default today), and log it
         (with the asker's id hashed); `answerer` overrides the configured one (the evaluation harness scores
         several on the same index)."""
@@ -319,24 +419,32 @@ class Engine(Community):
         asked = standalone(question, recent)
         scope = scope_for(self._catalog.reader(), server)
         shapes = self._shapes.scoped(scope)
-        answer = shapes.answer(asked, as_of=as_of, answerer=answerer or self._answerer, history=recent,
-                               on_text=on_text)  # latest, since, timeline, digest, outlets (index.intent); else None
+        answer = shapes.answer(
+            asked, as_of=as_of, answerer=answerer or self._answerer, history=recent, on_text=on_text
+        )  # latest, since, timeline, digest, outlets (index.intent); else None
         if answer is None:
             query = asked if asked != question or not recent else " ".join([recent[-1].question, question])
-            retrieval = self._retriever.retrieve(query, as_of=as_of, top_k=self.settings.top_k, date_query=question,
-                                                 scope=scope)
-            answer = (answerer or self._answerer).answer(asked, retrieval.passages, as_of=as_of, history=recent,
-                                                         on_text=on_text)
+            retrieval = self._retriever.retrieve(
+                query, as_of=as_of, top_k=self.settings.top_k, date_query=question, scope=scope
+            )
+            answer = (answerer or self._answerer).answer(
+                asked, retrieval.passages, as_of=as_of, history=recent, on_text=on_text
+            )
             answer = shapes.finish(answer, retrieval.window, as_of)  # sources by story, figures, old news
         answer = replace(answer, question=question, rewritten=asked if asked != question else None)
         log_id = self._log.record(answer, server, asker, time.perf_counter() - started)
         return answer if log_id is None else replace(answer, log_id=log_id)
 
-    def retrieve(self, question: str, *, server: str | None = None, as_of: date | None = None,
-                 top_k: int | None = None) -> Retrieval:
+    def retrieve(
+        self, question: str, *, server: str | None = None, as_of: date | None = None, top_k: int | None = None
+    ) -> Retrieval:
         """The fused, date-weighted passages for a question from the articles a server can read (no answer)."""
-        return self._retriever.retrieve(question, as_of=as_of or date.today(), top_k=top_k or self.settings.top_k,
-                                        scope=scope_for(self._catalog.reader(), check_server(server)))
+        return self._retriever.retrieve(
+            question,
+            as_of=as_of or date.today(),
+            top_k=top_k or self.settings.top_k,
+            scope=scope_for(self._catalog.reader(), check_server(server)),
+        )
 
     # rebuilding -----------------------------------------------------------------------------------
     def rebuild(self, progress: Progress | None = None) -> RebuildReport:
@@ -370,26 +478,50 @@ class Engine(Community):
         store = f"chroma server {s.chroma_host}:{s.chroma_port}" if s.chroma_is_server else "embedded chroma"
         extra: dict[str, Any] = {}
         if self._view.handle.client is None:
-            extra["problem"] = ("The data directory is read-only and the vector store cannot be opened that way: "
-                                "questions are answered by keyword search only.")
-            return Status(articles=articles, chunks=chunks, store=store, collection="", embed_model=self._model_key,
-                          data_dir=str(s.data_dir), answerer=self._answerer.name, extra=extra)
+            extra["problem"] = (
+                "The data directory is read-only and the vector store cannot be opened that way: "
+                "questions are answered by keyword search only."
+            )
+            return Status(
+                articles=articles,
+                chunks=chunks,
+                store=store,
+                collection="",
+                embed_model=self._model_key,
+                data_dir=str(s.data_dir),
+                answerer=self._answerer.name,
+                extra=extra,
+            )
         try:
             stored, all_chunks, titles_stored, titled = self._generations.missing_vectors()
-            extra = ({"vectors": stored, "title_vectors": titles_stored} if server is None
-                     else {"shared_articles": self._catalog.counts("*")[0]})
+            extra = (
+                {"vectors": stored, "title_vectors": titles_stored}
+                if server is None
+                else {"shared_articles": self._catalog.counts("*")[0]}
+            )
             if stored < all_chunks or titles_stored < titled:
-                extra["problem"] = (f"The vector store holds {stored} of {all_chunks} chunk vectors and "
-                                    f"{titles_stored} of {titled} title vectors. Run `newsdesk rebuild` to restore "
-                                    "them from the catalog and the embedding cache (nothing is embedded again)."
-                                    if server is None else "The vector store lacks vectors of some articles; the "
-                                    "operator should run `newsdesk rebuild`, which restores them without embedding "
-                                    "anything again.")
+                extra["problem"] = (
+                    f"The vector store holds {stored} of {all_chunks} chunk vectors and "
+                    f"{titles_stored} of {titled} title vectors. Run `newsdesk rebuild` to restore "
+                    "them from the catalog and the embedding cache (nothing is embedded again)."
+                    if server is None
+                    else "The vector store lacks vectors of some articles; the "
+                    "operator should run `newsdesk rebuild`, which restores them without embedding "
+                    "anything again."
+                )
         except StoreError as exc:
             extra = {"problem": str(exc)}
-        return Status(articles=articles, chunks=chunks, store=store, collection=self._catalog.state().collection or "",
-                      embed_model=self._model_key, data_dir=str(s.data_dir), answerer=self._answerer.name,
-                      rebuilding=self.rebuilding, extra=extra)
+        return Status(
+            articles=articles,
+            chunks=chunks,
+            store=store,
+            collection=self._catalog.state().collection or "",
+            embed_model=self._model_key,
+            data_dir=str(s.data_dir),
+            answerer=self._answerer.name,
+            rebuilding=self.rebuilding,
+            extra=extra,
+        )
 
     def close(self) -> None:
         """Release the databases."""

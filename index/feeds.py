@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from .articles import Article, _host, _parse_content_type, article_from_bytes, article_from_text, canonical_url
 from .errors import BlockedURL, FeedError, NewsdeskError
@@ -20,8 +20,29 @@ MIN_FALLBACK_WORDS = 80  # a feed's own text shorter than this is a teaser, not 
 FEED_ROOTS = {"rss", "rdf", "feed"}
 SITEMAP_ROOTS = {"urlset", "sitemapindex"}
 KnownURL = Callable[[str], bool]
-_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "pre", "section",
-               "article", "figure", "figcaption", "ul", "ol", "table", "hr")
+_BLOCK_TAGS = (
+    "p",
+    "div",
+    "br",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "tr",
+    "pre",
+    "section",
+    "article",
+    "figure",
+    "figcaption",
+    "ul",
+    "ol",
+    "table",
+    "hr",
+)
 
 
 @dataclass(frozen=True)
@@ -39,9 +60,15 @@ class FeedItem:
         """The item's own text as an article, when it is long enough to be one (else None)."""
         if not self.title or len(self.summary.split()) < min_words:
             return None
-        return article_from_text(self.summary, title=self.title, outlet=self.outlet, url=self.url,
-                                 published=self.published.date() if self.published else None,
-                                 authors=self.authors, max_bytes=max_bytes)
+        return article_from_text(
+            self.summary,
+            title=self.title,
+            outlet=self.outlet,
+            url=self.url,
+            published=self.published.date() if self.published else None,
+            authors=self.authors,
+            max_bytes=max_bytes,
+        )
 
 
 @dataclass(frozen=True)
@@ -64,8 +91,15 @@ class ParsedSource:
     skipped_children: int = 0  # children over max_children
 
 
-def parse_source(data: bytes, *, url: str, content_type: str | None = None, known_url: KnownURL = lambda u: False,
-                 max_items: int = DEFAULT_MAX_ITEMS, max_children: int = DEFAULT_MAX_CHILDREN) -> ParsedSource:
+def parse_source(
+    data: bytes,
+    *,
+    url: str,
+    content_type: str | None = None,
+    known_url: KnownURL = lambda u: False,
+    max_items: int = DEFAULT_MAX_ITEMS,
+    max_children: int = DEFAULT_MAX_CHILDREN,
+) -> ParsedSource:
     """Read a feed or sitemap document; known_url(canonical_url) says which items are already stored."""
     from .sitemaps import parse_sitemap
 
@@ -96,8 +130,12 @@ def _parse_feed(document: bytes, *, url: str, known_url: KnownURL, max_items: in
         unknown += 1
         if len(keep) < max_items:
             keep.add(index)
-    parsed = feedparser.parse(io.BytesIO(without_items(document, spans, keep)), response_headers={
-        "content-location": url}, sanitize_html=True, resolve_relative_uris=True)
+    parsed = feedparser.parse(
+        io.BytesIO(without_items(document, spans, keep)),
+        response_headers={"content-location": url},
+        sanitize_html=True,
+        resolve_relative_uris=True,
+    )
     title = _one_line(parsed.feed.get("title"))
     items: list[FeedItem] = []
     links: set[str] = set()
@@ -107,8 +145,7 @@ def _parse_feed(document: bytes, *, url: str, known_url: KnownURL, max_items: in
             links.add(item.url)
             items.append(item)
     kind = "atom" if parsed.get("version", "").startswith("atom") else "rss"
-    return ParsedSource(kind=kind, title=title, items=tuple(newest_first(items)[:max_items]),
-                        more=unknown > max_items)
+    return ParsedSource(kind=kind, title=title, items=tuple(newest_first(items)[:max_items]), more=unknown > max_items)
 
 
 def _feed_item(entry: dict, outlet: str | None) -> FeedItem | None:
@@ -120,14 +157,19 @@ def _feed_item(entry: dict, outlet: str | None) -> FeedItem | None:
     summary = max((_plain(text) for text in texts), key=len, default="")
     names = [a.get("name") for a in entry.get("authors") or [] if isinstance(a, dict)] or [entry.get("author")]
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    return FeedItem(url=url, title=_one_line(entry.get("title")), summary=summary, outlet=outlet,
-                    published=_utc(stamp) if stamp else None,
-                    authors=tuple(dict.fromkeys(n.strip() for n in names if n and n.strip())))
+    return FeedItem(
+        url=url,
+        title=_one_line(entry.get("title")),
+        summary=summary,
+        outlet=outlet,
+        published=_utc(stamp) if stamp else None,
+        authors=tuple(dict.fromkeys(n.strip() for n in names if n and n.strip())),
+    )
 
 
 def newest_first(items: list[FeedItem]) -> list[FeedItem]:
     """Dated items newest first, then the undated ones in the order the source gave them."""
-    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    oldest = datetime.min.replace(tzinfo=UTC)
     return sorted(items, key=lambda item: item.published or oldest, reverse=True)
 
 
@@ -162,8 +204,9 @@ class ItemArticle:
     error: str | None = None  # why the page could not be used (also set when the feed's text stood in)
 
 
-def article_for_item(item: FeedItem, fetch_page: Callable[[str], FetchedPage], *, max_bytes: int,
-                     min_words: int = MIN_FALLBACK_WORDS) -> ItemArticle:
+def article_for_item(
+    item: FeedItem, fetch_page: Callable[[str], FetchedPage], *, max_bytes: int, min_words: int = MIN_FALLBACK_WORDS
+) -> ItemArticle:
     """Fetch and extract the item's page like a URL add; when that fails, fall back on the item's own text.
 
     A link refused by the fetch guard (private address, bad scheme) is never replaced by the feed's text."""
@@ -172,9 +215,17 @@ def article_for_item(item: FeedItem, fetch_page: Callable[[str], FetchedPage], *
         article = article_from_bytes(page.data, content_type=page.content_type, url=page.url, max_bytes=max_bytes)
         if item.outlet and article.outlet == _host(article.url or page.url):  # the reader's last resort
             article = replace(article, outlet=item.outlet)
-        return ItemArticle(item, article.with_defaults(
-            url=page.url, title=item.title, outlet=item.outlet, authors=item.authors,
-            published=item.published.date() if item.published else None), "page")
+        return ItemArticle(
+            item,
+            article.with_defaults(
+                url=page.url,
+                title=item.title,
+                outlet=item.outlet,
+                authors=item.authors,
+                published=item.published.date() if item.published else None,
+            ),
+            "page",
+        )
     except BlockedURL as exc:
         return ItemArticle(item, None, None, str(exc))
     except NewsdeskError as exc:
@@ -196,8 +247,9 @@ def _one_line(text: str | None) -> str | None:
 def _utc(stamp: time.struct_time) -> datetime | None:
     """feedparser's parsed date (a UTC struct_time) as an aware datetime; impossible dates give None."""
     try:
-        return datetime(stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min,
-                        min(stamp.tm_sec, 59), tzinfo=timezone.utc)
+        return datetime(
+            stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, min(stamp.tm_sec, 59), tzinfo=UTC
+        )
     except ValueError:
         return None
 

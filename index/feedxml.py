@@ -16,8 +16,13 @@ _MAX_ENTITY_CHARS = 16  # enough for the '&#160;'-style declarations some feeds 
 _NESTED_REFERENCE = re.compile(r"&(?!(amp|lt|gt|quot|apos);)")
 _XML_DECL = re.compile(rb"\s*<\?xml[^>]*\?>")
 _DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
 FEED_ITEMS = {"item", "entry"}
 
 
@@ -42,8 +47,10 @@ def _redeclare(text: str) -> bytes:
     text = text.lstrip("\ufeff")
     match = re.match(r"\s*<\?xml[^>]*\?>", text)
     if match:
-        text = re.sub(r"""encoding\s*=\s*["'][^"']*["']""", 'encoding="utf-8"', match.group(), count=1) \
-            + text[match.end():]
+        text = (
+            re.sub(r"""encoding\s*=\s*["'][^"']*["']""", 'encoding="utf-8"', match.group(), count=1)
+            + text[match.end() :]
+        )
     return text.encode("utf-8")
 
 
@@ -78,12 +85,13 @@ class XmlWalker:
         """Parse the whole document; malformed or unsafe XML raises FeedError."""
         try:
             for start in range(0, len(data), _CHUNK):
-                self._parser.Parse(data[start:start + _CHUNK], False)
+                self._parser.Parse(data[start : start + _CHUNK], False)
             self._parser.Parse(b"", True)
         except expat.ExpatError as exc:
             message = expat.errors.messages.get(exc.code, str(exc))
-            raise FeedError(f"The {self.what} is not well-formed XML ({message}, line {exc.lineno}, "
-                            f"column {exc.offset + 1}).") from None
+            raise FeedError(
+                f"The {self.what} is not well-formed XML ({message}, line {exc.lineno}, column {exc.offset + 1})."
+            ) from None
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         """An element opened (name is the local name; the stack already includes it)."""
@@ -107,8 +115,10 @@ class XmlWalker:
             self._refuse_entity(name)
 
     def _refuse_entity(self, name: str, *rest: Any) -> None:
-        raise FeedError(f"The {self.what} declares the XML entity {name!r}, which is refused "
-                        "(entity expansion can be used to exhaust memory).")
+        raise FeedError(
+            f"The {self.what} declares the XML entity {name!r}, which is refused "
+            "(entity expansion can be used to exhaust memory)."
+        )
 
 
 class _Root(Exception):
@@ -182,16 +192,22 @@ class FeedScanner(XmlWalker):
             self._text = None
         elif self._item_depth and depth == self._item_depth:
             link = self._link or (self._guid if self._guid and "://" in self._guid else None)
-            self.items.append(ItemSpan(self._item_start, self._end_offset(qname),
-                                       urljoin(self.base_url, link) if link else None))
+            self.items.append(
+                ItemSpan(self._item_start, self._end_offset(qname), urljoin(self.base_url, link) if link else None)
+            )
             self._item_depth = 0
 
     def _end_offset(self, qname: str) -> int:
         """Offset just past the element's end tag ('<item/>' has none: expat is already past it)."""
         here = self.offset
         closing = b"</" + qname.encode("utf-8")
-        if self.data.startswith(closing, here) and self.data[here + len(closing):here + len(closing) + 1] in \
-                (b">", b" ", b"\t", b"\r", b"\n"):
+        if self.data.startswith(closing, here) and self.data[here + len(closing) : here + len(closing) + 1] in (
+            b">",
+            b" ",
+            b"\t",
+            b"\r",
+            b"\n",
+        ):
             return self.data.index(b">", here) + 1
         return here
 
@@ -201,7 +217,7 @@ def without_items(data: bytes, items: list[ItemSpan], keep: set[int]) -> bytes:
     pieces, position = [], 0
     for index, item in enumerate(items):
         if index not in keep:
-            pieces.append(data[position:item.start])
+            pieces.append(data[position : item.start])
             position = item.end
     pieces.append(data[position:])
     return b"".join(pieces)

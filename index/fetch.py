@@ -11,16 +11,23 @@ import ssl
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
 from .articles import human_size
 from .errors import ArticleTooLarge, BlockedURL, FetchError, UnsupportedFormat
 
 ACCEPTED_TYPES = {"text/html", "application/xhtml+xml", "text/plain", "text/markdown", "application/pdf"}
-FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/x-rss+xml",
-              "application/xml", "text/xml", "text/plain"}
+FEED_TYPES = {
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/x-rss+xml",
+    "application/xml",
+    "text/xml",
+    "text/plain",
+}
 _GZIP_TYPES = {"application/gzip", "application/x-gzip"}  # a sitemap.xml.gz served as a file
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -58,8 +65,9 @@ def is_public_address(address: str) -> bool:
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None and not is_public_address(str(embedded)):
             return False
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_private or ip.is_loopback
-                                 or ip.is_link_local or ip.is_unspecified)
+    return ip.is_global and not (
+        ip.is_multicast or ip.is_reserved or ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
+    )
 
 
 @dataclass(frozen=True)
@@ -75,15 +83,31 @@ class _Options:
     last_modified: str | None
 
 
-def fetch_url(url: str, *, timeout: float, max_bytes: int, allow_private: bool = False, user_agent: str,
-              resolver: Resolver = resolve_host, feed: bool = False, etag: str | None = None,
-              last_modified: str | None = None) -> FetchedPage:
+def fetch_url(
+    url: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    allow_private: bool = False,
+    user_agent: str,
+    resolver: Resolver = resolve_host,
+    feed: bool = False,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> FetchedPage:
     """Fetch an http(s) URL, following up to 5 redirects, each hop's addresses vetted and pinned.
 
     feed=True accepts feed and sitemap types (XML, gzip within max_bytes once decompressed) instead of pages;
     etag / last_modified make the request conditional (a 304 gives a result with not_modified=True)."""
-    options = _Options(deadline=time.monotonic() + timeout, timeout=timeout, max_bytes=max_bytes,
-                       user_agent=user_agent, feed=feed, etag=_validator(etag), last_modified=_validator(last_modified))
+    options = _Options(
+        deadline=time.monotonic() + timeout,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        user_agent=user_agent,
+        feed=feed,
+        etag=_validator(etag),
+        last_modified=_validator(last_modified),
+    )
     for _ in range(MAX_REDIRECTS + 1):
         parts = _check_url(url)
         addresses = _vet_host(url, parts, allow_private, resolver, options)
@@ -110,18 +134,18 @@ def _check_url(url: str) -> SplitResult:
     if not parts.hostname:
         raise FetchError("The URL has no host name.")
     try:
-        parts.port
+        _ = parts.port  # urllib checks the port only when it is read
     except ValueError:
         raise FetchError("The URL has an invalid port.") from None
     return parts
 
 
-def _vet_host(url: str, parts: SplitResult, allow_private: bool, resolver: Resolver,
-              options: _Options) -> list[str]:
+def _vet_host(url: str, parts: SplitResult, allow_private: bool, resolver: Resolver, options: _Options) -> list[str]:
     host = parts.hostname or ""
     try:
-        addresses = [host] if _is_ip_literal(host) else _resolve_by(resolver, _ascii_host(host), _port(parts),
-                                                                    url, options)
+        addresses = (
+            [host] if _is_ip_literal(host) else _resolve_by(resolver, _ascii_host(host), _port(parts), url, options)
+        )
     except (OSError, UnicodeError):
         raise FetchError(f"Could not find the host {host!r} (DNS lookup failed).") from None
     if not addresses:
@@ -179,7 +203,9 @@ class _PinnedConnection(http.client.HTTPConnection):
     def __init__(self, parts: SplitResult, addresses: list[str], deadline: float):
         self.tls = parts.scheme.lower() == "https"
         self.default_port = 443 if self.tls else 80
-        super().__init__(_ascii_host(parts.hostname or ""), _port(parts), timeout=max(deadline - time.monotonic(), 0.01))
+        super().__init__(
+            _ascii_host(parts.hostname or ""), _port(parts), timeout=max(deadline - time.monotonic(), 0.01)
+        )
         self.addresses, self.deadline = addresses, deadline
 
     def connect(self) -> None:
@@ -217,8 +243,12 @@ def _request(url: str, parts: SplitResult, addresses: list[str], options: _Optio
     conn = _PinnedConnection(parts, addresses, options.deadline)
     watchdog = _Watchdog(conn, options.deadline - time.monotonic())
     target = quote((parts.path or "/") + ("?" + parts.query if parts.query else ""), safe="/%?=&:@!$'()*+,;~[]")
-    headers = {"User-Agent": options.user_agent, "Accept": _FEED_ACCEPT if options.feed else _ACCEPT,
-               "Accept-Encoding": "gzip" if options.feed else "identity", "Connection": "close"}
+    headers = {
+        "User-Agent": options.user_agent,
+        "Accept": _FEED_ACCEPT if options.feed else _ACCEPT,
+        "Accept-Encoding": "gzip" if options.feed else "identity",
+        "Connection": "close",
+    }
     if options.etag:
         headers["If-None-Match"] = options.etag
     if options.last_modified:
@@ -249,9 +279,14 @@ def _handle(url: str, response: http.client.HTTPResponse, options: _Options) -> 
             raise FetchError(f"The server redirected (HTTP {status}) without saying where to.")
         return urljoin(url, location.strip())
     if status == 304 and (options.etag or options.last_modified):
-        return FetchedPage(url=url, content_type="", data=b"", not_modified=True,
-                           etag=_validator(response.getheader("ETag")) or options.etag,
-                           last_modified=_validator(response.getheader("Last-Modified")) or options.last_modified)
+        return FetchedPage(
+            url=url,
+            content_type="",
+            data=b"",
+            not_modified=True,
+            etag=_validator(response.getheader("ETag")) or options.etag,
+            last_modified=_validator(response.getheader("Last-Modified")) or options.last_modified,
+        )
     if status >= 400:
         raise FetchError(f"The server answered HTTP {status} {response.reason} for {url}.")
     if status >= 300 or status == 204:
@@ -259,8 +294,11 @@ def _handle(url: str, response: http.client.HTTPResponse, options: _Options) -> 
     content_type = response.getheader("Content-Type", "").strip()
     mime = content_type.split(";")[0].strip().lower()
     if mime and mime not in (FEED_TYPES | _GZIP_TYPES if options.feed else ACCEPTED_TYPES):
-        raise UnsupportedFormat(f"The URL serves {mime}, not a feed or sitemap." if options.feed
-                                else f"The URL serves {mime}, not a web page, text or PDF.")
+        raise UnsupportedFormat(
+            f"The URL serves {mime}, not a feed or sitemap."
+            if options.feed
+            else f"The URL serves {mime}, not a web page, text or PDF."
+        )
     gzipped = _gzipped(response, mime, options.feed)
     length = _content_length(response)
     if length is not None and length > options.max_bytes:
@@ -268,9 +306,13 @@ def _handle(url: str, response: http.client.HTTPResponse, options: _Options) -> 
     data, received = _read_body(response, options.max_bytes, gzipped)
     if length is not None and received < length:
         raise FetchError("The server closed the connection before sending the whole page.")
-    return FetchedPage(url=url, content_type=content_type, data=data,
-                       etag=_validator(response.getheader("ETag")),
-                       last_modified=_validator(response.getheader("Last-Modified")))
+    return FetchedPage(
+        url=url,
+        content_type=content_type,
+        data=data,
+        etag=_validator(response.getheader("ETag")),
+        last_modified=_validator(response.getheader("Last-Modified")),
+    )
 
 
 def _gzipped(response: http.client.HTTPResponse, mime: str, feed: bool) -> bool:

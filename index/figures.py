@@ -14,15 +14,21 @@ from .results import Answer, Figure, Update
 from .text import terms
 
 # A number ("12", "200,000", "4.5", "$4 billion") and the word after it (what it counts).
-_FIGURE = re.compile(r"(?<![\w.,/$-])(?P<value>\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?|\$?\d+(?:\.\d+)?)"
-                     r"(?P<scale>\s+(?:million|billion|trillion|thousand|percent))?(?P<pct>%)?"
-                     r"\s+(?P<noun>[A-Za-z][A-Za-z-]+)")
-_NOT_COUNTED = frozenset("""a an the of in on at to and or but by for from with as than that which who is are was
+_FIGURE = re.compile(
+    r"(?<![\w.,/$-])(?P<value>\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?|\$?\d+(?:\.\d+)?)"
+    r"(?P<scale>\s+(?:million|billion|trillion|thousand|percent))?(?P<pct>%)?"
+    r"\s+(?P<noun>[A-Za-z][A-Za-z-]+)"
+)
+_NOT_COUNTED = frozenset(
+    """a an the of in on at to and or but by for from with as than that which who is are was
 were be been has have had will would can could may might more less about around nearly almost over under after
 before since until when while per each this these those its their his her our your it they he she we you am pm
-a.m p.m years year days day weeks week months month hours hour minutes minute seconds percent""".split())
-_MONTHS = frozenset("january february march april may june july august september october november december jan feb "
-                    "mar apr jun jul aug sep sept oct nov dec".split())
+a.m p.m years year days day weeks week months month hours hour minutes minute seconds percent""".split()
+)
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december jan feb "
+    "mar apr jun jul aug sep sept oct nov dec".split()
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ def figures_in(text: str) -> list[tuple[str, str]]:
     out = []
     for m in _FIGURE.finditer(text):
         value, noun = m.group("value"), m.group("noun")
-        before = text[:m.start()].split()
+        before = text[: m.start()].split()
         if noun.lower() in _NOT_COUNTED or (before and before[-1].lower().strip(".,") in _MONTHS):
             continue
         if re.fullmatch(r"(?:1[89]|20)\d\d", value) and not m.group("scale"):
@@ -64,8 +70,16 @@ def updates(answer: Answer, story_of: Callable[[str], str]) -> tuple[Update, ...
         for value, noun in figures_in(s.text):
             stems = terms(noun)
             if stems:
-                seen.append(_Seen((story_of(source.passage.article_id), stems[0]), noun, value,
-                                  source.passage.published, source.passage.outlet, source.number))
+                seen.append(
+                    _Seen(
+                        (story_of(source.passage.article_id), stems[0]),
+                        noun,
+                        value,
+                        source.passage.published,
+                        source.passage.outlet,
+                        source.number,
+                    )
+                )
     out: list[Update] = []
     for key in dict.fromkeys(f.key for f in seen):
         group = [f for f in seen if f.key == key]

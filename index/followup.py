@@ -5,7 +5,7 @@ repeats the previous question about Lyon. Rules over the parsed question, not ov
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from .results import Turn
 
@@ -13,9 +13,47 @@ _NAME = re.compile(r"\b(?:[A-Z][\w’'.-]*[\w’']|[A-Z])(?:\s+(?:of|de|la|del|v
 _PLACE_WORDS = re.compile(r"\b(?:there|here)\b", re.I)
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|that|these|those)\b", re.I)
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|what of|and what about)\s+(?P<rest>.+?)\s*\??\s*$", re.I)
-_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "where", "when", "why", "how", "is", "are", "was",
-                   "were", "did", "does", "do", "can", "could", "will", "would", "should", "has", "have", "had", "and",
-                   "the", "a", "an", "in", "on", "at", "of", "i", "tell", "give", "show", "any", "latest", "news"}
+_QUESTION_WORDS = {
+    "what",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "where",
+    "when",
+    "why",
+    "how",
+    "is",
+    "are",
+    "was",
+    "were",
+    "did",
+    "does",
+    "do",
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+    "has",
+    "have",
+    "had",
+    "and",
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "of",
+    "i",
+    "tell",
+    "give",
+    "show",
+    "any",
+    "latest",
+    "news",
+}
 _PREPOSITION = re.compile(r"\b(in|at|from|near|to|of|on|about|for|by|with|against)\s+$", re.I)
 
 
@@ -51,8 +89,9 @@ def standalone(question: str, history: Sequence[Turn]) -> str:
     rewritten = question
     if _PLACE_WORDS.search(rewritten):
         place = before[-1]
-        rewritten = _PLACE_WORDS.sub(lambda m: f"in {place}" if not _PREPOSITION.search(rewritten[:m.start()])
-                                     else place, rewritten, count=1)
+        rewritten = _PLACE_WORDS.sub(
+            lambda m: f"in {place}" if not _PREPOSITION.search(rewritten[: m.start()]) else place, rewritten, count=1
+        )
     elif _PRONOUN.search(rewritten):
         subject = before[0]
         rewritten = _PRONOUN.sub(lambda m: _as_pronoun(m.group(0), subject), rewritten, count=1)

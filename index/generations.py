@@ -9,8 +9,8 @@ import hashlib
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -80,10 +80,13 @@ class Generations:
             name = f"{self.collection_prefix()}-g{number}"
             VectorStore(self.handle, name)
             with self.catalog.transaction("start the index") as db:
-                db.execute("INSERT OR REPLACE INTO generations(number, collection, state, started_at)"
-                           " VALUES(?, ?, 'live', ?)", (number, name, now_text()))
-                self.catalog.set_state(db, generation=number, collection=name, chunking=self.chunking_key,
-                                       needs_rebuild=0)
+                db.execute(
+                    "INSERT OR REPLACE INTO generations(number, collection, state, started_at) VALUES(?, ?, 'live', ?)",
+                    (number, name, now_text()),
+                )
+                self.catalog.set_state(
+                    db, generation=number, collection=name, chunking=self.chunking_key, needs_rebuild=0
+                )
                 Catalog.bump(db)
 
     def rebuild(self, progress: Progress | None = None) -> RebuildReport:
@@ -99,8 +102,11 @@ class Generations:
                 self.handle.drop(f"{name}-titles")
                 with self.catalog.transaction("start a rebuild") as db:
                     seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetchone()[0]
-                    db.execute("INSERT INTO generations(number, collection, state, started_seq, rechunk, started_at)"
-                               " VALUES(?, ?, 'building', ?, ?, ?)", (number, name, seq, int(rechunk), now_text()))
+                    db.execute(
+                        "INSERT INTO generations(number, collection, state, started_seq, rechunk, started_at)"
+                        " VALUES(?, ?, 'building', ?, ?, ?)",
+                        (number, name, seq, int(rechunk), now_text()),
+                    )
                 target = VectorStore(self.handle, name)
             try:
                 embedded, cached, total = self._fill(target, number, rechunk, progress)
@@ -112,8 +118,14 @@ class Generations:
                 raise
             self.clean_up()
         articles, chunks = self.catalog.counts()
-        return RebuildReport(articles=articles, chunks=chunks, embedded=embedded + extra, cached=cached,
-                             seconds=time.monotonic() - started, collection=name)
+        return RebuildReport(
+            articles=articles,
+            chunks=chunks,
+            embedded=embedded + extra,
+            cached=cached,
+            seconds=time.monotonic() - started,
+            collection=name,
+        )
 
     def rewrite(self, corpus: str, progress: Progress | None = None) -> RebuildReport:
         """Re-write one corpus's vectors in the live generation from its stored chunks and the embedding cache
@@ -141,16 +153,20 @@ class Generations:
             done += len(ids)
             if progress:
                 progress(min(done, total), total)
-        return RebuildReport(articles=total, chunks=chunks, embedded=embedded, cached=cached,
-                             seconds=time.monotonic() - started,
-                             collection=name or self.catalog.state().collection or "")
+        return RebuildReport(
+            articles=total,
+            chunks=chunks,
+            embedded=embedded,
+            cached=cached,
+            seconds=time.monotonic() - started,
+            collection=name or self.catalog.state().collection or "",
+        )
 
     def _next_number(self) -> int:
         row = self.catalog.query("SELECT MAX(number) FROM generations")
         return max(int(row[0][0] or 0), self.catalog.state().generation) + 1
 
-    def _fill(self, target: VectorStore, number: int, rechunk: bool, progress: Progress | None
-              ) -> tuple[int, int, int]:
+    def _fill(self, target: VectorStore, number: int, rechunk: bool, progress: Progress | None) -> tuple[int, int, int]:
         total = self.catalog.counts()[0]
         done = embedded = cached = 0
         if progress:
@@ -187,32 +203,57 @@ class Generations:
             db.executemany(
                 "INSERT OR REPLACE INTO staged_chunks(id, generation, article_id, ordinal, text, embed_key, sentences,"
                 " content_hash) VALUES(?,?,?,?,?,?,?,?)",
-                [(r.id, number, r.article_id, r.ordinal, r.text, r.embed_key, spans_json(r.sentences),
-                  c.article.content_hash) for c in chunked for r in c.rows])
+                [
+                    (
+                        r.id,
+                        number,
+                        r.article_id,
+                        r.ordinal,
+                        r.text,
+                        r.embed_key,
+                        spans_json(r.sentences),
+                        c.article.content_hash,
+                    )
+                    for c in chunked
+                    for r in c.rows
+                ],
+            )
 
     def _switch(self, target: VectorStore, number: int, seq: int, rechunk: bool) -> int:
         """Bring over what changed during the fill, then make the new generation live (write lock held)."""
-        changed = [r[0] for r in self.catalog.query(
-            "SELECT DISTINCT article_id FROM change_log WHERE seq > ?", (seq,))]
+        changed = [r[0] for r in self.catalog.query("SELECT DISTINCT article_id FROM change_log WHERE seq > ?", (seq,))]
         with self.catalog.transaction("switch to the rebuilt index") as db:
             if rechunk:
                 _promote_staged(db, number)
             old = db.execute("SELECT number, collection FROM generations WHERE state='live'").fetchall()
             db.execute("UPDATE generations SET state='retired' WHERE state='live'")
             db.execute("UPDATE generations SET state='live' WHERE number=?", (number,))
-            self.catalog.set_state(db, generation=number, collection=target.name, chunking=self.chunking_key,
-                                   needs_rebuild=0, rewrite_vectors=0)
+            self.catalog.set_state(
+                db,
+                generation=number,
+                collection=target.name,
+                chunking=self.chunking_key,
+                needs_rebuild=0,
+                rewrite_vectors=0,
+            )
             Catalog.bump(db)
         # articles changed while the fill ran: their vectors in the new generation are those of now
         embedded = 0
         if changed:
             target.delete_articles(changed)
-            chunked = [stored_chunks(a, self.catalog.chunks(a.id), self.model_key)
-                       for a in (self.catalog.article(i) for i in changed) if a is not None]
+            chunked = [
+                stored_chunks(a, self.catalog.chunks(a.id), self.model_key)
+                for a in (self.catalog.article(i) for i in changed)
+                if a is not None
+            ]
             vectors, embedded = chunk_vectors(chunked, self.embed_model, self.cache)
             write_vectors(target, chunked, vectors)
-        log.info("Switched to %s (%d articles changed during the rebuild); retiring %s", target.name, len(changed),
-                 ", ".join(c for _, c in old) or "nothing")
+        log.info(
+            "Switched to %s (%d articles changed during the rebuild); retiring %s",
+            target.name,
+            len(changed),
+            ", ".join(c for _, c in old) or "nothing",
+        )
         return embedded
 
     def _abandon(self, number: int, name: str) -> None:
@@ -222,7 +263,7 @@ class Generations:
                 db.execute("DELETE FROM generations WHERE number=? AND state='building'", (number,))
             self.handle.drop(name)
             self.handle.drop(f"{name}-titles")
-        except Exception as exc:  # noqa: BLE001 - the next clean-up finishes it
+        except Exception as exc:
             log.warning("Could not clean up the abandoned rebuild %s: %s", name, exc)
 
     def clean_up(self) -> None:
@@ -246,8 +287,10 @@ class Generations:
                     self.handle.drop(name)
             self.handle.remove_orphan_segments()
             with self.catalog.transaction("trim the change log") as db:
-                db.execute("DELETE FROM change_log WHERE seq <= COALESCE((SELECT MIN(started_seq) FROM generations"
-                           " WHERE state='building'), (SELECT MAX(seq) FROM change_log))")
+                db.execute(
+                    "DELETE FROM change_log WHERE seq <= COALESCE((SELECT MIN(started_seq) FROM generations"
+                    " WHERE state='building'), (SELECT MAX(seq) FROM change_log))"
+                )
 
     def restore(self, progress: Progress | None = None) -> bool:
         """Give the live store the vectors it lacks (a server restarted empty, an index from before title
@@ -264,12 +307,16 @@ class Generations:
                 keys = title_keys(self.catalog, self.model_key, ids)
                 texts = {k: index_title(*self.catalog.titles([a])[a]) for a, k in keys.items()}
                 vectors = self.cache.get(keys.values())
-                vectors.update(embed_into_cache({k: t for k, t in texts.items() if k not in vectors},
-                                                self.embed_model, self.cache))
+                vectors.update(
+                    embed_into_cache({k: t for k, t in texts.items() if k not in vectors}, self.embed_model, self.cache)
+                )
                 corpora = self.catalog.corpora(ids)
                 with self.view.writing() as live:
-                    live.add_titles(list(keys), np.stack([vectors[k] for k in keys.values()]) if keys
-                                    else np.zeros((0, 1)), [corpora.get(a, SHARED) for a in keys])
+                    live.add_titles(
+                        list(keys),
+                        np.stack([vectors[k] for k in keys.values()]) if keys else np.zeros((0, 1)),
+                        [corpora.get(a, SHARED) for a in keys],
+                    )
                 done += len(ids)
                 if progress:
                     progress(done, total)
@@ -287,7 +334,7 @@ def titled_articles(catalog: Catalog) -> int:
     """How many articles have a title vector (a title, or a URL whose slug makes one)."""
     from .chunking import title_from_url
 
-    (titled,), = catalog.query("SELECT COUNT(*) FROM articles WHERE TRIM(title) != ''")
+    ((titled,),) = catalog.query("SELECT COUNT(*) FROM articles WHERE TRIM(title) != ''")
     untitled = catalog.query("SELECT url FROM articles WHERE TRIM(title) = ''")
     return int(titled) + sum(1 for (url,) in untitled if title_from_url(url))
 
@@ -296,18 +343,27 @@ def write_vectors(target: VectorStore, chunked: list[ChunkedArticle], vectors: d
     """Write articles' chunk and title vectors to a store, with the corpus each article is in."""
     rows = [(r, corpus_key(c.article.server)) for c in chunked for r in c.rows]
     if rows:
-        target.add_chunks([r.id for r, _ in rows], np.stack([vectors[r.embed_key] for r, _ in rows]),
-                          [r.article_id for r, _ in rows], [k for _, k in rows])
+        target.add_chunks(
+            [r.id for r, _ in rows],
+            np.stack([vectors[r.embed_key] for r, _ in rows]),
+            [r.article_id for r, _ in rows],
+            [k for _, k in rows],
+        )
     titled = [c for c in chunked if c.title]
     if titled:
-        target.add_titles([c.article.id for c in titled], np.stack([vectors[c.title_key] for c in titled]),
-                          [corpus_key(c.article.server) for c in titled])
+        target.add_titles(
+            [c.article.id for c in titled],
+            np.stack([vectors[c.title_key] for c in titled]),
+            [corpus_key(c.article.server) for c in titled],
+        )
 
 
 def _promote_staged(db: sqlite3.Connection, number: int) -> None:
     """Replace the chunks of every staged article still stored in the staged version (inside a transaction)."""
-    current = ("SELECT DISTINCT s.article_id FROM staged_chunks s JOIN articles a ON a.id = s.article_id"
-               " AND a.content_hash = s.content_hash WHERE s.generation = ?")
+    current = (
+        "SELECT DISTINCT s.article_id FROM staged_chunks s JOIN articles a ON a.id = s.article_id"
+        " AND a.content_hash = s.content_hash WHERE s.generation = ?"
+    )
     articles = [r[0] for r in db.execute(current, (number,))]
     for article_id in articles:
         seqs = [r[0] for r in db.execute("SELECT seq FROM chunks WHERE article_id=?", (article_id,))]
@@ -316,9 +372,14 @@ def _promote_staged(db: sqlite3.Connection, number: int) -> None:
         title, url, corpus = db.execute("SELECT title, url, server FROM articles WHERE id=?", (article_id,)).fetchone()
         from .chunking import index_title
 
-        rows = [ChunkRow(i, a, o, t, k, _spans(s)) for i, a, o, t, k, s in db.execute(
-            "SELECT id, article_id, ordinal, text, embed_key, sentences FROM staged_chunks"
-            " WHERE generation=? AND article_id=? ORDER BY ordinal", (number, article_id))]
+        rows = [
+            ChunkRow(i, a, o, t, k, _spans(s))
+            for i, a, o, t, k, s in db.execute(
+                "SELECT id, article_id, ordinal, text, embed_key, sentences FROM staged_chunks"
+                " WHERE generation=? AND article_id=? ORDER BY ordinal",
+                (number, article_id),
+            )
+        ]
         insert_chunks(db, rows, index_title(title, url), corpus)
     db.execute("DELETE FROM staged_chunks WHERE generation=?", (number,))
 

@@ -10,9 +10,10 @@ import hashlib
 import json
 import logging
 import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Callable, Iterator, Sequence
+from typing import IO
 
 from . import cleaning
 from .articles import Article, article_from_record, human_size
@@ -50,8 +51,15 @@ class ImportReport:
     already_done: bool = False  # the same file (same digest) was imported completely before
 
 
-def import_jsonl(catalog: Catalog, add: AddArticles, path: Path, progress: Progress | None = None, *,
-                 max_bytes: int, server: str | None = None) -> ImportReport:
+def import_jsonl(
+    catalog: Catalog,
+    add: AddArticles,
+    path: Path,
+    progress: Progress | None = None,
+    *,
+    max_bytes: int,
+    server: str | None = None,
+) -> ImportReport:
     """Import every article of a JSONL(.gz) file into a server's corpus (`add` writes there; None: the shared
     one); bad lines are reported, not fatal; resumes an earlier run (of the same file into the same corpus)."""
     path = Path(path)
@@ -73,8 +81,9 @@ def import_jsonl(catalog: Catalog, add: AddArticles, path: Path, progress: Progr
     return report
 
 
-def _count_lines(catalog: Catalog, path: Path, digest: str, max_bytes: int,
-                 server: str | None) -> tuple[int, cleaning.Crossed]:
+def _count_lines(
+    catalog: Catalog, path: Path, digest: str, max_bytes: int, server: str | None
+) -> tuple[int, cleaning.Crossed]:
     """First pass: record every valid article's lines; returns the file's line count and the lines that
     became boilerplate."""
     crossed: cleaning.Crossed = {}
@@ -89,7 +98,7 @@ def _count_lines(catalog: Catalog, path: Path, digest: str, max_bytes: int,
                 db.execute("UPDATE imports SET total=?, recorded=1 WHERE digest=?", (lines, digest))
         batch.clear()
 
-    for lines, record in _records(path, 0, max_bytes):
+    for lines, record in _records(path, 0, max_bytes):  # noqa: B007 - flush() reads the line count
         if isinstance(record, Article):
             batch.append(replace(record, server=server))  # under the id it will be stored with
             if len(batch) >= RECORD_BATCH:
@@ -98,8 +107,16 @@ def _count_lines(catalog: Catalog, path: Path, digest: str, max_bytes: int,
     return lines, crossed
 
 
-def _add_all(catalog: Catalog, add: AddArticles, path: Path, digest: str, position: int, total: int,
-             progress: Progress | None, max_bytes: int) -> ImportReport:
+def _add_all(
+    catalog: Catalog,
+    add: AddArticles,
+    path: Path,
+    digest: str,
+    position: int,
+    total: int,
+    progress: Progress | None,
+    max_bytes: int,
+) -> ImportReport:
     """Second pass: add the articles from line `position` on, remembering after each batch how far it got."""
     run = _Run(catalog, add, digest, total, progress)
     if progress:
@@ -119,8 +136,7 @@ def _add_all(catalog: Catalog, add: AddArticles, path: Path, digest: str, positi
 class _Run:
     """The second pass's counts, and its current batch."""
 
-    def __init__(self, catalog: Catalog, add: AddArticles, digest: str, total: int,
-                 progress: Progress | None) -> None:
+    def __init__(self, catalog: Catalog, add: AddArticles, digest: str, total: int, progress: Progress | None) -> None:
         self.catalog, self.add, self.digest, self.total, self.progress = catalog, add, digest, total, progress
         self.batch: list[tuple[int, Article]] = []  # (line, article)
         self.errors: list[LineError] = []
@@ -140,9 +156,11 @@ class _Run:
         self.added, self.unchanged = self.added + added, self.unchanged + len(results) - added
         self.failed += failed
         with self.catalog.transaction("remember the import's progress") as db:
-            db.execute("UPDATE imports SET position=?, added=added+?, failed=failed+?,"
-                       " finished_at=CASE WHEN ? >= total THEN ? END WHERE digest=?",
-                       (upto, added, failed, upto, now_text(), self.digest))
+            db.execute(
+                "UPDATE imports SET position=?, added=added+?, failed=failed+?,"
+                " finished_at=CASE WHEN ? >= total THEN ? END WHERE digest=?",
+                (upto, added, failed, upto, now_text(), self.digest),
+            )
         self.batch.clear()
         self._refused = 0
         if self.progress:
@@ -176,8 +194,10 @@ def _records(path: Path, skip: int, max_bytes: int) -> Iterator[tuple[int, Artic
                 if number > skip:
                     yield number, _record(number, raw, max_bytes)
     except (OSError, EOFError, zlib.error) as exc:
-        raise InvalidInput(f"{path} could not be read after line {number} ({exc}); the lines before it were "
-                           "imported, and running the import again resumes there.") from None
+        raise InvalidInput(
+            f"{path} could not be read after line {number} ({exc}); the lines before it were "
+            "imported, and running the import again resumes there."
+        ) from None
 
 
 def _record(number: int, raw: bytes, max_bytes: int) -> Article | LineError | None:

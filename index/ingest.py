@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -60,8 +60,9 @@ class Writer:
     splitter: Callable[[], object]
     stories: StoryWriter | None = None  # assigns each article written to its story, in the same transaction
 
-    def add(self, articles: Sequence[Article], progress: Progress | None = None,
-            actor: str | None = None) -> list[AddResult]:
+    def add(
+        self, articles: Sequence[Article], progress: Progress | None = None, actor: str | None = None
+    ) -> list[AddResult]:
         """Add or replace articles (each in the corpus its `server` names), embedding in large batches; each
         article is all-or-nothing; `actor` (who adds them) is recorded.
 
@@ -98,8 +99,11 @@ class Writer:
         results.update(self._write(pending, written, actor))
         again = cleaning.to_clean_again(self.catalog, written.crossed, exclude=set(last))
         if again:  # lines that just became boilerplate: clean the other articles holding them again
-            log.info("Cleaning %d articles again: %d lines became boilerplate", len(again),
-                     sum(map(len, written.crossed.values())))
+            log.info(
+                "Cleaning %d articles again: %d lines became boilerplate",
+                len(again),
+                sum(map(len, written.crossed.values())),
+            )
             self.add(again)  # each keeps its id and corpus (stored_as_added)
         return [results[a.id] for a in articles]
 
@@ -125,24 +129,40 @@ class Writer:
             out[c.article.id] = AddResult("replaced" if previous else "added", self._info(c.article.id))
         return out
 
-    def _commit(self, chunked: list[ChunkedArticle], vectors: dict[str, np.ndarray], store: VectorStore,
-                written: _Written, prepared: dict[str, np.ndarray], actor: str | None) -> None:
+    def _commit(
+        self,
+        chunked: list[ChunkedArticle],
+        vectors: dict[str, np.ndarray],
+        store: VectorStore,
+        written: _Written,
+        prepared: dict[str, np.ndarray],
+        actor: str | None,
+    ) -> None:
         chunk_ids = [r.id for c in chunked for r in c.rows]
         titled = [c for c in chunked if c.title]
         stored = self.catalog.corpora(c.article.id for c in chunked)  # a new version stays in its corpus
         corpus = {c.article.id: stored.get(c.article.id, corpus_key(c.article.server)) for c in chunked}
         with self.catalog.transaction("record the vectors being written") as db:
-            journal = int(db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
-                                     " VALUES('add', ?, ?, ?)",
-                                     (dumps(chunk_ids), dumps([c.article.id for c in chunked]), now_text())
-                                     ).lastrowid or 0)
+            journal = int(
+                db.execute(
+                    "INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at) VALUES('add', ?, ?, ?)",
+                    (dumps(chunk_ids), dumps([c.article.id for c in chunked]), now_text()),
+                ).lastrowid
+                or 0
+            )
         try:
-            store.add_chunks(chunk_ids, np.stack([vectors[r.embed_key] for c in chunked for r in c.rows]),
-                             [r.article_id for c in chunked for r in c.rows],
-                             [corpus[c.article.id] for c in chunked for r in c.rows])
+            store.add_chunks(
+                chunk_ids,
+                np.stack([vectors[r.embed_key] for c in chunked for r in c.rows]),
+                [r.article_id for c in chunked for r in c.rows],
+                [corpus[c.article.id] for c in chunked for r in c.rows],
+            )
             if titled:
-                store.add_titles([c.article.id for c in titled], np.stack([vectors[c.title_key] for c in titled]),
-                                 [corpus[c.article.id] for c in titled])
+                store.add_titles(
+                    [c.article.id for c in titled],
+                    np.stack([vectors[c.title_key] for c in titled]),
+                    [corpus[c.article.id] for c in titled],
+                )
             untitled = [c.article.id for c in chunked if not c.title]
             if untitled:
                 store.delete_titles(untitled)
@@ -154,8 +174,10 @@ class Writer:
                     cleaning.save(db, written.ready[c.article.id], before, written.crossed)
                 if self.stories:  # the cleaned articles, replacing an earlier version's story place
                     self.stories.assign(db, [c.article for c in chunked], prepared)
-                db.execute("UPDATE pending_vectors SET action='delete', chunk_ids=?, title_ids='[]' WHERE id=?",
-                           (dumps(replaced), journal))
+                db.execute(
+                    "UPDATE pending_vectors SET action='delete', chunk_ids=?, title_ids='[]' WHERE id=?",
+                    (dumps(replaced), journal),
+                )
                 Catalog.bump(db, [c.article.id for c in chunked])
         except StoreNotAnswering:  # undoing would wait for it again: the journal settles it later
             log.warning("A write the vector store did not answer is left in the journal for the next start or write")
@@ -178,9 +200,14 @@ class Writer:
                 SqliteLineStats(db).forget(article_id)
                 if self.stories:
                     self.stories.remove(db, article_id)
-                journal = int(db.execute("INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
-                                         " VALUES('delete', ?, ?, ?)", (dumps(old), dumps([article_id]), now_text())
-                                         ).lastrowid or 0)
+                journal = int(
+                    db.execute(
+                        "INSERT INTO pending_vectors(action, chunk_ids, title_ids, created_at)"
+                        " VALUES('delete', ?, ?, ?)",
+                        (dumps(old), dumps([article_id]), now_text()),
+                    ).lastrowid
+                    or 0
+                )
                 Catalog.bump(db, [article_id])
             _finish_delete(self.catalog, store, journal, old, [article_id])
         return info
@@ -206,8 +233,21 @@ def _save(db: sqlite3.Connection, chunked: ChunkedArticle, actor: str | None = N
         " origin, added_by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title=excluded.title,"
         " outlet=excluded.outlet, published=excluded.published, url=excluded.url,"
         " authors=excluded.authors, body=excluded.body, content_hash=excluded.content_hash",
-        (a.id, a.title, a.outlet, a.published.isoformat() if a.published else None, a.url,
-         json.dumps(list(a.authors)), a.body, a.content_hash, now_text(), key, key, actor))
+        (
+            a.id,
+            a.title,
+            a.outlet,
+            a.published.isoformat() if a.published else None,
+            a.url,
+            json.dumps(list(a.authors)),
+            a.body,
+            a.content_hash,
+            now_text(),
+            key,
+            key,
+            actor,
+        ),
+    )
     key = db.execute("SELECT server FROM articles WHERE id=?", (a.id,)).fetchone()[0]
     log_event(db, a.id, key, a.title, "replaced" if old else "added", actor, now_text())
     insert_chunks(db, chunked.rows, chunked.title, key)
@@ -219,9 +259,10 @@ def insert_chunks(db: sqlite3.Connection, rows: Sequence[ChunkRow], title: str, 
     """Insert chunk rows and their keyword terms, in their article's corpus (inside a transaction)."""
     token = keyword_token(corpus)
     for r in rows:
-        seq = db.execute("INSERT INTO chunks(id, article_id, ordinal, text, embed_key, sentences)"
-                         " VALUES(?,?,?,?,?,?)",
-                         (r.id, r.article_id, r.ordinal, r.text, r.embed_key, spans_json(r.sentences))).lastrowid
+        seq = db.execute(
+            "INSERT INTO chunks(id, article_id, ordinal, text, embed_key, sentences) VALUES(?,?,?,?,?,?)",
+            (r.id, r.article_id, r.ordinal, r.text, r.embed_key, spans_json(r.sentences)),
+        ).lastrowid
         keywords.write(db, [(int(seq or 0), keywords.terms_text(title, r.text), token)])
 
 
@@ -231,8 +272,9 @@ def _delete_chunks(db: sqlite3.Connection, article_id: str) -> None:
     db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
 
 
-def _finish_delete(catalog: Catalog, store: VectorStore, journal: int, chunk_ids: list[str],
-                   title_ids: list[str]) -> None:
+def _finish_delete(
+    catalog: Catalog, store: VectorStore, journal: int, chunk_ids: list[str], title_ids: list[str]
+) -> None:
     try:
         if chunk_ids:
             store.delete_chunks(chunk_ids)
@@ -249,7 +291,7 @@ def _undo_quietly(catalog: Catalog, store: VectorStore) -> None:
     """Undo a failed write's vectors now if the store and catalog allow it; else the journal keeps it."""
     try:
         recover(catalog, store)
-    except Exception as exc:  # noqa: BLE001 - the original error is the one to report
+    except Exception as exc:
         log.warning("A failed write is left in the journal for the next start or write: %s", exc)
 
 

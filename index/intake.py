@@ -8,9 +8,10 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Protocol, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 from . import fetch as fetching
 from .articles import Article, article_from_bytes, canonical_url, url_article_id
@@ -30,12 +31,13 @@ Progress = Callable[[int, int], None]
 class AddArticles(Protocol):
     """The one write path: articles added to a server's corpus (None: the shared one), by an actor."""
 
-    def __call__(self, articles: Sequence[Article], *, server: str | None = None,
-                 actor: str | None = None) -> list[AddResult]: ...
+    def __call__(
+        self, articles: Sequence[Article], *, server: str | None = None, actor: str | None = None
+    ) -> list[AddResult]: ...
 
 
 MAX_ITEM_ATTEMPTS = 3  # an item that failed this often is given up ('skipped')
-_FAR_FUTURE = datetime.max.replace(tzinfo=timezone.utc)
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,11 @@ class Intake:
     def policy(self) -> PollPolicy:
         """The polling policy of the settings."""
         s = self.settings
-        return PollPolicy(interval=timedelta(minutes=s.feed_poll_minutes), max_items=s.feed_max_items,
-                          max_backoff=timedelta(hours=max(s.feed_backoff_hours, s.feed_poll_minutes / 60)))
+        return PollPolicy(
+            interval=timedelta(minutes=s.feed_poll_minutes),
+            max_items=s.feed_max_items,
+            max_backoff=timedelta(hours=max(s.feed_backoff_hours, s.feed_poll_minutes / 60)),
+        )
 
     def fetch_feed(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchedPage:
         """The safe fetch in feed mode, conditional when validators are given, holding the URL's host."""
@@ -122,9 +127,15 @@ class Intake:
     def _fetch(self, url: str, **options: object) -> FetchedPage:
         s = self.settings
         with self.gate.hold(url):
-            return fetching.fetch_url(url, timeout=s.fetch_timeout, max_bytes=s.fetch_max_bytes,
-                                      allow_private=s.fetch_allow_private, user_agent=s.user_agent,
-                                      resolver=fetching.resolve_host, **options)  # type: ignore[arg-type]
+            return fetching.fetch_url(
+                url,
+                timeout=s.fetch_timeout,
+                max_bytes=s.fetch_max_bytes,
+                allow_private=s.fetch_allow_private,
+                user_agent=s.user_agent,
+                resolver=fetching.resolve_host,
+                **options,  # type: ignore[arg-type]
+            )
 
     # feeds ----------------------------------------------------------------------------------------
     def add_feed(self, url: str, server: str | None = None) -> FeedInfo:
@@ -137,16 +148,19 @@ class Intake:
             raise InvalidInput(f"That feed is already followed: {existing.name} (feed {existing.id}).")
         policy = replace(self.policy(), max_items=1)
         page = self.fetch_feed(url)
-        source = parse_source(page.data, url=page.url, content_type=page.content_type, max_items=1,
-                              max_children=policy.max_children)
+        source = parse_source(
+            page.data, url=page.url, content_type=page.content_type, max_items=1, max_children=policy.max_children
+        )
         if source.kind == "sitemapindex":  # its children must be readable too (and not loop back to it)
             check = poll_feed(FeedState(url), self.fetch_feed, lambda u: False, policy=policy)
             if check.error:
                 raise FeedError(check.error)
         state = FeedState(url, title=source.title)
         with self.catalog.transaction("follow the feed") as db:
-            feed_id = db.execute("INSERT INTO feeds(url, title, state, added_at, server) VALUES(?, ?, ?, ?, ?)",
-                                 (url, source.title, json.dumps(state.to_dict()), now_text(), server)).lastrowid
+            feed_id = db.execute(
+                "INSERT INTO feeds(url, title, state, added_at, server) VALUES(?, ?, ?, ?, ?)",
+                (url, source.title, json.dumps(state.to_dict()), now_text(), server),
+            ).lastrowid
         return self._info(int(feed_id or 0))
 
     def remove_feed(self, feed: int | str, server: str | None = None) -> FeedInfo:
@@ -164,12 +178,18 @@ class Intake:
         sql = f"SELECT {_FEED_COLUMNS} FROM feeds WHERE server IS ?" + " OR server IS ?" * (len(servers) - 1)
         return [_feed_info(row) for row in self.catalog.query(sql + " ORDER BY id", servers)]
 
-    def poll(self, progress: Progress | None = None, now: datetime | None = None, *, every: bool = False,
-             on_feed: Callable[[FeedReport], None] | None = None) -> list[FeedReport]:
+    def poll(
+        self,
+        progress: Progress | None = None,
+        now: datetime | None = None,
+        *,
+        every: bool = False,
+        on_feed: Callable[[FeedReport], None] | None = None,
+    ) -> list[FeedReport]:
         """Poll the feeds that are due (every feed with every=True), one after another; new items become
         articles. Returns one report per feed polled; `on_feed` gets each as soon as it is done."""
         with self._pass:
-            now = now or datetime.now(timezone.utc)
+            now = now or datetime.now(UTC)
             servers = dict(self.catalog.query("SELECT id, server FROM feeds"))
             states = {id_: state for id_, state in self._states()}
             ids = {id(state): id_ for id_, state in states.items()}
@@ -194,18 +214,20 @@ class Intake:
             page = pages[url] = self.fetch_page(url)
             return page
 
-        outcomes = [article_for_item(item, fetch_item, max_bytes=self.settings.max_article_bytes)
-                    for item in result.items]
+        outcomes = [
+            article_for_item(item, fetch_item, max_bytes=self.settings.max_article_bytes) for item in result.items
+        ]
         stored = self._store(outcomes, server, f"feed:{feed_id}")
         added = [r.article for r in stored.values() if r.status != "unchanged"]
-        failed = [ItemFailure(o.item.url, o.error or "No article text.") for o in outcomes
-                  if o.item.url not in stored]
+        failed = [ItemFailure(o.item.url, o.error or "No article text.") for o in outcomes if o.item.url not in stored]
         with self.catalog.transaction("record the feed's poll") as db:
             if db.execute("SELECT 1 FROM feeds WHERE id=?", (feed_id,)).fetchone() is None:
                 return FeedReport(_info_of(feed_id, result.state, server), tuple(added), tuple(failed), result.error)
             new_state = result.state.with_added(len(added))
-            db.execute("UPDATE feeds SET state=?, title=COALESCE(?, title) WHERE id=?",
-                       (json.dumps(new_state.to_dict()), new_state.title, feed_id))
+            db.execute(
+                "UPDATE feeds SET state=?, title=COALESCE(?, title) WHERE id=?",
+                (json.dumps(new_state.to_dict()), new_state.title, feed_id),
+            )
             for outcome in outcomes:
                 _record_item(db, feed_id, outcome, stored.get(outcome.item.url))
             for o in outcomes:
@@ -213,8 +235,15 @@ class Intake:
                     remember_fetch(db, stored[o.item.url].article.id, page)
         if result.error:
             log.warning("Feed %s failed: %s", state.url, result.error)
-        return FeedReport(self._info(feed_id), tuple(added), tuple(failed), result.error, result.not_modified,
-                          result.more, result.warnings)
+        return FeedReport(
+            self._info(feed_id),
+            tuple(added),
+            tuple(failed),
+            result.error,
+            result.not_modified,
+            result.more,
+            result.warnings,
+        )
 
     def _store(self, outcomes: list[ItemArticle], server: str | None, actor: str) -> dict[str, AddResult]:
         """Add the items' articles to the feed's corpus in one batch; when the batch is refused, one by one (by
@@ -223,7 +252,9 @@ class Intake:
         if not ready:
             return {}
         try:
-            return dict(zip([u for u, _ in ready], self.add([a for _, a in ready], server=server, actor=actor)))
+            return dict(
+                zip([u for u, _ in ready], self.add([a for _, a in ready], server=server, actor=actor), strict=False)
+            )
         except InvalidArticle:
             pass
         out = {}
@@ -231,20 +262,23 @@ class Intake:
             try:
                 out[url] = self.add([article], server=server, actor=actor)[0]
             except InvalidArticle as exc:
-                outcomes[:] = [replace(o, article=None, error=str(exc)) if o.item.url == url else o
-                               for o in outcomes]
+                outcomes[:] = [replace(o, article=None, error=str(exc)) if o.item.url == url else o for o in outcomes]
         return out
 
     def _known(self, feed_id: int, server: str | None) -> KnownURL:
         """known_url for one feed: its items added or given up, and every article stored in its corpus."""
-        rows = self.catalog.query("SELECT url, status FROM feed_items WHERE feed_id=? AND status != 'failed'",
-                                  (feed_id,))
+        rows = self.catalog.query(
+            "SELECT url, status FROM feed_items WHERE feed_id=? AND status != 'failed'", (feed_id,)
+        )
         seen = {url for url, _ in rows}
 
         def known(url: str) -> bool:
             base = url_article_id(url)
-            return url in seen or self.catalog.content_hash(
-                base if server is None else scoped_article_id(server, base)) is not None
+            return (
+                url in seen
+                or self.catalog.content_hash(base if server is None else scoped_article_id(server, base)) is not None
+            )
+
         return known
 
     # updates --------------------------------------------------------------------------------------
@@ -254,21 +288,28 @@ class Intake:
         age = timedelta(hours=self.settings.refresh_hours) if max_age is None else max_age
         if age <= timedelta(0):
             return RefreshReport()
-        since = ((now or datetime.now(timezone.utc)) - age).date().isoformat()
+        since = ((now or datetime.now(UTC)) - age).date().isoformat()
         rows = self.catalog.query(
             "SELECT id, url, etag, last_modified, outlet, published, authors, server FROM articles"
             " WHERE fetched_at IS NOT NULL AND url IS NOT NULL AND COALESCE(published, substr(added_at, 1, 10)) >= ?"
-            " ORDER BY id", (since,))
+            " ORDER BY id",
+            (since,),
+        )
         updated, failed = [], []
         for article_id, url, etag, last_modified, outlet, published, authors, corpus in rows:
             try:
                 page = self.fetch_page(url, etag=etag, last_modified=last_modified)
                 if not page.not_modified:
-                    fresh = article_from_bytes(page.data, content_type=page.content_type, url=url,
-                                               max_bytes=self.settings.max_article_bytes)
-                    fresh = replace(fresh, url=url, outlet=outlet or fresh.outlet,  # the id and outlet stay
-                                    published=date.fromisoformat(published) if published else fresh.published,
-                                    authors=fresh.authors or tuple(json.loads(authors)))
+                    fresh = article_from_bytes(
+                        page.data, content_type=page.content_type, url=url, max_bytes=self.settings.max_article_bytes
+                    )
+                    fresh = replace(
+                        fresh,
+                        url=url,
+                        outlet=outlet or fresh.outlet,  # the id and outlet stay
+                        published=date.fromisoformat(published) if published else fresh.published,
+                        authors=fresh.authors or tuple(json.loads(authors)),
+                    )
                     result = self.add([fresh], server=server_of(corpus), actor="refresh")[0]  # same id, corpus
                     if result.status != "unchanged":
                         updated.append(result.article)
@@ -281,8 +322,10 @@ class Intake:
 
     # helpers --------------------------------------------------------------------------------------
     def _states(self) -> list[tuple[int, FeedState]]:
-        return [(int(id_), _state(url, title, state))
-                for id_, url, title, state in self.catalog.query("SELECT id, url, title, state FROM feeds")]
+        return [
+            (int(id_), _state(url, title, state))
+            for id_, url, title, state in self.catalog.query("SELECT id, url, title, state FROM feeds")
+        ]
 
     def _info(self, feed_id: int) -> FeedInfo:
         rows = self.catalog.query(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE id=?", (feed_id,))
@@ -298,8 +341,7 @@ class Intake:
 
     def _find(self, url: str, server: str | None) -> FeedInfo | None:
         wanted = _canonical(url)
-        return next((f for f in self.list_feeds(server, own=True) if f.url == url or _canonical(f.url) == wanted),
-                    None)
+        return next((f for f in self.list_feeds(server, own=True) if f.url == url or _canonical(f.url) == wanted), None)
 
     def _resolve(self, feed: int | str, server: str | None) -> FeedInfo:
         text = str(feed).strip()
@@ -313,9 +355,10 @@ class Intake:
 
 def remember_fetch(db: sqlite3.Connection, article_id: str, page: FetchedPage) -> None:
     """When an article's page was fetched, with its validators (inside a transaction)."""
-    db.execute("UPDATE articles SET fetched_at=?, etag=COALESCE(?, etag),"
-               " last_modified=COALESCE(?, last_modified) WHERE id=?",
-               (now_text(), page.etag, page.last_modified, article_id))
+    db.execute(
+        "UPDATE articles SET fetched_at=?, etag=COALESCE(?, etag), last_modified=COALESCE(?, last_modified) WHERE id=?",
+        (now_text(), page.etag, page.last_modified, article_id),
+    )
 
 
 def _record_item(db: sqlite3.Connection, feed_id: int, outcome: ItemArticle, result: AddResult | None) -> None:
@@ -326,8 +369,16 @@ def _record_item(db: sqlite3.Connection, feed_id: int, outcome: ItemArticle, res
         " VALUES(?, ?, ?, 1, ?, ?, ?) ON CONFLICT(feed_id, url) DO UPDATE SET"
         " attempts=attempts + 1, last_error=excluded.last_error, article_id=excluded.article_id,"
         " status=CASE WHEN excluded.status='failed' AND attempts + 1 >= ? THEN 'skipped' ELSE excluded.status END",
-        (feed_id, outcome.item.url, status, None if result else outcome.error, result.article.id if result else None,
-         now_text(), MAX_ITEM_ATTEMPTS))
+        (
+            feed_id,
+            outcome.item.url,
+            status,
+            None if result else outcome.error,
+            result.article.id if result else None,
+            now_text(),
+            MAX_ITEM_ATTEMPTS,
+        ),
+    )
 
 
 _FEED_COLUMNS = "id, url, title, state, added_at, server"
@@ -341,14 +392,24 @@ def _state(url: str, title: str | None, text: str) -> FeedState:
 def _feed_info(row: tuple) -> FeedInfo:
     feed_id, url, title, text, added_at, server = row
     state = _state(url, title, text)
-    return replace(_info_of(int(feed_id), state, server),
-                   added_at=datetime.fromisoformat(added_at) if added_at else None)
+    return replace(
+        _info_of(int(feed_id), state, server), added_at=datetime.fromisoformat(added_at) if added_at else None
+    )
 
 
 def _info_of(feed_id: int, state: FeedState, server: str | None = None) -> FeedInfo:
-    return FeedInfo(id=feed_id, url=state.url, title=state.title, added_at=None, last_poll=state.last_poll,
-                    next_poll=state.next_poll, items_added=state.items_added, last_error=state.last_error,
-                    failures=state.consecutive_failures, server=server)
+    return FeedInfo(
+        id=feed_id,
+        url=state.url,
+        title=state.title,
+        added_at=None,
+        last_poll=state.last_poll,
+        next_poll=state.next_poll,
+        items_added=state.items_added,
+        last_error=state.last_error,
+        failures=state.consecutive_failures,
+        server=server,
+    )
 
 
 def _canonical(url: str) -> str:
@@ -356,4 +417,3 @@ def _canonical(url: str) -> str:
         return canonical_url(url)
     except ValueError:
         return url
-

@@ -19,36 +19,53 @@ from .story_view import outlet_name_key
 Kind = Literal["answer", "latest", "since", "timeline", "digest", "outlets"]
 
 _CHANGE = r"(?:changed?|new|different|happened|updates?|developments?|moved on)"
-_DAYISH = (r"(?:(?:last|this|the|past)\s+)?"
-           r"(?:yesterday|today|week|weekend|month|(?:mon|tues|wednes|thurs|fri|satur|sun)day"
-           r"|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|\d{4}-\d\d-\d\d|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3}"
-           r"|(?:\d{1,2}|an?|one|two|three|four|five|six|seven|a few|several)\s+(?:days?|weeks?|months?)\s+ago)")
+_DAYISH = (
+    r"(?:(?:last|this|the|past)\s+)?"
+    r"(?:yesterday|today|week|weekend|month|(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+    r"|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|\d{4}-\d\d-\d\d|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3}"
+    r"|(?:\d{1,2}|an?|one|two|three|four|five|six|seven|a few|several)\s+(?:days?|weeks?|months?)\s+ago)"
+)
 _SINCE = re.compile(rf"\bsince\s+(?={_DAYISH})", re.I)  # "since Tuesday", "since September 11", not "since 1990"
 SINCE_DAYS = 92  # "what changed since" a day at most this long before the as-of date (else: a default question)
-_TIMELINE = re.compile(r"\b(?:time\s?line|chronology)\b|\b(?:sequence|order) of events\b"
-                       r"|\bhow (?:did|has|have|do|does)\b(?P<subject>.+?)\b(?:unfold(?:ed)?|develop(?:ed)?|"
-                       r"evolve[d]?|play(?:ed)? out)\b", re.I)
-_LATEST = re.compile(r"\b(?:the\s+)?(?:latest|newest|most recent)(?:\s+(?:news|updates?|developments?|reports?|"
-                     r"word))?\s+(?:on|about|in|with|from|regarding|for)\b"
-                     r"|\bwhat(?:'s|’s| is| are)\s+the\s+(?:latest|newest)\b"
-                     r"|\bany\s+(?:news|updates?|word|developments?)\s+(?:on|about|from|regarding|in|with)\b"
-                     r"|^\s*(?:give me |an? )?(?:news|updates?)\s+(?:on|about|regarding)\b"
-                     r"|\bupdate me on\b|\bwhat(?:'s|’s| is) new (?:with|on|about|in)\b"
-                     r"|\bwhere (?:do|does) (?:things|matters|it)\s+stand\b", re.I)
-_DIGEST = re.compile(r"\bsummari[sz]e\b.*\bnews\b|\b(?:top|main|biggest|big)\s+(?:news|stories|headlines)\b"
-                     r"|\bnews\s+(?:roundup|digest|summary|briefing)\b|\b(?:in|making) the news\b"
-                     r"|^\s*what(?:'s|’s| is)?\s+(?:happened|happening|going on)\b|\bcatch me up\b"
-                     r"|\b(?:today'?s|this week'?s|yesterday'?s)\s+(?:news|headlines|stories)\b", re.I)
-_OUTLETS = re.compile(r"\bhow (?:did|does|do|has|have|is|was|are|were)\s+(?P<who>.+?)\s+(?:cover(?:ed|ing)?|"
-                      r"report(?:ed|ing)?(?:\s+on)?|describe[ds]?|frame[ds]?|handle[ds]?)\b(?P<subject>.*)"
-                      r"|\bcompare\s+(?:the\s+)?(?:coverage\s+(?:of|by|in)\s+)?(?P<who2>.+?)(?:'s|’s)?\s+"
-                      r"(?:coverage\s+|reporting\s+|reports\s+)?(?:of|on|about|over)\s+(?P<subject2>.+)"
-                      r"|\bwhat (?:did|does|do|has|have)\s+(?P<who3>.+?)\s+(?:say|said|report|reported|write|wrote)"
-                      r"\s+(?:about|on|of)\s+(?P<subject3>.+)", re.I)
-_FILLER = re.compile(r"^(?:(?:what|who|how|is|are|was|were|the|a|an|me|give|tell|show|any|about|on|of|in|to|with|"
-                     r"for|from|regarding|so|far|there|been|has|have|did|does|do|story|news|updates?|things|"
-                     r"happened|happening|going|and|stories|headlines|please|catch|up|world|lately|'s|’s)\b\s*)+"
-                     r"|(?:\b(?:so far|now|lately|today|please|story|news|in the news|the|and|'s|’s))+\s*$", re.I)
+_TIMELINE = re.compile(
+    r"\b(?:time\s?line|chronology)\b|\b(?:sequence|order) of events\b"
+    r"|\bhow (?:did|has|have|do|does)\b(?P<subject>.+?)\b(?:unfold(?:ed)?|develop(?:ed)?|"
+    r"evolve[d]?|play(?:ed)? out)\b",
+    re.I,
+)
+_LATEST = re.compile(
+    r"\b(?:the\s+)?(?:latest|newest|most recent)(?:\s+(?:news|updates?|developments?|reports?|"
+    r"word))?\s+(?:on|about|in|with|from|regarding|for)\b"
+    r"|\bwhat(?:'s|’s| is| are)\s+the\s+(?:latest|newest)\b"
+    r"|\bany\s+(?:news|updates?|word|developments?)\s+(?:on|about|from|regarding|in|with)\b"
+    r"|^\s*(?:give me |an? )?(?:news|updates?)\s+(?:on|about|regarding)\b"
+    r"|\bupdate me on\b|\bwhat(?:'s|’s| is) new (?:with|on|about|in)\b"
+    r"|\bwhere (?:do|does) (?:things|matters|it)\s+stand\b",
+    re.I,
+)
+_DIGEST = re.compile(
+    r"\bsummari[sz]e\b.*\bnews\b|\b(?:top|main|biggest|big)\s+(?:news|stories|headlines)\b"
+    r"|\bnews\s+(?:roundup|digest|summary|briefing)\b|\b(?:in|making) the news\b"
+    r"|^\s*what(?:'s|’s| is)?\s+(?:happened|happening|going on)\b|\bcatch me up\b"
+    r"|\b(?:today'?s|this week'?s|yesterday'?s)\s+(?:news|headlines|stories)\b",
+    re.I,
+)
+_OUTLETS = re.compile(
+    r"\bhow (?:did|does|do|has|have|is|was|are|were)\s+(?P<who>.+?)\s+(?:cover(?:ed|ing)?|"
+    r"report(?:ed|ing)?(?:\s+on)?|describe[ds]?|frame[ds]?|handle[ds]?)\b(?P<subject>.*)"
+    r"|\bcompare\s+(?:the\s+)?(?:coverage\s+(?:of|by|in)\s+)?(?P<who2>.+?)(?:'s|’s)?\s+"
+    r"(?:coverage\s+|reporting\s+|reports\s+)?(?:of|on|about|over)\s+(?P<subject2>.+)"
+    r"|\bwhat (?:did|does|do|has|have)\s+(?P<who3>.+?)\s+(?:say|said|report|reported|write|wrote)"
+    r"\s+(?:about|on|of)\s+(?P<subject3>.+)",
+    re.I,
+)
+_FILLER = re.compile(
+    r"^(?:(?:what|who|how|is|are|was|were|the|a|an|me|give|tell|show|any|about|on|of|in|to|with|"
+    r"for|from|regarding|so|far|there|been|has|have|did|does|do|story|news|updates?|things|"
+    r"happened|happening|going|and|stories|headlines|please|catch|up|world|lately|'s|’s)\b\s*)+"
+    r"|(?:\b(?:so far|now|lately|today|please|story|news|in the news|the|and|'s|’s))+\s*$",
+    re.I,
+)
 _TODAY = re.compile(r"\b(?:today|tonight|this morning|this evening)\b", re.I)
 _YESTERDAY = re.compile(r"\byesterday\b", re.I)
 _THIS = re.compile(r"\b(?:this|past|the last|this past)\s+(week|month)\b", re.I)
@@ -80,10 +97,10 @@ def read_intent(question: str, as_of: date, outlets: dict[str, str] | None = Non
             return Intent("outlets", _subject(subject) or _subject(question), window, outlets=named)
     since = _SINCE.search(question)
     if since and re.search(rf"\b{_CHANGE}\b", question, re.I):
-        found_day = find_day(question[since.end():], as_of)
+        found_day = find_day(question[since.end() :], as_of)
         if found_day is not None and (as_of - found_day[0]).days <= SINCE_DAYS:
             day, phrase = found_day
-            rest = question[:since.start()] + " " + question[since.end():].replace(phrase, " ", 1)
+            rest = question[: since.start()] + " " + question[since.end() :].replace(phrase, " ", 1)
             subject = _subject(re.sub(rf"\b{_CHANGE}\b", " ", rest, flags=re.I))
             if subject:
                 return Intent("since", subject, TimeWindow(day, plus_days(as_of, 1), True), since=day)
@@ -125,14 +142,14 @@ def named_outlets(text: str, outlets: dict[str, str]) -> tuple[str, ...]:
     found: list[tuple[int, str]] = []
     for size in (4, 3, 2, 1):
         for i in range(len(words) - size + 1):
-            key = outlet_name_key(" ".join(words[i:i + size]))
+            key = outlet_name_key(" ".join(words[i : i + size]))
             if key in outlets and key not in {k for _, k in found}:
                 found.append((i, key))
     return tuple(k for _, k in sorted(found))
 
 
 def _cut(question: str, found: re.Match[str]) -> str:
-    return question[:found.start()] + " " + question[found.end():]
+    return question[: found.start()] + " " + question[found.end() :]
 
 
 def _subject(text: str) -> str:

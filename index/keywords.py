@@ -10,8 +10,9 @@ import re
 import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog, store_error
 
@@ -21,8 +22,10 @@ if TYPE_CHECKING:
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() defaults; the idf is Lucene's (TermStats.idf)
 COMMON_SHARE = 0.05  # a term in more than this share of chunks nominates no candidates (it still scores them)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_STOP = frozenset("a an and are as at be but by for if in into is it no not of on or such that the their then "
-                  "there these they this to was will with".split())
+_STOP = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then "
+    "there these they this to was will with".split()
+)
 _STEMMER = threading.local()
 
 
@@ -114,8 +117,9 @@ def _varints(blob: bytes) -> list[int]:
     return out
 
 
-def search(catalog: Catalog, terms: list[str], limit: int, scope: "Scope", stats: TermStats | None = None
-           ) -> list[tuple[int, float]]:
+def search(
+    catalog: Catalog, terms: list[str], limit: int, scope: Scope, stats: TermStats | None = None
+) -> list[tuple[int, float]]:
     """(chunk number, BM25 score) of the best chunks for the terms among those the scope may read; very
     common terms do not nominate. The corpus column weighs nothing in the score."""
     stats = stats or term_stats(catalog, terms)
@@ -126,20 +130,24 @@ def search(catalog: Catalog, terms: list[str], limit: int, scope: "Scope", stats
         return []
     hidden, params = "", [f"{match} AND {scope.keyword_filter()}"]
     if scope.hidden:
-        hidden = (" AND rowid NOT IN (SELECT seq FROM chunks WHERE article_id IN"
-                  f" ({','.join('?' * len(scope.hidden))}))")
+        hidden = f" AND rowid NOT IN (SELECT seq FROM chunks WHERE article_id IN ({','.join('?' * len(scope.hidden))}))"
         params += sorted(scope.hidden)
     try:
-        rows = catalog.reader().execute(
-            f"SELECT rowid, -bm25(chunk_terms, 1.0, 0.0) FROM chunk_terms WHERE chunk_terms MATCH ?{hidden}"
-            " ORDER BY bm25(chunk_terms, 1.0, 0.0) LIMIT ?", (*params, limit)).fetchall()
+        rows = (
+            catalog.reader()
+            .execute(
+                f"SELECT rowid, -bm25(chunk_terms, 1.0, 0.0) FROM chunk_terms WHERE chunk_terms MATCH ?{hidden}"
+                " ORDER BY bm25(chunk_terms, 1.0, 0.0) LIMIT ?",
+                (*params, limit),
+            )
+            .fetchall()
+        )
     except sqlite3.Error as exc:
         raise store_error("search the keyword index", exc) from exc
     return [(int(r), float(s)) for r, s in rows]
 
 
-def scores(catalog: Catalog, terms: list[str], seqs: Sequence[int], stats: TermStats | None = None
-           ) -> dict[int, float]:
+def scores(catalog: Catalog, terms: list[str], seqs: Sequence[int], stats: TermStats | None = None) -> dict[int, float]:
     """BM25 score of each of the given chunks for all the terms (chunks that match none are left out), computed
     from the chunks' stored terms: a MATCH limited to some rows reads every matching row's postings again for each
     of them, which grows with the corpus."""

@@ -14,11 +14,11 @@ from .text import outlet_site, term_set
 if TYPE_CHECKING:
     from .answer import Candidate
 
-LEAD_BAND = 0.8     # the answering sentence scores at least this share of the best one...
-W_AGREE = 0.3       # ...and gains up to this for holding the short answer the sentences most agree on
-W_MENTION = 0.2     # a sentence not scored against the question votes with this share of its passage's score
-VOTE_FLOOR = 0.6    # candidates scoring below this share of the best vote only as mentions
-CLEAR_LEAD = 1.5    # the short answer is shown when the sentences agree on it this much more than on any other
+LEAD_BAND = 0.8  # the answering sentence scores at least this share of the best one...
+W_AGREE = 0.3  # ...and gains up to this for holding the short answer the sentences most agree on
+W_MENTION = 0.2  # a sentence not scored against the question votes with this share of its passage's score
+VOTE_FLOOR = 0.6  # candidates scoring below this share of the best vote only as mentions
+CLEAR_LEAD = 1.5  # the short answer is shown when the sentences agree on it this much more than on any other
 
 Key = frozenset[str]  # a short answer's words beyond the question's and titles': 'Gov. Jay Inslee' -> {jay, insle}
 
@@ -50,8 +50,9 @@ class Spotter:
         return out
 
 
-def choose_lead(question: str, candidates: Sequence[Candidate], passages: Sequence[Passage],
-                sentences: Sequence[Sequence[str]]) -> Lead:
+def choose_lead(
+    question: str, candidates: Sequence[Candidate], passages: Sequence[Passage], sentences: Sequence[Sequence[str]]
+) -> Lead:
     """When the question asks for a name, place, number or date: of the candidates scoring near the best, the one
     that best combines its score with holding the short answer the passages' sentences (`sentences`, by passage)
     most agree on, and that answer when the agreement is clear; else the best candidate alone."""
@@ -62,8 +63,9 @@ def choose_lead(question: str, candidates: Sequence[Candidate], passages: Sequen
     spot = Spotter(kind, question, passages)
     held = {c: spot(c.text, c.headline) for c in candidates}
     voters = [c for c in candidates if c.score >= VOTE_FLOOR * best.score]
-    votes = agreement([(c.score, [k for _, k in held[c]]) for c in voters]
-                      + list(_mentions(voters, passages, sentences, spot)))
+    votes = agreement(
+        [(c.score, [k for _, k in held[c]]) for c in voters] + list(_mentions(voters, passages, sentences, spot))
+    )
     if not votes:
         return Lead(best, None)
     top = max(votes.values())
@@ -95,8 +97,9 @@ def agreement(voters: Iterable[tuple[float, Iterable[Key]]]) -> dict[Key, float]
     return merged
 
 
-def _mentions(voters: Sequence[Candidate], passages: Sequence[Passage], sentences: Sequence[Sequence[str]],
-              spot: Spotter) -> Iterable[tuple[float, list[Key]]]:
+def _mentions(
+    voters: Sequence[Candidate], passages: Sequence[Passage], sentences: Sequence[Sequence[str]], spot: Spotter
+) -> Iterable[tuple[float, list[Key]]]:
     """The passages' other sentences as voters, each once, weighted by a share of its passage's score."""
     seen = {c.text for c in voters}
     top = max(p.score for p in passages) or 1.0

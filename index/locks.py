@@ -8,8 +8,8 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .errors import RebuildInProgress, StoreError
 
@@ -116,9 +116,10 @@ class DataLocks:
     @contextlib.contextmanager
     def writing(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the write lock (queued behind other writers)."""
-        with self.write.holding(self.WRITE_WAIT if timeout is None else timeout,
-                             "Another Newsdesk process has been writing to this index for too long; try again "
-                             "in a minute."):
+        with self.write.holding(
+            self.WRITE_WAIT if timeout is None else timeout,
+            "Another Newsdesk process has been writing to this index for too long; try again in a minute.",
+        ):
             yield
 
     @contextlib.contextmanager

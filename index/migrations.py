@@ -8,10 +8,11 @@ import json
 import logging
 import shutil
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -54,8 +55,10 @@ def apply(db: sqlite3.Connection, context: Context) -> list[str]:
         try:
             if name not in {r[0] for r in db.execute("SELECT name FROM _migrations")}:  # another process won
                 fn(db, context)
-                db.execute("INSERT INTO _migrations(name, applied_at) VALUES(?, ?)",
-                           (name, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                db.execute(
+                    "INSERT INTO _migrations(name, applied_at) VALUES(?, ?)",
+                    (name, datetime.now(UTC).isoformat(timespec="seconds")),
+                )
                 ran.append(name)
             db.execute("COMMIT")
         except BaseException:
@@ -98,8 +101,9 @@ def m002_embeddings_to_cache(db: sqlite3.Connection, context: Context) -> None:
     """Vectors move from the catalog's own table to the embedding cache, shared and kept in one place."""
     last = ""
     while True:
-        rows = db.execute("SELECT key, vector FROM embeddings WHERE key > ? ORDER BY key LIMIT 20000",
-                          (last,)).fetchall()
+        rows = db.execute(
+            "SELECT key, vector FROM embeddings WHERE key > ? ORDER BY key LIMIT 20000", (last,)
+        ).fetchall()
         if not rows:
             break
         context.cache.put({key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows})
@@ -124,11 +128,18 @@ def m003_index_state(db: sqlite3.Connection, context: Context) -> None:
     if chunking and chunking.count(":") == 2:
         method, size_overlap = chunking.split(":", 1)
         chunking = size_overlap if method == "3" else f"old-{chunking}"
-    db.execute("INSERT INTO index_state(id, generation, collection, chunking, needs_rebuild, change_seq, seeded)"
-               " VALUES(1, ?, ?, ?, ?, ?, ?)",
-               (int(state.get("generation") or 0), state.get("collection") or None, chunking,
-                1 if state.get("needs_rebuild") else 0, int(state.get("version") or 0),
-                1 if state.get("seeded") else 0))
+    db.execute(
+        "INSERT INTO index_state(id, generation, collection, chunking, needs_rebuild, change_seq, seeded)"
+        " VALUES(1, ?, ?, ?, ?, ?, ?)",
+        (
+            int(state.get("generation") or 0),
+            state.get("collection") or None,
+            chunking,
+            1 if state.get("needs_rebuild") else 0,
+            int(state.get("version") or 0),
+            1 if state.get("seeded") else 0,
+        ),
+    )
     db.execute("DROP TABLE state")
     db.execute("DROP TABLE IF EXISTS chunks_next")
 
@@ -142,8 +153,10 @@ def m004_chunk_numbers_and_keywords(db: sqlite3.Connection, context: Context) ->
         id TEXT NOT NULL UNIQUE,
         article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
         ordinal INTEGER NOT NULL, text TEXT NOT NULL, embed_key TEXT NOT NULL, sentences TEXT)""")
-    db.execute("INSERT INTO chunks_v2(id, article_id, ordinal, text, embed_key, sentences)"
-               " SELECT id, article_id, ordinal, text, embed_key, sentences FROM chunks ORDER BY article_id, ordinal")
+    db.execute(
+        "INSERT INTO chunks_v2(id, article_id, ordinal, text, embed_key, sentences)"
+        " SELECT id, article_id, ordinal, text, embed_key, sentences FROM chunks ORDER BY article_id, ordinal"
+    )
     db.execute("DROP TABLE chunks")
     db.execute("ALTER TABLE chunks_v2 RENAME TO chunks")
     db.execute("CREATE INDEX chunks_article ON chunks(article_id, ordinal)")
@@ -151,8 +164,10 @@ def m004_chunk_numbers_and_keywords(db: sqlite3.Connection, context: Context) ->
     db.execute("CREATE VIRTUAL TABLE chunk_terms_vocab USING fts5vocab(chunk_terms, 'row')")
     titles = {a: _index_title(t, u) for a, t, u in db.execute("SELECT id, title, url FROM articles")}
     rows = db.execute("SELECT seq, article_id, text FROM chunks").fetchall()
-    db.executemany("INSERT INTO chunk_terms(rowid, terms) VALUES(?, ?)",
-                   [(seq, context.terms_text(titles.get(a, ""), text)) for seq, a, text in rows])
+    db.executemany(
+        "INSERT INTO chunk_terms(rowid, terms) VALUES(?, ?)",
+        [(seq, context.terms_text(titles.get(a, ""), text)) for seq, a, text in rows],
+    )
     shutil.rmtree(context.data_dir / "bm25", ignore_errors=True)  # the keyword index and vector copies it replaces
 
 
@@ -173,8 +188,10 @@ def m005_journal(db: sqlite3.Connection, context: Context) -> None:
         text TEXT NOT NULL, embed_key TEXT NOT NULL, sentences TEXT, content_hash TEXT NOT NULL)""")
     live = db.execute("SELECT generation, collection FROM index_state WHERE id = 1").fetchone()
     if live and live[1]:
-        db.execute("INSERT INTO generations(number, collection, state, started_at) VALUES(?, ?, 'live', ?)",
-                   (live[0], live[1], datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        db.execute(
+            "INSERT INTO generations(number, collection, state, started_at) VALUES(?, ?, 'live', ?)",
+            (live[0], live[1], datetime.now(UTC).isoformat(timespec="seconds")),
+        )
 
 
 @migration
@@ -185,8 +202,9 @@ def m006_sentence_spans(db: sqlite3.Connection, context: Context) -> None:
     from .text import sentence_spans
 
     rows = db.execute("SELECT seq, text FROM chunks").fetchall()
-    db.executemany("UPDATE chunks SET sentences = ? WHERE seq = ?",
-                   [(spans_json(sentence_spans(text)), seq) for seq, text in rows])
+    db.executemany(
+        "UPDATE chunks SET sentences = ? WHERE seq = ?", [(spans_json(sentence_spans(text)), seq) for seq, text in rows]
+    )
 
 
 @migration
@@ -218,15 +236,22 @@ def m008_clutter_and_updates(db: sqlite3.Connection, context: Context) -> None:
     lines (index/clutter.py), filled here from the articles already stored."""
     from .clutter import LINE_STATS_SCHEMA, SqliteLineStats, body_fingerprints, outlet_key
 
-    for column in ("raw_body TEXT", "corrections TEXT NOT NULL DEFAULT '[]'", "fetched_at TEXT", "etag TEXT",
-                   "last_modified TEXT", "updated_at TEXT"):
+    for column in (
+        "raw_body TEXT",
+        "corrections TEXT NOT NULL DEFAULT '[]'",
+        "fetched_at TEXT",
+        "etag TEXT",
+        "last_modified TEXT",
+        "updated_at TEXT",
+    ):
         db.execute(f"ALTER TABLE articles ADD COLUMN {column}")
     for statement in LINE_STATS_SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
     stats, last = SqliteLineStats(db), ""
-    while rows := db.execute("SELECT id, url, body FROM articles WHERE id > ? ORDER BY id LIMIT 500",
-                             (last,)).fetchall():
+    while rows := db.execute(
+        "SELECT id, url, body FROM articles WHERE id > ? ORDER BY id LIMIT 500", (last,)
+    ).fetchall():
         for article_id, url, body in rows:
             if outlet := outlet_key(url):
                 stats.record(outlet, article_id, body_fingerprints(body))
@@ -303,9 +328,16 @@ def m012_stories(db: sqlite3.Connection, context: Context) -> None:
     if context.embed_model is not None and context.model_key:
         report = StoryWriter(context.cache, context.embed_model, context.model_key).assign_all(db)
         times = sorted(report.add_ms) or [0.0]
-        log.info("Stories assigned to %d articles: %d story texts embedded in %.1f s, assigned in %.1f s "
-                 "(p50 %.1f ms, p95 %.1f ms an article)", report.articles, report.embedded, report.embed_seconds,
-                 report.assign_seconds, times[len(times) // 2], times[int(len(times) * 0.95)])
+        log.info(
+            "Stories assigned to %d articles: %d story texts embedded in %.1f s, assigned in %.1f s "
+            "(p50 %.1f ms, p95 %.1f ms an article)",
+            report.articles,
+            report.embedded,
+            report.embed_seconds,
+            report.assign_seconds,
+            times[len(times) // 2],
+            times[int(len(times) * 0.95)],
+        )
 
 
 def _index_title(title: str, url: str | None) -> str:

@@ -109,8 +109,15 @@ def extractive(plan: Plan, embed: Embedder) -> tuple[tuple[Sentence, ...], tuple
     return tuple(sentences), tuple(citations.values()), covered
 
 
-def by_answerer(plan: Plan, question: str, answerer: Answerer, *, as_of: date, history: Sequence[Turn] = (),
-                on_text: TextCallback | None = None) -> Answer:
+def by_answerer(
+    plan: Plan,
+    question: str,
+    answerer: Answerer,
+    *,
+    as_of: date,
+    history: Sequence[Turn] = (),
+    on_text: TextCallback | None = None,
+) -> Answer:
     """The plan written by the answerer (an LLM): its checked sentences, each put under the item of the passage
     it cites first, ordered as the plan says; sentences citing no item's passage are left out."""
     passages: list[Passage] = []
@@ -136,12 +143,14 @@ def by_answerer(plan: Plan, question: str, answerer: Answerer, *, as_of: date, h
     elif plan.order in ("items", "newest"):
         placed.sort(key=lambda ps: ps[0])
     sentences, citations = renumber([s for _, s in placed], by_number)
-    return replace(answer, question=question, sentences=sentences, citations=citations,
-                   covered=answer.covered and bool(sentences))
+    return replace(
+        answer, question=question, sentences=sentences, citations=citations, covered=answer.covered and bool(sentences)
+    )
 
 
-def renumber(sentences: Sequence[Sentence], by_number: dict[int, Citation]
-             ) -> tuple[tuple[Sentence, ...], tuple[Citation, ...]]:
+def renumber(
+    sentences: Sequence[Sentence], by_number: dict[int, Citation]
+) -> tuple[tuple[Sentence, ...], tuple[Citation, ...]]:
     """Citations numbered in order of first use by the sentences (unused ones dropped)."""
     mapping: dict[int, int] = {}
     for s in sentences:
@@ -176,7 +185,7 @@ def _candidates(plan: Plan) -> list[_Candidate]:
         if item.headline_only:
             raw = raw[:1]
         lexical = {r: (len(subject & term_set(r[0])) / len(subject) if subject else 0.0) for r in raw}
-        shortlist = sorted(raw, key=lambda r: -lexical[r])[:1 if item.headline_only else SHORTLIST]
+        shortlist = sorted(raw, key=lambda r: -lexical[r])[: 1 if item.headline_only else SHORTLIST]
         out += [_Candidate(t, index, p, h, lexical[(t, p, h)]) for t, p, h in shortlist]
     return out
 
@@ -191,7 +200,7 @@ def _similarities(plan: Plan, candidates: list[_Candidate], embed: Embedder) -> 
     earlier = [s for p in plan.earlier for s in passage_sentences(p)][:EARLIER_SENTENCES]
     texts = [plan.subject] + [candidates[i].text[:400] for i in scored] + [s[:400] for s in earlier]
     vectors = _embed(embed, texts)
-    subject, own, old = vectors[0], vectors[1:1 + len(scored)], vectors[1 + len(scored):]
+    subject, own, old = vectors[0], vectors[1 : 1 + len(scored)], vectors[1 + len(scored) :]
     dense[scored] = own @ subject
     if len(old):
         novelty[scored] = 1 - (own @ old.T).max(axis=1)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from .articles import _host, canonical_url
 from .errors import NewsdeskError
@@ -98,19 +99,35 @@ def next_poll_at(now: datetime, failures: int, policy: PollPolicy, *, backlog: b
     return now + min(policy.interval * 2 ** min(failures, 32), policy.max_backoff)
 
 
-def poll_feed(state: FeedState, fetch: FeedFetcher, known_url: KnownURL, *, parse: Parser = parse_source,
-              policy: PollPolicy = PollPolicy(), now: datetime | None = None) -> PollResult:
+def poll_feed(
+    state: FeedState,
+    fetch: FeedFetcher,
+    known_url: KnownURL,
+    *,
+    parse: Parser = parse_source,
+    policy: PollPolicy = PollPolicy(),
+    now: datetime | None = None,
+) -> PollResult:
     """Poll one feed or sitemap: conditional GET, parse, the items not stored yet; failures back off.
 
     known_url(canonical_url) -> True when that article is stored (or was seen in an earlier poll)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
-        page = fetch(state.url, etag=None if state.backlog else state.etag,
-                     last_modified=None if state.backlog else state.last_modified)
+        page = fetch(
+            state.url,
+            etag=None if state.backlog else state.etag,
+            last_modified=None if state.backlog else state.last_modified,
+        )
         if page.not_modified:
             return PollResult(_succeeded(state, page, now, policy), not_modified=True)
-        source = parse(page.data, url=page.url, content_type=page.content_type, known_url=known_url,
-                       max_items=policy.max_items, max_children=policy.max_children)
+        source = parse(
+            page.data,
+            url=page.url,
+            content_type=page.content_type,
+            known_url=known_url,
+            max_items=policy.max_items,
+            max_children=policy.max_children,
+        )
         if source.kind == "sitemapindex":
             return _poll_index(state, page, source, fetch, known_url, parse, policy, now)
         new_state = _succeeded(state, page, now, policy, title=source.title, backlog=source.more)
@@ -119,8 +136,16 @@ def poll_feed(state: FeedState, fetch: FeedFetcher, known_url: KnownURL, *, pars
         return _failed(state, str(exc), now, policy)
 
 
-def _poll_index(state: FeedState, page: FetchedPage, index: ParsedSource, fetch: FeedFetcher, known_url: KnownURL,
-                parse: Parser, policy: PollPolicy, now: datetime) -> PollResult:
+def _poll_index(
+    state: FeedState,
+    page: FetchedPage,
+    index: ParsedSource,
+    fetch: FeedFetcher,
+    known_url: KnownURL,
+    parse: Parser,
+    policy: PollPolicy,
+    now: datetime,
+) -> PollResult:
     """Read a sitemap index's children (bounded in number and depth; cycles skipped) and merge their items."""
     visited = {canonical_url(state.url), canonical_url(page.url)}
     seen_lastmod = dict(state.child_lastmod)
@@ -129,8 +154,9 @@ def _poll_index(state: FeedState, page: FetchedPage, index: ParsedSource, fetch:
     problems: list[str] = []
     more = index.skipped_children > 0
     if more:
-        problems.append(f"{index.skipped_children} child sitemaps over the limit of {policy.max_children} "
-                        "were left out.")
+        problems.append(
+            f"{index.skipped_children} child sitemaps over the limit of {policy.max_children} were left out."
+        )
     queue = deque((child, 1) for child in index.children)
     fetched = 0
     while queue:
@@ -155,8 +181,14 @@ def _poll_index(state: FeedState, page: FetchedPage, index: ParsedSource, fetch:
         fetched += 1
         try:
             child_page = fetch(child.url)
-            source = parse(child_page.data, url=child_page.url, content_type=child_page.content_type,
-                           known_url=known_url, max_items=policy.max_items, max_children=policy.max_children)
+            source = parse(
+                child_page.data,
+                url=child_page.url,
+                content_type=child_page.content_type,
+                known_url=known_url,
+                max_items=policy.max_items,
+                max_children=policy.max_children,
+            )
         except NewsdeskError as exc:
             problems.append(f"{child.url}: {exc}")
             continue
@@ -177,24 +209,49 @@ def _poll_index(state: FeedState, page: FetchedPage, index: ParsedSource, fetch:
     more = more or len(ordered) > policy.max_items
     child_lastmod = tuple(sorted((k, v) for k, v in lastmods.items() if v))
     new_state = _succeeded(state, page, now, policy, backlog=more, child_lastmod=child_lastmod)
-    return PollResult(new_state, items=tuple(ordered[:policy.max_items]), more=more, warnings=tuple(problems))
+    return PollResult(new_state, items=tuple(ordered[: policy.max_items]), more=more, warnings=tuple(problems))
 
 
-def _succeeded(state: FeedState, page: FetchedPage, now: datetime, policy: PollPolicy, *, title: str | None = None,
-               backlog: bool = False, child_lastmod: tuple[tuple[str, str], ...] | None = None) -> FeedState:
-    return replace(state, title=title or state.title, etag=page.etag, last_modified=page.last_modified,
-                   last_poll=now, next_poll=next_poll_at(now, 0, policy, backlog=backlog), consecutive_failures=0,
-                   last_error=None, backlog=backlog,
-                   child_lastmod=state.child_lastmod if child_lastmod is None else child_lastmod)
+def _succeeded(
+    state: FeedState,
+    page: FetchedPage,
+    now: datetime,
+    policy: PollPolicy,
+    *,
+    title: str | None = None,
+    backlog: bool = False,
+    child_lastmod: tuple[tuple[str, str], ...] | None = None,
+) -> FeedState:
+    return replace(
+        state,
+        title=title or state.title,
+        etag=page.etag,
+        last_modified=page.last_modified,
+        last_poll=now,
+        next_poll=next_poll_at(now, 0, policy, backlog=backlog),
+        consecutive_failures=0,
+        last_error=None,
+        backlog=backlog,
+        child_lastmod=state.child_lastmod if child_lastmod is None else child_lastmod,
+    )
 
 
 def _failed(state: FeedState, error: str, now: datetime, policy: PollPolicy) -> PollResult:
     failures = state.consecutive_failures + 1
-    return PollResult(replace(state, last_poll=now, next_poll=next_poll_at(now, failures, policy),
-                              consecutive_failures=failures, last_error=error), error=error)
+    return PollResult(
+        replace(
+            state,
+            last_poll=now,
+            next_poll=next_poll_at(now, failures, policy),
+            consecutive_failures=failures,
+            last_error=error,
+        ),
+        error=error,
+    )
 
 
 # --- one request at a time per host --------------------------------------------------------------
+
 
 def host_key(url: str) -> str:
     """The host a URL's request goes to (lower case, without 'www.')."""
@@ -204,8 +261,13 @@ def host_key(url: str) -> str:
 class HostGate:
     """Lets one request at a time go to each host, optionally spaced min_gap seconds apart; thread-safe."""
 
-    def __init__(self, min_gap: float = 0.0, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        min_gap: float = 0.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.min_gap, self.clock, self.sleep = min_gap, clock, sleep
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -228,15 +290,17 @@ class HostGate:
 
     def wrap(self, fetch: Callable[..., FetchedPage]) -> Callable[..., FetchedPage]:
         """A fetch function whose every call holds the host of the URL it asks for."""
+
         def gated(url: str, **kwargs: Any) -> FetchedPage:
             with self.hold(url):
                 return fetch(url, **kwargs)
+
         return gated
 
 
 def due_by_host(states: Iterable[FeedState], now: datetime) -> list[FeedState]:
     """The feeds due at `now`, most overdue first, interleaved by host so parallel workers spread over hosts."""
-    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    oldest = datetime.min.replace(tzinfo=UTC)
     queues: dict[str, deque[FeedState]] = defaultdict(deque)
     for state in sorted((s for s in states if s.is_due(now)), key=lambda s: s.next_poll or oldest):
         queues[host_key(state.url)].append(state)
@@ -247,4 +311,3 @@ def due_by_host(states: Iterable[FeedState], now: datetime) -> list[FeedState]:
             if not queues[host]:
                 del queues[host]
     return order
-

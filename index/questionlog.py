@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from .catalog import Catalog, now_text
@@ -38,8 +38,10 @@ def load_salt(data_dir: Path, read_only: bool) -> bytes:
         except FileNotFoundError:
             pass
         except (OSError, ValueError) as exc:
-            raise StoreError(f"The salt file {path} cannot be read ({exc}); restore it, or delete it to start a "
-                             "new one (earlier feedback can then no longer be matched to its askers).") from exc
+            raise StoreError(
+                f"The salt file {path} cannot be read ({exc}); restore it, or delete it to start a "
+                "new one (earlier feedback can then no longer be matched to its askers)."
+            ) from exc
         if read_only:
             return b""
         try:
@@ -108,12 +110,25 @@ class QuestionLog:
         try:
             self.prune()
             with self.catalog.transaction("record the question") as db:
-                return int(db.execute(
-                    "INSERT INTO questions(server, asked_at, question, as_of, answer, covered, cited, ms, asker,"
-                    " answerer) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                    (corpus_key(server), now_text(), answer.question, answer.as_of.isoformat(), answer.text,
-                     int(answer.covered), json.dumps(cited, separators=(",", ":")), round(seconds * 1000),
-                     self.hash(asker) if asker else None, answer.answerer)).lastrowid or 0)
+                return int(
+                    db.execute(
+                        "INSERT INTO questions(server, asked_at, question, as_of, answer, covered, cited, ms, asker,"
+                        " answerer) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                        (
+                            corpus_key(server),
+                            now_text(),
+                            answer.question,
+                            answer.as_of.isoformat(),
+                            answer.text,
+                            int(answer.covered),
+                            json.dumps(cited, separators=(",", ":")),
+                            round(seconds * 1000),
+                            self.hash(asker) if asker else None,
+                            answer.answerer,
+                        ),
+                    ).lastrowid
+                    or 0
+                )
         except StoreError as exc:
             log.warning("The question was answered but not logged: %s", exc)
             return None
@@ -126,7 +141,7 @@ class QuestionLog:
             if not force and time.monotonic() - self._pruned < PRUNE_EVERY:
                 return 0
             self._pruned = time.monotonic()
-        cutoff = (datetime.now(timezone.utc) - timedelta(days=self.days)).isoformat(timespec="seconds")
+        cutoff = (datetime.now(UTC) - timedelta(days=self.days)).isoformat(timespec="seconds")
         with self.catalog.transaction("prune the question log") as db:
             gone = db.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,)).rowcount
             gone += db.execute("DELETE FROM feedback WHERE updated_at < ?", (cutoff,)).rowcount
@@ -136,15 +151,28 @@ class QuestionLog:
         """A logged answer of this server; UnknownRecord when there is none (pruned, another server's)."""
         rows = self.catalog.query(
             "SELECT id, server, asked_at, question, as_of, answer, covered, cited, ms, asker FROM questions"
-            " WHERE id = ? AND server = ?", (int(log_id), corpus_key(server)))
+            " WHERE id = ? AND server = ?",
+            (int(log_id), corpus_key(server)),
+        )
         if not rows:
-            raise UnknownRecord("I no longer have a record of this answer (it is older than the question log keeps, "
-                                "or the log was turned off), so feedback on it cannot be stored. Ask again to rate "
-                                "the new answer.")
+            raise UnknownRecord(
+                "I no longer have a record of this answer (it is older than the question log keeps, "
+                "or the log was turned off), so feedback on it cannot be stored. Ask again to rate "
+                "the new answer."
+            )
         i, srv, at, question, as_of, text, covered, cited, ms, asker = rows[0]
-        return LoggedAnswer(int(i), None if srv == "*" else srv, datetime.fromisoformat(at), question,
-                            date.fromisoformat(as_of), text, bool(covered), tuple((c, a) for c, a in json.loads(cited)),
-                            int(ms), asker)
+        return LoggedAnswer(
+            int(i),
+            None if srv == "*" else srv,
+            datetime.fromisoformat(at),
+            question,
+            date.fromisoformat(as_of),
+            text,
+            bool(covered),
+            tuple((c, a) for c, a in json.loads(cited)),
+            int(ms),
+            asker,
+        )
 
     def rate(self, log_id: int, *, server: str | None, user: str, vote: int, reason: str | None = None) -> Feedback:
         """Store the asker's 👍 (+1) or 👎 (-1) and reason, replacing their earlier rating of the same answer;
@@ -163,16 +191,31 @@ class QuestionLog:
                 "INSERT INTO feedback(question_id, server, user, vote, reason, question, as_of, answer, cited,"
                 " created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(question_id, user) DO UPDATE SET"
                 " vote=excluded.vote, reason=excluded.reason, updated_at=excluded.updated_at",
-                (entry.id, corpus_key(server), who, vote, reason, entry.question, entry.as_of.isoformat(),
-                 entry.answer, json.dumps([list(c) for c in entry.cited], separators=(",", ":")), now, now))
-            row = db.execute("SELECT id, vote, reason FROM feedback WHERE question_id=? AND user=?",
-                             (entry.id, who)).fetchone()
+                (
+                    entry.id,
+                    corpus_key(server),
+                    who,
+                    vote,
+                    reason,
+                    entry.question,
+                    entry.as_of.isoformat(),
+                    entry.answer,
+                    json.dumps([list(c) for c in entry.cited], separators=(",", ":")),
+                    now,
+                    now,
+                ),
+            )
+            row = db.execute(
+                "SELECT id, vote, reason FROM feedback WHERE question_id=? AND user=?", (entry.id, who)
+            ).fetchone()
         return Feedback(int(row[0]), entry.id, int(row[1]), row[2])
 
     def feedback(self, feedback_id: int, server: str | None) -> tuple[Feedback, str, list[tuple[str, str]]]:
         """A stored rating of this server, with its question and cited (chunk, article) ids; UnknownRecord else."""
-        rows = self.catalog.query("SELECT id, question_id, vote, reason, question, cited FROM feedback"
-                                  " WHERE id = ? AND server = ?", (int(feedback_id), corpus_key(server)))
+        rows = self.catalog.query(
+            "SELECT id, question_id, vote, reason, question, cited FROM feedback WHERE id = ? AND server = ?",
+            (int(feedback_id), corpus_key(server)),
+        )
         if not rows:
             raise UnknownRecord("That report is no longer stored.")
         i, qid, vote, reason, question, cited = rows[0]
@@ -180,6 +223,9 @@ class QuestionLog:
 
     def reports(self, server: str | None, reason: str, limit: int) -> list[tuple[Feedback, str, list[tuple[str, str]]]]:
         """The latest 👎 of this server given for a reason, newest first."""
-        rows = self.catalog.query("SELECT id FROM feedback WHERE server = ? AND vote = -1 AND reason = ?"
-                                  " ORDER BY updated_at DESC, id DESC LIMIT ?", (corpus_key(server), reason, limit))
+        rows = self.catalog.query(
+            "SELECT id FROM feedback WHERE server = ? AND vote = -1 AND reason = ?"
+            " ORDER BY updated_at DESC, id DESC LIMIT ?",
+            (corpus_key(server), reason, limit),
+        )
         return [self.feedback(r[0], server) for r in rows]

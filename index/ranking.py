@@ -5,27 +5,27 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Sequence
 
 import numpy as np
 
 from .dates import TimeWindow
 from .results import Passage
 
-RRF_K = 10                # rank-fusion constant; small, so that the first ranks count (articles, not chunks)
+RRF_K = 10  # rank-fusion constant; small, so that the first ranks count (articles, not chunks)
 W_DENSE, W_KEYWORD, W_TITLE = 1.0, 1.0, 0.5  # weights of the three article rankings
-EVIDENCE_CHUNKS = 3       # an article's evidence: the mean of its best this-many chunk scores
+EVIDENCE_CHUNKS = 3  # an article's evidence: the mean of its best this-many chunk scores
 CHUNK_KEYWORD_SHARE = 0.5  # a chunk's standing within its article: cosine + this share of its BM25/best
-CHUNKS_PER_ARTICLE = 2    # passages an article contributes at most
-FUTURE_WEIGHT = 0.02      # published after the as-of date: cannot be what the question is about
+CHUNKS_PER_ARTICLE = 2  # passages an article contributes at most
+FUTURE_WEIGHT = 0.02  # published after the as-of date: cannot be what the question is about
 UNDATED_WEIGHT = 0.5
-RECENT_DAYS = 3           # the prior is flat over the last days before the as-of date (or in the named window)
-HALF_LIFE_DAYS = 10       # ...then halves every this many days
-FLOOR_WEIGHT = 0.1        # the least weight an old article keeps, so that old news stays findable
-RECENCY_SHARE = 0.3       # share of the prior that favours the latest reports, even inside the window...
-RECENCY_DAYS = 14         # ...fading with age at this scale (days before the window's end)
+RECENT_DAYS = 3  # the prior is flat over the last days before the as-of date (or in the named window)
+HALF_LIFE_DAYS = 10  # ...then halves every this many days
+FLOOR_WEIGHT = 0.1  # the least weight an old article keeps, so that old news stays findable
+RECENCY_SHARE = 0.3  # share of the prior that favours the latest reports, even inside the window...
+RECENCY_DAYS = 14  # ...fading with age at this scale (days before the window's end)
 DUPLICATE_JACCARD = 0.8
 
 
@@ -93,8 +93,9 @@ def date_weight(published: date | None, window: TimeWindow, as_of: date) -> floa
     return prior * (1 - RECENCY_SHARE + RECENCY_SHARE * math.exp(-age / RECENCY_DAYS))
 
 
-def choose_chunks(ranked: Sequence[str], chunks: Sequence[ChunkEvidence], limit: int,
-                  per_article: int = CHUNKS_PER_ARTICLE) -> list[ChunkEvidence]:
+def choose_chunks(
+    ranked: Sequence[str], chunks: Sequence[ChunkEvidence], limit: int, per_article: int = CHUNKS_PER_ARTICLE
+) -> list[ChunkEvidence]:
     """The best `per_article` chunks of each article in rank order, until `limit` chunks are chosen."""
     by_article: dict[str, list[ChunkEvidence]] = {}
     for c in chunks:

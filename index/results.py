@@ -28,8 +28,9 @@ class Passage:
     @property
     def correction_notes(self) -> tuple[str, ...]:
         """The correction notices as a citation shows them: 'Correction: …' (a notice's own label kept)."""
-        return tuple(n if n.lower().startswith(("correction", "clarification")) else f"Correction: {n}"
-                     for n in self.corrections)
+        return tuple(
+            n if n.lower().startswith(("correction", "clarification")) else f"Correction: {n}" for n in self.corrections
+        )
 
     @property
     def display_title(self) -> str:
@@ -91,8 +92,9 @@ class Update:
         """'people: 12 on 2024-09-11 [2], 27 on 2024-09-12 [3]' or, for outlets that disagree on one day,
         'On 2024-09-12 outlets differ on people: 27 (Gulf Herald) [3], 31 (Bay Courier) [4]'."""
         if self.kind == "update":
-            items = ", ".join(f"{v.value} on {v.day.isoformat() if v.day else 'an unknown date'} [{v.citation}]"
-                              for v in self.values)
+            items = ", ".join(
+                f"{v.value} on {v.day.isoformat() if v.day else 'an unknown date'} [{v.citation}]" for v in self.values
+            )
             return f"{self.what}: {items}"
         day = self.values[0].day
         items = ", ".join(f"{v.value} ({v.outlet or 'outlet unknown'}) [{v.citation}]" for v in self.values)
@@ -168,8 +170,8 @@ class ArticleInfo:
     url: str | None
     chunks: int
     added_at: datetime | None = None
-    server: str | None = None      # the server whose corpus it is in; None: the shared corpus
-    added_by: str | None = None    # who added it (as the face that added it named them)
+    server: str | None = None  # the server whose corpus it is in; None: the shared corpus
+    added_by: str | None = None  # who added it (as the face that added it named them)
     moderation: str | None = None  # "hidden" or "demoted" by the moderators of the server listing it
 
     @property

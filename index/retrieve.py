@@ -32,11 +32,11 @@ if TYPE_CHECKING:
     from .embedding import Embedder
     from .view import StoreView
 
-DENSE_CANDIDATES = 100    # nearest chunks asked of the vector store
+DENSE_CANDIDATES = 100  # nearest chunks asked of the vector store
 KEYWORD_CANDIDATES = 100  # best BM25 chunks
-TITLE_CANDIDATES = 50     # nearest titles
-OUTLET_WIDENING = 4       # candidates asked for when only some outlets' articles count
-DEMOTED_WEIGHT = 0.25     # an article a server's moderators demoted keeps this share of its score
+TITLE_CANDIDATES = 50  # nearest titles
+OUTLET_WIDENING = 4  # candidates asked for when only some outlets' articles count
+DEMOTED_WEIGHT = 0.25  # an article a server's moderators demoted keeps this share of its score
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,25 @@ class Retrieval:
 class HybridRetriever:
     """Finds candidates by every signal, weighs their evidence, weights by date, picks passages."""
 
-    def __init__(self, catalog: Catalog, cache: "EmbeddingCache", view: "StoreView", embed_model: "Embedder",
-                 model_key: str) -> None:
+    def __init__(
+        self, catalog: Catalog, cache: EmbeddingCache, view: StoreView, embed_model: Embedder, model_key: str
+    ) -> None:
         self._catalog = catalog
         self._cache = cache
         self._view = view
         self._embed = embed_model
         self._model_key = model_key
 
-    def retrieve(self, query: str, *, as_of: date, top_k: int, scope: Scope, date_query: str | None = None,
-                 outlets: Collection[str] | None = None) -> Retrieval:
+    def retrieve(
+        self,
+        query: str,
+        *,
+        as_of: date,
+        top_k: int,
+        scope: Scope,
+        date_query: str | None = None,
+        outlets: Collection[str] | None = None,
+    ) -> Retrieval:
         """The top_k passages for a query as of a date, from the articles the scope may read (date cues read from
         date_query, default the query); with `outlets`, of those outlets' articles only (found among
         OUTLET_WIDENING times more candidates)."""
@@ -85,15 +94,18 @@ class HybridRetriever:
         title_sims = self._title_evidence(candidates, qvec, dict(titles))
         dates = self._catalog.published_dates(candidates)
         fused = fuse(chunks, {a: title_sims.get(a, 0.0) for a in candidates if a in dates})
-        score = {a: s * date_weight(dates[a], window, as_of) * (DEMOTED_WEIGHT if a in scope.demoted else 1.0)
-                 for a, s in fused.items()}
+        score = {
+            a: s * date_weight(dates[a], window, as_of) * (DEMOTED_WEIGHT if a in scope.demoted else 1.0)
+            for a, s in fused.items()
+        }
         ranked = sorted(score, key=lambda a: -score[a])
         chosen = choose_chunks(ranked, chunks, top_k * 2)
         passages = self._passages(chosen, score)
         return Retrieval(passages=without_duplicates(passages, top_k), window=window, best_dense=best_dense)
 
-    def article_passages(self, query: str, article_ids: Sequence[str], scope: Scope, per_article: int = 2
-                         ) -> list[Passage]:
+    def article_passages(
+        self, query: str, article_ids: Sequence[str], scope: Scope, per_article: int = 2
+    ) -> list[Passage]:
         """The best passages of these articles that the scope may read, for a query (by the chunk evidence retrieval
         weighs), article by article in the order given; a passage's score is its article's best chunk standing."""
         visible = scope.visible(self._catalog.reader(), article_ids)
@@ -107,19 +119,33 @@ class HybridRetriever:
             ranked[c.article_id] = max(ranked[c.article_id], c.standing)
         return self._passages(choose_chunks(list(ranked), chunks, per_article * len(ranked), per_article), ranked)
 
-    def _candidates(self, dense: list[tuple[str, float]], keyword_hits: list[tuple[int, float]],
-                    titles: list[tuple[str, float]], scope: Scope) -> list[str]:
+    def _candidates(
+        self,
+        dense: list[tuple[str, float]],
+        keyword_hits: list[tuple[int, float]],
+        titles: list[tuple[str, float]],
+        scope: Scope,
+    ) -> list[str]:
         by_chunk = self._catalog.chunk_articles([c for c, _ in dense])
         by_seq = self._catalog.articles_of_seqs([s for s, score in keyword_hits if score > 0])
-        found = list(dict.fromkeys(
-            [by_chunk[c] for c, _ in dense if c in by_chunk]
-            + [by_seq[s] for s, score in keyword_hits if score > 0 and s in by_seq]
-            + [a for a, sim in titles if sim > 0]))
+        found = list(
+            dict.fromkeys(
+                [by_chunk[c] for c, _ in dense if c in by_chunk]
+                + [by_seq[s] for s, score in keyword_hits if score > 0 and s in by_seq]
+                + [a for a, sim in titles if sim > 0]
+            )
+        )
         visible = scope.visible(self._catalog.reader(), found)
         return [a for a in found if a in visible]
 
-    def _chunk_evidence(self, candidates: list[str], qvec: np.ndarray, terms: list[str],
-                        dense: list[tuple[str, float]], stats: keywords.TermStats | None = None) -> list[ChunkEvidence]:
+    def _chunk_evidence(
+        self,
+        candidates: list[str],
+        qvec: np.ndarray,
+        terms: list[str],
+        dense: list[tuple[str, float]],
+        stats: keywords.TermStats | None = None,
+    ) -> list[ChunkEvidence]:
         keys = self._catalog.chunk_keys_of(candidates)  # (seq, chunk id, article id, embed key), in order
         vectors = self._cache.get(k for _, _, _, k in keys)
         from_store = dict(dense)
@@ -146,10 +172,20 @@ class HybridRetriever:
         rows = {r.id: r for r in self._catalog.chunk_rows([c.chunk_id for c in chosen])}
         infos = {i.id: i for i in self._catalog.infos_for(list(dict.fromkeys(c.article_id for c in chosen)))}
         revisions = self._catalog.revisions(infos)  # (updated, corrections) by article
-        return [Passage(chunk_id=c.chunk_id, article_id=c.article_id, text=rows[c.chunk_id].text,
-                        title=infos[c.article_id].title, outlet=infos[c.article_id].outlet,
-                        published=infos[c.article_id].published, url=infos[c.article_id].url,
-                        score=score[c.article_id], sentence_spans=rows[c.chunk_id].sentences,
-                        updated=revisions.get(c.article_id, (None, ()))[0],
-                        corrections=revisions.get(c.article_id, (None, ()))[1])
-                for c in chosen if c.chunk_id in rows and c.article_id in infos]
+        return [
+            Passage(
+                chunk_id=c.chunk_id,
+                article_id=c.article_id,
+                text=rows[c.chunk_id].text,
+                title=infos[c.article_id].title,
+                outlet=infos[c.article_id].outlet,
+                published=infos[c.article_id].published,
+                url=infos[c.article_id].url,
+                score=score[c.article_id],
+                sentence_spans=rows[c.chunk_id].sentences,
+                updated=revisions.get(c.article_id, (None, ()))[0],
+                corrections=revisions.get(c.article_id, (None, ()))[1],
+            )
+            for c in chosen
+            if c.chunk_id in rows and c.article_id in infos
+        ]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from .errors import InvalidInput
 
@@ -83,8 +83,12 @@ class Scope:
         for start in range(0, len(ids), _SQL_BATCH):
             part = ids[start : start + _SQL_BATCH]
             marks, kmarks = ",".join("?" * len(part)), ",".join("?" * len(keys))
-            out.update(r[0] for r in db.execute(
-                f"SELECT id FROM articles WHERE id IN ({marks}) AND server IN ({kmarks})", (*part, *keys)))
+            out.update(
+                r[0]
+                for r in db.execute(
+                    f"SELECT id FROM articles WHERE id IN ({marks}) AND server IN ({kmarks})", (*part, *keys)
+                )
+            )
         return out - self.hidden
 
 
@@ -92,12 +96,16 @@ def scope_for(db: sqlite3.Connection, server: str | None) -> Scope:
     """A server's scope with its moderators' hidden and demoted articles."""
     key = corpus_key(server)
     rows = db.execute("SELECT article_id, mode FROM moderation WHERE server = ?", (key,)).fetchall()
-    return Scope(server, frozenset(a for a, m in rows if m == "hidden"),
-                 frozenset(a for a, m in rows if m == "demoted"))
+    return Scope(
+        server, frozenset(a for a, m in rows if m == "hidden"), frozenset(a for a, m in rows if m == "demoted")
+    )
 
 
-def log_event(db: sqlite3.Connection, article_id: str, key: str, title: str, action: str, actor: str | None,
-              at: str) -> None:
+def log_event(
+    db: sqlite3.Connection, article_id: str, key: str, title: str, action: str, actor: str | None, at: str
+) -> None:
     """Record who did what to an article (inside the caller's transaction)."""
-    db.execute("INSERT INTO article_log(article_id, server, title, action, actor, at) VALUES(?,?,?,?,?,?)",
-               (article_id, key, title, action, actor, at))
+    db.execute(
+        "INSERT INTO article_log(article_id, server, title, action, actor, at) VALUES(?,?,?,?,?,?)",
+        (article_id, key, title, action, actor, at),
+    )

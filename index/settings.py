@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 S = TypeVar("S")
 
@@ -80,8 +81,10 @@ class Settings:
         if self.chunk_size < 16:
             problems.append(f"NEWSDESK_CHUNK_SIZE={self.chunk_size} is too small (at least 16 tokens)")
         if not 0 <= self.chunk_overlap < self.chunk_size:
-            problems.append(f"NEWSDESK_CHUNK_OVERLAP={self.chunk_overlap} must be at least 0 and smaller than "
-                            f"NEWSDESK_CHUNK_SIZE={self.chunk_size}")
+            problems.append(
+                f"NEWSDESK_CHUNK_OVERLAP={self.chunk_overlap} must be at least 0 and smaller than "
+                f"NEWSDESK_CHUNK_SIZE={self.chunk_size}"
+            )
         for name in ("embed_batch_size", "top_k", "max_article_bytes", "fetch_max_bytes", "feed_max_items"):
             if getattr(self, name) < 1:
                 problems.append(f"{env_key(name)}={getattr(self, name)} must be at least 1")
@@ -118,7 +121,7 @@ class Settings:
         return bool(self.llm_base_url and self.llm_model)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from environment variables (NEWSDESK_*, CHROMA_*, LLM_*)."""
         return from_environment(cls, env_key, environ)
 

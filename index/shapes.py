@@ -19,8 +19,8 @@ from .intent import Intent, read_intent
 from .picking import Item, Plan
 from .ranking import date_weight
 from .results import Answer, Passage, Turn
-from .sources import one_source_per_article
 from .servers import Scope
+from .sources import one_source_per_article
 from .story_view import Member, StoryReader
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class Shaper:
         self.scope = Scope(None)
         self._outlets: tuple[int, dict[str, str]] | None = None
 
-    def scoped(self, scope: Scope) -> "Shaper":
+    def scoped(self, scope: Scope) -> Shaper:
         """This shaper for one server's questions: its stories, retrieval and sources of what the scope may read."""
         twin = copy.copy(self)
         twin.scope, twin.reader = scope, self.reader.scoped(scope)
@@ -73,30 +73,55 @@ class Shaper:
         """The kind of question."""
         return read_intent(question, as_of, self.outlets())
 
-    def answer(self, question: str, *, as_of: date, answerer: Answerer, history: Sequence[Turn] = (),
-               on_text: TextCallback | None = None) -> Answer | None:
+    def answer(
+        self,
+        question: str,
+        *,
+        as_of: date,
+        answerer: Answerer,
+        history: Sequence[Turn] = (),
+        on_text: TextCallback | None = None,
+    ) -> Answer | None:
         """The shaped answer to a question of a shaped kind; None for any other question."""
         intent = self.intent(question, as_of)
         if intent.kind == "answer":
             return None
         plan = self.plan(intent, as_of)
         if not plan.items:
-            return Answer(question=question, sentences=(), citations=(), as_of=as_of, covered=False,
-                          shape=plan.kind, notes=plan.notes + tuple(f"{g}: nothing on this in the index."
-                                                                    for g in plan.groups))
+            return Answer(
+                question=question,
+                sentences=(),
+                citations=(),
+                as_of=as_of,
+                covered=False,
+                shape=plan.kind,
+                notes=plan.notes + tuple(f"{g}: nothing on this in the index." for g in plan.groups),
+            )
         if isinstance(answerer, ExtractiveAnswerer):
             sentences, citations, covered = picking.extractive(plan, self.embed)
             covered = covered and bool(sentences)
-            answer = Answer(question=question, sentences=sentences if covered else (),
-                            citations=citations if covered else (), as_of=as_of, covered=covered)
+            answer = Answer(
+                question=question,
+                sentences=sentences if covered else (),
+                citations=citations if covered else (),
+                as_of=as_of,
+                covered=covered,
+            )
             if on_text and answer.covered:
                 on_text(answer.text)
         else:
             answer = picking.by_answerer(plan, question, answerer, as_of=as_of, history=history, on_text=on_text)
-        silent = tuple(f"{g}: nothing on this in the index." for g in plan.groups
-                       if not any(s.label.startswith(g) for s in answer.sentences))
-        answer = replace(answer, shape=plan.kind, heading=plan.heading if answer.covered else "",
-                         notes=plan.notes + silent + answer.notes)
+        silent = tuple(
+            f"{g}: nothing on this in the index."
+            for g in plan.groups
+            if not any(s.label.startswith(g) for s in answer.sentences)
+        )
+        answer = replace(
+            answer,
+            shape=plan.kind,
+            heading=plan.heading if answer.covered else "",
+            notes=plan.notes + silent + answer.notes,
+        )
         return self.finish(answer, plan.window or intent.window, as_of)
 
     def finish(self, answer: Answer, window: TimeWindow, as_of: date) -> Answer:
@@ -143,14 +168,17 @@ class Shaper:
             return [], retrieval.window
         story_id = max(weight, key=lambda k: weight[k])
         members = self.reader.stories([story_id], until=as_of)[story_id]
-        return [m for m in members if m.copy_of is None or m.copy_of not in {x.article_id for x in members}], \
-            retrieval.window
+        return [
+            m for m in members if m.copy_of is None or m.copy_of not in {x.article_id for x in members}
+        ], retrieval.window
 
-    def _items(self, subject: str, members: Sequence[Member], per_article: int = 2, sentences: int = 1
-               ) -> list[Item]:
+    def _items(self, subject: str, members: Sequence[Member], per_article: int = 2, sentences: int = 1) -> list[Item]:
         by_article = self._passages(subject, members, per_article)
-        return [Item(tuple(by_article[m.article_id]), _dated(m), m.day, sentences)
-                for m in members if m.article_id in by_article]
+        return [
+            Item(tuple(by_article[m.article_id]), _dated(m), m.day, sentences)
+            for m in members
+            if m.article_id in by_article
+        ]
 
     def _passages(self, subject: str, members: Sequence[Member], per_article: int = 2) -> dict[str, list[Passage]]:
         """Each member's best passages for the subject (their score: how well the article matches it)."""
@@ -164,8 +192,14 @@ class Shaper:
         outlets = {m.outlet for m in members if m.outlet}
         source = f" from {_count(len(outlets), 'outlet')}" if outlets else ""
         heading = f"As of {newest[0].day.isoformat()}, the newest of {_count(len(members), 'report')}{source}:"
-        return Plan("latest", intent.subject, tuple(self._items(intent.subject, newest)), heading,
-                    instruction=INSTRUCTIONS["latest"], window=_recent(intent, as_of))
+        return Plan(
+            "latest",
+            intent.subject,
+            tuple(self._items(intent.subject, newest)),
+            heading,
+            instruction=INSTRUCTIONS["latest"],
+            window=_recent(intent, as_of),
+        )
 
     def _since(self, intent: Intent, members: list[Member], as_of: date) -> Plan:
         since = intent.since or as_of
@@ -174,18 +208,37 @@ class Shaper:
         if not newer:
             latest = members[-1]
             note = f"Nothing on this story is dated on or after {since.isoformat()}."
-            return Plan("since", intent.subject, tuple(self._items(intent.subject, [latest])),
-                        f"Nothing new since {since.isoformat()}; the newest report, from {latest.day.isoformat()}:",
-                        notes=(note,), window=intent.window)
+            return Plan(
+                "since",
+                intent.subject,
+                tuple(self._items(intent.subject, [latest])),
+                f"Nothing new since {since.isoformat()}; the newest report, from {latest.day.isoformat()}:",
+                notes=(note,),
+                window=intent.window,
+            )
         newer = newer[-SINCE_ITEMS:]
-        old = [p for p in self.retriever.article_passages(intent.subject, [m.article_id for m in earlier[-3:]],
-                                                               self.scope, 2)]
-        heading = (f"Since {since.isoformat()}: what {_count(len(newer), 'newer report')} add"
-                   f"{'s' if len(newer) == 1 else ''} (to {newer[-1].day.isoformat()}):" if earlier else
-                   f"Since {since.isoformat()} (nothing was reported before):")
-        return Plan("since", intent.subject, tuple(self._items(intent.subject, newer)), heading,
-                    earlier=tuple(old), order="date", window=intent.window,
-                    instruction=INSTRUCTIONS["since"].format(since=since.isoformat()))
+        old = [
+            p
+            for p in self.retriever.article_passages(
+                intent.subject, [m.article_id for m in earlier[-3:]], self.scope, 2
+            )
+        ]
+        heading = (
+            f"Since {since.isoformat()}: what {_count(len(newer), 'newer report')} add"
+            f"{'s' if len(newer) == 1 else ''} (to {newer[-1].day.isoformat()}):"
+            if earlier
+            else f"Since {since.isoformat()} (nothing was reported before):"
+        )
+        return Plan(
+            "since",
+            intent.subject,
+            tuple(self._items(intent.subject, newer)),
+            heading,
+            earlier=tuple(old),
+            order="date",
+            window=intent.window,
+            instruction=INSTRUCTIONS["since"].format(since=since.isoformat()),
+        )
 
     def _timeline(self, intent: Intent, members: list[Member], window: TimeWindow) -> Plan:
         by_day: dict[date, list[Member]] = {}
@@ -197,13 +250,23 @@ class Shaper:
         else:  # one report a day, the one most about the subject: the first and last days, and the busiest between
             found = self._passages(intent.subject, members, 1)
             fit = {a: max(p.score for p in ps) for a, ps in found.items()}
-            middle = sorted(days[1:-1], key=lambda d: (-len(by_day[d]), d))[:TIMELINE_ITEMS - 2]
-            chosen = [max(by_day[d], key=lambda m: fit.get(m.article_id, -1.0))
-                      for d in sorted({days[0], days[-1], *middle})]
-        heading = (f"Timeline: {_count(len(members), 'report')} from {members[0].day.isoformat()} to "
-                   f"{members[-1].day.isoformat()}:")
-        return Plan("timeline", intent.subject, tuple(self._items(intent.subject, chosen)), heading, order="date",
-                    instruction=INSTRUCTIONS["timeline"], window=None)
+            middle = sorted(days[1:-1], key=lambda d: (-len(by_day[d]), d))[: TIMELINE_ITEMS - 2]
+            chosen = [
+                max(by_day[d], key=lambda m: fit.get(m.article_id, -1.0)) for d in sorted({days[0], days[-1], *middle})
+            ]
+        heading = (
+            f"Timeline: {_count(len(members), 'report')} from {members[0].day.isoformat()} to "
+            f"{members[-1].day.isoformat()}:"
+        )
+        return Plan(
+            "timeline",
+            intent.subject,
+            tuple(self._items(intent.subject, chosen)),
+            heading,
+            order="date",
+            instruction=INSTRUCTIONS["timeline"],
+            window=None,
+        )
 
     def _digest(self, intent: Intent, as_of: date) -> Plan:
         start, end = intent.window.start, min(intent.window.end, as_of)
@@ -213,8 +276,10 @@ class Shaper:
             newest = self.reader.newest_before(as_of)
             if newest is None:
                 return Plan("digest", "", (), "", notes=("The index holds no dated articles.",))
-            notes = (f"Nothing in the index is dated {_period(start, end)}; the newest reports are from "
-                     f"{newest.isoformat()}.",)
+            notes = (
+                f"Nothing in the index is dated {_period(start, end)}; the newest reports are from "
+                f"{newest.isoformat()}.",
+            )
             start = end = newest
             found = self.reader.published_between(start, end)
         stories: dict[str, list[Member]] = {}
@@ -227,11 +292,24 @@ class Shaper:
             passage = self._first_passage(lead)
             if passage is not None:
                 outlets = len({m.outlet for m in ms if m.outlet})
-                items.append(Item((passage,), f"{_count(outlets, 'outlet')}, {_count(len(ms), 'report')}",
-                                  lead.day, headline_only=True))
+                items.append(
+                    Item(
+                        (passage,),
+                        f"{_count(outlets, 'outlet')}, {_count(len(ms), 'report')}",
+                        lead.day,
+                        headline_only=True,
+                    )
+                )
         heading = f"Top stories {_period(start, end)}, by coverage ({_count(len(stories), 'story')}):"
-        return Plan("digest", "", tuple(items), heading, notes=notes, instruction=INSTRUCTIONS["digest"],
-                    window=TimeWindow(start, end, True))
+        return Plan(
+            "digest",
+            "",
+            tuple(items),
+            heading,
+            notes=notes,
+            instruction=INSTRUCTIONS["digest"],
+            window=TimeWindow(start, end, True),
+        )
 
     def _outlets_plan(self, intent: Intent, as_of: date) -> Plan:
         items: list[Item] = []
@@ -240,32 +318,56 @@ class Shaper:
             spellings = self.reader.outlet_names(key)
             name = self.outlets().get(key, key)
             names.append(name)
-            retrieval = self.retriever.retrieve(intent.subject, as_of=as_of, top_k=OUTLET_ARTICLES * 2,
-                                                outlets=spellings, scope=self.scope)
+            retrieval = self.retriever.retrieve(
+                intent.subject, as_of=as_of, top_k=OUTLET_ARTICLES * 2, outlets=spellings, scope=self.scope
+            )
             ids = list(dict.fromkeys(p.article_id for p in retrieval.passages))[:OUTLET_ARTICLES]
             found = self.reader.members_of(ids)
             members = [found[a] for a in ids if a in found]
-            own = [replace(i, label=f"{name}, {i.day.isoformat()}" if i.day else name)
-                   for i in self._items(intent.subject, members)]
+            own = [
+                replace(i, label=f"{name}, {i.day.isoformat()}" if i.day else name)
+                for i in self._items(intent.subject, members)
+            ]
             items += own
         heading = f"How {' and '.join(names)} covered {intent.subject}:"
-        return Plan("outlets", intent.subject, tuple(items), heading, instruction=INSTRUCTIONS["outlets"],
-                    each_item_on_subject=True, groups=tuple(names))
+        return Plan(
+            "outlets",
+            intent.subject,
+            tuple(items),
+            heading,
+            instruction=INSTRUCTIONS["outlets"],
+            each_item_on_subject=True,
+            groups=tuple(names),
+        )
 
     def _first_passage(self, member: Member) -> Passage | None:
         rows = self.catalog.chunks(member.article_id)[:1]
         if not rows:
             return None
         r = rows[0]
-        return Passage(chunk_id=r.id, article_id=member.article_id, text=r.text, title=member.title,
-                       outlet=member.outlet, published=member.published, url=member.url,
-                       sentence_spans=r.sentences)
+        return Passage(
+            chunk_id=r.id,
+            article_id=member.article_id,
+            text=r.text,
+            title=member.title,
+            outlet=member.outlet,
+            published=member.published,
+            url=member.url,
+            sentence_spans=r.sentences,
+        )
 
 
 def by_coverage(stories: Iterable[list[Member]]) -> list[list[Member]]:
     """Stories (their articles) most covered first: by outlets, then reports, then the newest."""
-    return sorted(stories, key=lambda ms: (-len({m.outlet for m in ms if m.outlet}), -len(ms),
-                                           -max(m.day for m in ms).toordinal(), ms[0].story_id))
+    return sorted(
+        stories,
+        key=lambda ms: (
+            -len({m.outlet for m in ms if m.outlet}),
+            -len(ms),
+            -max(m.day for m in ms).toordinal(),
+            ms[0].story_id,
+        ),
+    )
 
 
 def staleness(answer: Answer, window: TimeWindow, as_of: date) -> str | None:
@@ -275,11 +377,15 @@ def staleness(answer: Answer, window: TimeWindow, as_of: date) -> str | None:
         return None
     newest = max(days)
     if window.explicit and not window.yearless and newest < window.start:
-        return (f"The newest source is from {newest.isoformat()}, before the period asked about "
-                f"({_period(window.start, min(window.end, as_of))}).")
+        return (
+            f"The newest source is from {newest.isoformat()}, before the period asked about "
+            f"({_period(window.start, min(window.end, as_of))})."
+        )
     if (as_of - newest).days > STALE_DAYS:
-        return (f"The newest source is from {newest.isoformat()}, {_age((as_of - newest).days)} before "
-                f"{as_of.isoformat()}: later news may not be in the index.")
+        return (
+            f"The newest source is from {newest.isoformat()}, {_age((as_of - newest).days)} before "
+            f"{as_of.isoformat()}: later news may not be in the index."
+        )
     return None
 
 

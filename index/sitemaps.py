@@ -4,30 +4,37 @@ from __future__ import annotations
 
 import heapq
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from .articles import canonical_url
 from .feeds import FeedItem, KnownURL, ParsedSource, SitemapRef
 from .feedxml import XmlWalker
 
-_OLDEST = datetime.min.replace(tzinfo=timezone.utc)
+_OLDEST = datetime.min.replace(tzinfo=UTC)
 _FIELDS = {  # (parent, element) -> field; prefixes are ignored, so news:title is ('news', 'title')
-    ("url", "loc"): "loc", ("url", "lastmod"): "lastmod", ("news", "title"): "title",
-    ("news", "publication_date"): "published", ("publication", "name"): "outlet",
-    ("sitemap", "loc"): "loc", ("sitemap", "lastmod"): "lastmod",
+    ("url", "loc"): "loc",
+    ("url", "lastmod"): "lastmod",
+    ("news", "title"): "title",
+    ("news", "publication_date"): "published",
+    ("publication", "name"): "outlet",
+    ("sitemap", "loc"): "loc",
+    ("sitemap", "lastmod"): "lastmod",
 }
 
 
-def parse_sitemap(document: bytes, *, url: str, known_url: KnownURL, max_items: int,
-                  max_children: int) -> ParsedSource:
+def parse_sitemap(document: bytes, *, url: str, known_url: KnownURL, max_items: int, max_children: int) -> ParsedSource:
     """The newest max_items new URLs of a sitemap, or the newest max_children children of a sitemap index."""
     reader = _SitemapReader(url, known_url, max_items, max_children)
     reader.run(document)
     if reader.stack_root == "sitemapindex":
         children = [ref for _, _, ref in sorted(reader.children, reverse=True)]
-        return ParsedSource(kind="sitemapindex", title=None, children=tuple(children),
-                            skipped_children=reader.child_count - len(children))
+        return ParsedSource(
+            kind="sitemapindex",
+            title=None,
+            children=tuple(children),
+            skipped_children=reader.child_count - len(children),
+        )
     items = [item for _, _, item in sorted(reader.items, reverse=True)]
     return ParsedSource(kind="sitemap", title=reader.outlet, items=tuple(items), more=reader.unknown > max_items)
 
@@ -41,7 +48,7 @@ def w3c_datetime(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class _SitemapReader(XmlWalker):
@@ -103,8 +110,9 @@ class _SitemapReader(XmlWalker):
         published = w3c_datetime(self._entry.get("published") or self._entry.get("lastmod", ""))
         outlet = " ".join(self._entry.get("outlet", "").split()) or None
         self.outlet = self.outlet or outlet
-        item = FeedItem(url=url, title=" ".join(self._entry.get("title", "").split()) or None,
-                        published=published, outlet=outlet)
+        item = FeedItem(
+            url=url, title=" ".join(self._entry.get("title", "").split()) or None, published=published, outlet=outlet
+        )
         _push(self.items, (published or _OLDEST, -self.seq, item), self.max_items)
 
 

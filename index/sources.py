@@ -46,11 +46,16 @@ def one_source_per_article(answer: Answer, reader: StoryReader | None = None) ->
         outlets = [c.passage.outlet for c in group[1:]] + also.get(first.passage.article_id, [])
         shown = tuple(dict.fromkeys(o for o in outlets if o and o != first.passage.outlet))
         passage = merge_passages([c.passage for c in group])
-        quoted = first.quoted if len(group) == 1 and first.quoted else \
-            quoted_spans(passage.text, [t for c in group for t in said.get(c.number, [])])
+        quoted = (
+            first.quoted
+            if len(group) == 1 and first.quoted
+            else quoted_spans(passage.text, [t for c in group for t in said.get(c.number, [])])
+        )
         citations.append(Citation(new, passage, headline=any(c.headline for c in group), also=shown, quoted=quoted))
-    sentences = tuple(replace(s, citations=tuple(dict.fromkeys(number[n] for n in s.citations if n in number)))
-                      for s in answer.sentences)
+    sentences = tuple(
+        replace(s, citations=tuple(dict.fromkeys(number[n] for n in s.citations if n in number)))
+        for s in answer.sentences
+    )
     return replace(answer, sentences=sentences, citations=tuple(citations))
 
 
@@ -94,8 +99,7 @@ def merge_passages(passages: list[Passage]) -> Passage:
         offset = len(text) + len(GAP) - cut
         text = text + GAP + p.text[cut:]
         spans += [(s + offset, e + offset) for s, e in own if s >= cut]
-    return replace(passages[0], text=text, sentence_spans=tuple(spans),
-                   score=max(p.score for p in passages))
+    return replace(passages[0], text=text, sentence_spans=tuple(spans), score=max(p.score for p in passages))
 
 
 def _copies(reader: StoryReader | None, passages: list[Passage]) -> dict[str, list[str]]:
@@ -104,4 +108,3 @@ def _copies(reader: StoryReader | None, passages: list[Passage]) -> dict[str, li
         return {}
     found = reader.copies(p.article_id for p in passages)
     return {article_id: [m.outlet for m in copies if m.outlet] for article_id, copies in found.items()}
-

@@ -56,22 +56,35 @@ def open_store(settings: Settings, read_only: bool) -> ChromaHandle | None:
         return None
 
 
-def open_catalog(path: Path, cache: EmbeddingCache, read_only: bool, embed_model: Embedder | None = None,
-                 model_key: str = "") -> Catalog:
+def open_catalog(
+    path: Path, cache: EmbeddingCache, read_only: bool, embed_model: Embedder | None = None, model_key: str = ""
+) -> Catalog:
     """The catalog, upgraded by its migrations (those that embed, such as m012_stories, use embed_model)."""
     if path.exists() and path.stat().st_size == 0 and (cache.count() or (path.parent / "chroma").exists()):
-        raise StoreError(f"The catalog {path} is empty (0 bytes) although the index holds vectors: the catalog "
-                         "was lost. Restore newsdesk.sqlite3 from a backup; or move the data directory aside and "
-                         "add the articles again.")
+        raise StoreError(
+            f"The catalog {path} is empty (0 bytes) although the index holds vectors: the catalog "
+            "was lost. Restore newsdesk.sqlite3 from a backup; or move the data directory aside and "
+            "add the articles again."
+        )
     catalog = Catalog(path, read_only=read_only)
     try:
         if read_only:
             if pending(catalog.reader()):
-                raise StoreError(f"The catalog {path} needs an upgrade, but the data directory is read-only; "
-                                 "run Newsdesk once with write access to it.")
+                raise StoreError(
+                    f"The catalog {path} needs an upgrade, but the data directory is read-only; "
+                    "run Newsdesk once with write access to it."
+                )
         else:
-            ran = apply(catalog.db, Context(cache=cache, terms_text=terms_text, data_dir=path.parent,
-                                            embed_model=embed_model, model_key=model_key))
+            ran = apply(
+                catalog.db,
+                Context(
+                    cache=cache,
+                    terms_text=terms_text,
+                    data_dir=path.parent,
+                    embed_model=embed_model,
+                    model_key=model_key,
+                ),
+            )
             if ran:
                 log.info("Catalog upgraded: %s", ", ".join(ran))
     except sqlite3.Error as exc:

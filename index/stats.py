@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from .catalog import Catalog
-from .text import terms
 from .servers import server_of
+from .text import terms
 
-GAP_LINK = 0.3       # two not-covered questions are one gap when their tf-idf cosine reaches this
+GAP_LINK = 0.3  # two not-covered questions are one gap when their tf-idf cosine reaches this
 GAP_QUESTIONS = 500  # the latest this-many not-covered questions are grouped
 GAP_GROUPS = 10
 WORST = 5
@@ -19,28 +19,53 @@ WORST = 5
 
 def server_stats(catalog: Catalog, key: str, *, days: int, today: date | None = None, logging: bool = True) -> dict:
     """The figures of one corpus's questions over the last `days` days (UTC), as a JSON-able dict."""
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     since = (today - timedelta(days=days - 1)).isoformat()
     until = (today + timedelta(days=1)).isoformat()
     window = (key, since, until)
-    per_day = [{"day": d, "questions": int(n), "not_covered": int(nc), "ms_mean": round(ms or 0)}
-               for d, n, nc, ms in catalog.query(
-                   "SELECT substr(asked_at, 1, 10), COUNT(*), SUM(1 - covered), AVG(ms) FROM questions"
-                   " WHERE server = ? AND asked_at >= ? AND asked_at < ? GROUP BY 1 ORDER BY 1", window)]
+    per_day = [
+        {"day": d, "questions": int(n), "not_covered": int(nc), "ms_mean": round(ms or 0)}
+        for d, n, nc, ms in catalog.query(
+            "SELECT substr(asked_at, 1, 10), COUNT(*), SUM(1 - covered), AVG(ms) FROM questions"
+            " WHERE server = ? AND asked_at >= ? AND asked_at < ? GROUP BY 1 ORDER BY 1",
+            window,
+        )
+    ]
     asked = sum(d["questions"] for d in per_day)
     not_covered = sum(d["not_covered"] for d in per_day)
-    everything = [q for (q,) in catalog.query(
-        "SELECT question FROM questions WHERE server = ? AND asked_at >= ? AND asked_at < ?", window)]
-    missed = [q for (q,) in catalog.query(
-        "SELECT question FROM questions WHERE server = ? AND asked_at >= ? AND asked_at < ? AND covered = 0"
-        " ORDER BY asked_at DESC LIMIT ?", (*window, GAP_QUESTIONS))]
-    up, down = catalog.query("SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback"
-                             " WHERE server = ? AND updated_at >= ? AND updated_at < ?", window)[0]
-    return {"server": server_of(key), "days": days, "since": since, "until": today.isoformat(), "logging": logging,
-            "questions": asked, "not_covered": not_covered,
-            "not_covered_rate": round(not_covered / asked, 4) if asked else 0.0,
-            "per_day": per_day, "gaps": coverage_gaps(missed, everything),
-            "ratings": {"up": int(up), "down": int(down)}, "worst_rated": worst_rated(catalog, window)}
+    everything = [
+        q
+        for (q,) in catalog.query(
+            "SELECT question FROM questions WHERE server = ? AND asked_at >= ? AND asked_at < ?", window
+        )
+    ]
+    missed = [
+        q
+        for (q,) in catalog.query(
+            "SELECT question FROM questions WHERE server = ? AND asked_at >= ? AND asked_at < ? AND covered = 0"
+            " ORDER BY asked_at DESC LIMIT ?",
+            (*window, GAP_QUESTIONS),
+        )
+    ]
+    up, down = catalog.query(
+        "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback"
+        " WHERE server = ? AND updated_at >= ? AND updated_at < ?",
+        window,
+    )[0]
+    return {
+        "server": server_of(key),
+        "days": days,
+        "since": since,
+        "until": today.isoformat(),
+        "logging": logging,
+        "questions": asked,
+        "not_covered": not_covered,
+        "not_covered_rate": round(not_covered / asked, 4) if asked else 0.0,
+        "per_day": per_day,
+        "gaps": coverage_gaps(missed, everything),
+        "ratings": {"up": int(up), "down": int(down)},
+        "worst_rated": worst_rated(catalog, window),
+    }
 
 
 def worst_rated(catalog: Catalog, window: tuple[str, str, str]) -> list[dict]:
@@ -49,14 +74,25 @@ def worst_rated(catalog: Catalog, window: tuple[str, str, str]) -> list[dict]:
         "SELECT MIN(question), answer, SUM(vote = -1), SUM(vote = 1), GROUP_CONCAT(reason, '|'), MAX(updated_at)"
         " FROM feedback WHERE server = ? AND updated_at >= ? AND updated_at < ?"
         " GROUP BY lower(question), answer HAVING SUM(vote = -1) > 0"
-        " ORDER BY SUM(vote = -1) - SUM(vote = 1) DESC, MAX(updated_at) DESC LIMIT ?", (*window, WORST))
-    return [{"question": q, "answer": a, "down": int(d), "up": int(u),
-             "reasons": dict(Counter(r for r in (reasons or "").split("|") if r)), "last": last}
-            for q, a, d, u, reasons, last in rows]
+        " ORDER BY SUM(vote = -1) - SUM(vote = 1) DESC, MAX(updated_at) DESC LIMIT ?",
+        (*window, WORST),
+    )
+    return [
+        {
+            "question": q,
+            "answer": a,
+            "down": int(d),
+            "up": int(u),
+            "reasons": dict(Counter(r for r in (reasons or "").split("|") if r)),
+            "last": last,
+        }
+        for q, a, d, u, reasons, last in rows
+    ]
 
 
-def coverage_gaps(missed: list[str], everything: list[str], *, link: float = GAP_LINK,
-                  limit: int = GAP_GROUPS) -> list[dict]:
+def coverage_gaps(
+    missed: list[str], everything: list[str], *, link: float = GAP_LINK, limit: int = GAP_GROUPS
+) -> list[dict]:
     """Group the not-covered questions into gaps: each question a tf-idf vector of its content terms (idf over
     all the questions asked), linked to another when their cosine reaches `link` (single link); largest gaps
     first, each named by the informative terms most of its questions share."""
@@ -93,8 +129,9 @@ def coverage_gaps(missed: list[str], everything: list[str], *, link: float = GAP
         shared = [t for t, c in counts.items() if c * 2 >= len(members)] or list(counts)
         shared.sort(key=lambda t: (-counts[t] * idf.get(t, 1.0), t))
         questions = list(dict.fromkeys(missed[i] for i in members))
-        out.append({"terms": [surface.get(t, t) for t in shared[:3]], "count": len(members),
-                    "questions": questions[:5]})
+        out.append(
+            {"terms": [surface.get(t, t) for t in shared[:3]], "count": len(members), "questions": questions[:5]}
+        )
     return out
 
 

@@ -16,8 +16,9 @@ import importlib
 import logging
 import shutil
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -26,17 +27,16 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-WRITE_BATCH = 1000      # vectors per write call (Chroma refuses more than its max batch size, 5,461 here)
+WRITE_BATCH = 1000  # vectors per write call (Chroma refuses more than its max batch size, 5,461 here)
 WRITE_TIMEOUT_FACTOR = 6  # a write may take this many times the query timeout
-OPEN_SECONDS = 20.0       # opening a client sets up much of chromadb once (seconds on a busy machine)
-_HANDLES: dict[str, "ChromaHandle"] = {}
+OPEN_SECONDS = 20.0  # opening a client sets up much of chromadb once (seconds on a busy machine)
+_HANDLES: dict[str, ChromaHandle] = {}
 _HANDLES_LOCK = threading.Lock()
 
 
 def preload_chromadb() -> threading.Thread:
     """Start importing chromadb (about 1 s) in a thread, so that other start-up work overlaps it."""
-    thread = threading.Thread(target=importlib.import_module, args=("chromadb",), name="import-chromadb",
-                              daemon=True)
+    thread = threading.Thread(target=importlib.import_module, args=("chromadb",), name="import-chromadb", daemon=True)
     thread.start()
     return thread
 
@@ -52,15 +52,18 @@ class ChromaHandle:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.embedded = not settings.chroma_is_server
-        self.where = (f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if not self.embedded
-                      else f"the vector store in {chroma_path(settings)}")
+        self.where = (
+            f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+            if not self.embedded
+            else f"the vector store in {chroma_path(settings)}"
+        )
         self.version = 0  # bumped by every reload: collections fetched before it are stale
         self._lock = threading.RLock()
         self.seen_seq = -1  # the catalog change counter this process's view of the store reflects
         self.client = self._connect()
 
     @classmethod
-    def unavailable(cls) -> "ChromaHandle":
+    def unavailable(cls) -> ChromaHandle:
         """A handle with no store behind it (a read-only data directory the embedded store cannot open)."""
         handle = cls.__new__(cls)
         handle.embedded, handle.version, handle.seen_seq, handle.client = True, 0, 0, None
@@ -88,9 +91,11 @@ class ChromaHandle:
             return self.call(make, "open", timeout=max(self.settings.chroma_timeout, OPEN_SECONDS))
         except StoreError as exc:
             if self.embedded and "not answering" not in str(exc):
-                raise StoreError(f"{str(exc).rstrip('.')}. Run `newsdesk rebuild` to rebuild the vector store from the catalog and "
-                                 "the embedding cache (nothing is embedded again); the damaged copy is kept as "
-                                 f"{chroma_path(s).name}.damaged-….") from exc
+                raise StoreError(
+                    f"{str(exc).rstrip('.')}. Run `newsdesk rebuild` to rebuild the vector store from the catalog and "
+                    "the embedding cache (nothing is embedded again); the damaged copy is kept as "
+                    f"{chroma_path(s).name}.damaged-…."
+                ) from exc
             raise
 
     def call(self, fn: Callable[[], T], what: str, *, write: bool = False, timeout: float | None = None) -> T:
@@ -105,7 +110,7 @@ class ChromaHandle:
         def run() -> None:
             try:
                 future.set_result(fn())
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            except BaseException as exc:
                 future.set_exception(exc)
 
         # a daemon thread per call: one that never returns (a frozen server, a full disk) cannot keep the
@@ -114,10 +119,15 @@ class ChromaHandle:
         try:
             return future.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
-            raise StoreNotAnswering(f"{self.where[0].upper()}{self.where[1:]} is not answering (waited {timeout:g} s to "
-                             f"{what}). " + ("Check that the server is running and reachable, then try again."
-                                             if not self.embedded else "Try again; if it persists, restart "
-                                             "Newsdesk.")) from None
+            raise StoreNotAnswering(
+                f"{self.where[0].upper()}{self.where[1:]} is not answering (waited {timeout:g} s to "
+                f"{what}). "
+                + (
+                    "Check that the server is running and reachable, then try again."
+                    if not self.embedded
+                    else "Try again; if it persists, restart Newsdesk."
+                )
+            ) from None
         except StoreError:
             raise
         except Exception as exc:  # chromadb raises plain exceptions of many kinds
@@ -143,8 +153,10 @@ class ChromaHandle:
         """A collection of this store (cosine space)."""
         client = self.client
         if create:
-            return self.call(lambda: client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"}),
-                             f"open the collection {name!r} in")
+            return self.call(
+                lambda: client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"}),
+                f"open the collection {name!r} in",
+            )
         return self.call(lambda: client.get_collection(name), f"open the collection {name!r} in")
 
     def names(self, prefix: str) -> list[str]:
@@ -176,8 +188,9 @@ class ChromaHandle:
         try:
             db = sqlite3.connect(f"file:{path / 'chroma.sqlite3'}?mode=ro", uri=True)
             try:
-                rows = db.execute("SELECT s.id FROM segments s JOIN collections c ON s.collection = c.id"
-                                  " WHERE c.name = ?", (name,)).fetchall()
+                rows = db.execute(
+                    "SELECT s.id FROM segments s JOIN collections c ON s.collection = c.id WHERE c.name = ?", (name,)
+                ).fetchall()
             finally:
                 db.close()
         except sqlite3.Error:
@@ -209,8 +222,11 @@ class ChromaHandle:
 
 def handle_for(settings: Settings) -> ChromaHandle:
     """The process's handle on the store the settings name (one per embedded path or server)."""
-    key = (f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_is_server
-           else str(chroma_path(settings).resolve()))
+    key = (
+        f"http://{settings.chroma_host}:{settings.chroma_port}"
+        if settings.chroma_is_server
+        else str(chroma_path(settings).resolve())
+    )
     with _HANDLES_LOCK:
         handle = _HANDLES.get(key)
         if handle is None:
@@ -231,8 +247,11 @@ def move_aside(settings: Settings) -> Path:
 
 def forget_handle(settings: Settings) -> None:
     """Drop the process's handle (the store was moved aside or replaced)."""
-    key = (f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_is_server
-           else str(chroma_path(settings).resolve()))
+    key = (
+        f"http://{settings.chroma_host}:{settings.chroma_port}"
+        if settings.chroma_is_server
+        else str(chroma_path(settings).resolve())
+    )
     with _HANDLES_LOCK:
         _HANDLES.pop(key, None)
     if not settings.chroma_is_server:  # a failed open may have left its half-made system registered too
@@ -283,42 +302,41 @@ class VectorStore:
         return self.handle.call(lambda: fn(chunks, titles), what, write=write)
 
     # writing --------------------------------------------------------------------------------------
-    def add_chunks(self, ids: Sequence[str], vectors: np.ndarray, article_ids: Sequence[str],
-                   servers: Sequence[str]) -> None:
+    def add_chunks(
+        self, ids: Sequence[str], vectors: np.ndarray, article_ids: Sequence[str], servers: Sequence[str]
+    ) -> None:
         """Add (or overwrite) chunk vectors with their article and corpus, in batches the store accepts."""
         for start in range(0, len(ids), WRITE_BATCH):
             part = slice(start, start + WRITE_BATCH)
             batch_ids, batch_vectors = list(ids[part]), np.asarray(vectors[part], dtype=np.float32).tolist()
-            metadatas = [{"article_id": a, "server": s} for a, s in zip(article_ids[part], servers[part])]
-            self._call(lambda c, t: c.upsert(ids=batch_ids, embeddings=batch_vectors, metadatas=metadatas),
-                       "write to", write=True)
+            metadatas = [{"article_id": a, "server": s} for a, s in zip(article_ids[part], servers[part], strict=False)]
+            self._call(_upsert(False, batch_ids, batch_vectors, metadatas), "write to", write=True)
 
     def add_titles(self, article_ids: Sequence[str], vectors: np.ndarray, servers: Sequence[str]) -> None:
         """Add (or overwrite) article title vectors with their corpus."""
         for start in range(0, len(article_ids), WRITE_BATCH):
             part = slice(start, start + WRITE_BATCH)
             batch_ids, batch_vectors = list(article_ids[part]), np.asarray(vectors[part], dtype=np.float32).tolist()
-            metadatas = [{"article_id": a, "server": s} for a, s in zip(batch_ids, servers[part])]
-            self._call(lambda c, t: t.upsert(ids=batch_ids, embeddings=batch_vectors, metadatas=metadatas),
-                       "write to", write=True)
+            metadatas = [{"article_id": a, "server": s} for a, s in zip(batch_ids, servers[part], strict=False)]
+            self._call(_upsert(True, batch_ids, batch_vectors, metadatas), "write to", write=True)
 
     def delete_chunks(self, ids: Sequence[str]) -> None:
         """Delete chunk vectors by id."""
         for start in range(0, len(ids), WRITE_BATCH):
             part = list(ids[start : start + WRITE_BATCH])
-            self._call(lambda c, t: c.delete(ids=part), "delete from", write=True)
+            self._call(_delete(False, ids=part), "delete from", write=True)
 
     def delete_titles(self, article_ids: Sequence[str]) -> None:
         """Delete title vectors by article id."""
         for start in range(0, len(article_ids), WRITE_BATCH):
             part = list(article_ids[start : start + WRITE_BATCH])
-            self._call(lambda c, t: t.delete(ids=part), "delete from", write=True)
+            self._call(_delete(True, ids=part), "delete from", write=True)
 
     def delete_articles(self, article_ids: Sequence[str]) -> None:
         """Delete every chunk vector of the given articles, whatever version wrote it, and their titles."""
         for start in range(0, len(article_ids), 100):
             part = list(article_ids[start : start + 100])
-            self._call(lambda c, t: c.delete(where={"article_id": {"$in": part}}), "delete from", write=True)
+            self._call(_delete(False, where={"article_id": {"$in": part}}), "delete from", write=True)
         self.delete_titles(article_ids)
 
     # reading --------------------------------------------------------------------------------------
@@ -345,7 +363,7 @@ class VectorStore:
 
         result = self._call(run, "search")
         # In cosine space Chroma's distance is 1 - cosine similarity.
-        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=False)]
 
     def ping(self) -> None:
         """A cheap call with the query deadline: a hung store fails here in seconds, before a long write."""
@@ -360,8 +378,7 @@ class VectorStore:
         found: set[str] = set()
         for start in range(0, len(article_ids), 100):
             part = list(article_ids[start : start + 100])
-            found.update(self._call(lambda c, t: c.get(where={"article_id": {"$in": part}}, include=[])["ids"],
-                                    "list the vectors in"))
+            found.update(self._call(_ids(False, where={"article_id": {"$in": part}}), "list the vectors in"))
         return found
 
     def chunk_ids(self) -> set[str]:
@@ -376,12 +393,24 @@ class VectorStore:
         found: set[str] = set()
         offset = 0
         while True:
-            batch = self._call(lambda c, t: (t if titles else c).get(include=[], limit=5000, offset=offset)["ids"],
-                               "list the vectors in")
+            batch = self._call(_ids(titles, limit=5000, offset=offset), "list the vectors in")
             found.update(batch)
             if len(batch) < 5000:
                 return found
             offset += len(batch)
+
+
+# Store calls made with their arguments bound (a call left running past its deadline keeps its own batch).
+def _upsert(titles: bool, ids: list[str], vectors: list, metadatas: list[dict]) -> Callable[[Any, Any], None]:
+    return lambda c, t: (t if titles else c).upsert(ids=ids, embeddings=vectors, metadatas=metadatas)
+
+
+def _delete(titles: bool, **how: Any) -> Callable[[Any, Any], None]:
+    return lambda c, t: (t if titles else c).delete(**how)
+
+
+def _ids(titles: bool, **how: Any) -> Callable[[Any, Any], list[str]]:
+    return lambda c, t: (t if titles else c).get(include=[], **how)["ids"]
 
 
 def disk_full(path: Path, margin: int = 1 << 20) -> bool:

@@ -88,8 +88,9 @@ class Signals:
     shingles: int
 
 
-def pair_features(item: StoryInput, own: Signals, other: StoredArticle, cosine: float,
-                  weight: Mapping[str, float]) -> np.ndarray:
+def pair_features(
+    item: StoryInput, own: Signals, other: StoredArticle, cosine: float, weight: Mapping[str, float]
+) -> np.ndarray:
     """The same-story features of a new article and a stored one, in FEATURES order; `weight` maps story_terms
     keys to their inverse document frequency."""
     same_outlet = float(bool(item.outlet) and item.outlet == other.outlet)
@@ -113,10 +114,18 @@ def same_story_probability(features: np.ndarray, weights: Sequence[float] = WEIG
 class StoryIndex:
     """The incremental story assigner over its SQLite tables (story_store.SCHEMA)."""
 
-    def __init__(self, conn: sqlite3.Connection, neighbours: Neighbours | None = None, *, create: bool = True,
-                 weights: Sequence[float] = WEIGHTS, bias: float = BIAS,
-                 join_probability: float = JOIN_PROBABILITY, copy_containment: float = COPY_CONTAINMENT,
-                 window_days: int = WINDOW_DAYS) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        neighbours: Neighbours | None = None,
+        *,
+        create: bool = True,
+        weights: Sequence[float] = WEIGHTS,
+        bias: float = BIAS,
+        join_probability: float = JOIN_PROBABILITY,
+        copy_containment: float = COPY_CONTAINMENT,
+        window_days: int = WINDOW_DAYS,
+    ) -> None:
         self.store = StoryStore(conn, create=create)
         self._neighbours = neighbours or self.window_neighbours
         self.weights, self.bias = tuple(weights), bias
@@ -134,16 +143,25 @@ class StoryIndex:
         paragraphs = sig.paragraphs(body)
         keys = [sig.paragraph_key(p) for p in paragraphs]
         counts = self.store.paragraph_counts(set(keys))
-        return "\n".join(p for p, k in zip(paragraphs, keys) if counts.get(k, 0) < BOILERPLATE_ARTICLES)
+        return "\n".join(p for p, k in zip(paragraphs, keys, strict=False) if counts.get(k, 0) < BOILERPLATE_ARTICLES)
 
     def add(self, item: StoryInput) -> Assignment:
         """Assign an article to a story and store it (replacing a stored version with the same id)."""
         self.store.delete(item.article_id)
         own = self.signals(item)
         assignment = self._assign(item, own)
-        stored = StoredArticle(item.article_id, assignment.story_id, assignment.copy_of, item.day.toordinal(),
-                               item.outlet, own.title_words, own.names, own.signature, own.shingles,
-                               np.asarray(item.vector, dtype=np.float32))
+        stored = StoredArticle(
+            item.article_id,
+            assignment.story_id,
+            assignment.copy_of,
+            item.day.toordinal(),
+            item.outlet,
+            own.title_words,
+            own.names,
+            own.signature,
+            own.shingles,
+            np.asarray(item.vector, dtype=np.float32),
+        )
         paragraph_keys = sorted({sig.paragraph_key(p) for p in sig.paragraphs(item.body)})
         self.store.insert(stored, paragraph_keys, sig.band_keys(own.signature))
         return assignment
@@ -172,14 +190,24 @@ class StoryIndex:
 
     def signals(self, item: StoryInput) -> Signals:
         """The article's own signals: from its text, and its lead (the body without boilerplate)."""
-        return Signals(sig.title_words(item.title), sig.lead_names(item.title, self.lead(item.body), item.outlet),
-                       sig.minhash_signature(item.body), len(sig.shingles(item.body)))
+        return Signals(
+            sig.title_words(item.title),
+            sig.lead_names(item.title, self.lead(item.body), item.outlet),
+            sig.minhash_signature(item.body),
+            len(sig.shingles(item.body)),
+        )
 
     def _assign(self, item: StoryInput, own: Signals) -> Assignment:
         original = self._copy_of(item, own)
         if original is not None:
-            return Assignment(item.article_id, original.story_id, original.copy_of or original.article_id,
-                              False, original.article_id, 1.0)
+            return Assignment(
+                item.article_id,
+                original.story_id,
+                original.copy_of or original.article_id,
+                False,
+                original.article_id,
+                1.0,
+            )
         best: tuple[float, str, str] | None = None
         for story_id, scored in self.scored_stories(item, own).items():
             score = story_score([p for p, _ in scored])
@@ -192,15 +220,18 @@ class StoryIndex:
     def candidates(self, item: StoryInput) -> list[tuple[StoredArticle, float]]:
         """Stored articles near the new one in the date window, with their cosine (bounded by NEIGHBOURS)."""
         since, until = plus_days(item.day, -self.window_days), plus_days(item.day, self.window_days)
-        found = [(a, s) for a, s in self._neighbours(item.vector, since, until, NEIGHBOURS)
-                 if a != item.article_id][:NEIGHBOURS]
+        found = [(a, s) for a, s in self._neighbours(item.vector, since, until, NEIGHBOURS) if a != item.article_id][
+            :NEIGHBOURS
+        ]
         stored = self.store.articles(a for a, _ in found)
         return [(stored[a], s) for a, s in found if a in stored]
 
     def scored_stories(self, item: StoryInput, own: Signals) -> dict[str, list[tuple[float, str]]]:
         """For each candidate story: (same-story probability, article id) of its originals in the window."""
-        return {story_id: [(same_story_probability(f, self.weights, self.bias), m.article_id) for m, f in pairs]
-                for story_id, pairs in self.member_features(item, own).items()}
+        return {
+            story_id: [(same_story_probability(f, self.weights, self.bias), m.article_id) for m, f in pairs]
+            for story_id, pairs in self.member_features(item, own).items()
+        }
 
     def member_features(self, item: StoryInput, own: Signals) -> dict[str, list[tuple[StoredArticle, np.ndarray]]]:
         """For each candidate story (a story of a neighbour): its originals in the window (MEMBERS at most, the
@@ -210,8 +241,11 @@ class StoryIndex:
         members = self.store.originals_in_window(stories, day - self.window_days, day + self.window_days, MEMBERS)
         weight = self.term_weights(own, [m for ms in members.values() for m in ms])
         vector = np.asarray(item.vector, dtype=np.float32)
-        return {story_id: [(m, pair_features(item, own, m, float(vector @ m.vector), weight)) for m in ms]
-                for story_id, ms in members.items() if ms}
+        return {
+            story_id: [(m, pair_features(item, own, m, float(vector @ m.vector), weight)) for m in ms]
+            for story_id, ms in members.items()
+            if ms
+        }
 
     def term_weights(self, own: Signals, others: Sequence[StoredArticle]) -> dict[str, float]:
         """Inverse document frequency of every headline word and name of the article and the others."""

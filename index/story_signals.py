@@ -23,8 +23,10 @@ LSH_THRESHOLD = 0.3  # the Jaccard LSH is tuned to find (datasketch's optimum): 
 LEAD_CHARS = 1500  # the body's opening, whose names describe the event (later paragraphs drift to background)
 _WORD = re.compile(r"\w+")
 _SITE_SUFFIX = re.compile(r"\s+[|–-]\s+[^|–-]{1,40}$")  # ' | CNN Politics', ' - The Week UK' after a headline
-_CALENDAR = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march april
-may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec""".split())
+_CALENDAR = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
+may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
 
 
 def headline(title: str) -> str:
@@ -64,7 +66,7 @@ def paragraph_key(paragraph: str) -> int:
 def shingles(body: str) -> set[bytes]:
     """The body's word SHINGLE_WORDS-grams, lower-cased."""
     words = _WORD.findall(body.lower())
-    return {" ".join(words[i:i + SHINGLE_WORDS]).encode() for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
+    return {" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
 
 
 def minhash_signature(body: str) -> np.ndarray:
@@ -90,7 +92,7 @@ def band_keys(signature: np.ndarray) -> list[int]:
     bands, rows = lsh_params()
     keys = []
     for band in range(bands):
-        chunk = signature[band * rows:(band + 1) * rows].astype("<u8").tobytes()
+        chunk = signature[band * rows : (band + 1) * rows].astype("<u8").tobytes()
         keys.append(int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(), "little", signed=True))
     return keys
 
@@ -125,4 +127,3 @@ def weighted_jaccard(a: Iterable[str], b: Iterable[str], weight: Mapping[str, fl
     a, b = set(a), set(b)
     union = sum(weight[t] for t in a | b)
     return sum(weight[t] for t in a & b) / union if union > 0 else 0.0
-

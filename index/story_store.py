@@ -85,8 +85,18 @@ _COLUMNS = "article_id, story_id, copy_of, day, outlet, title_words, names, sign
 
 
 def _record(r: tuple) -> StoredArticle:
-    return StoredArticle(r[0], r[1], r[2], r[3], r[4], frozenset(json.loads(r[5])), frozenset(json.loads(r[6])),
-                         np.frombuffer(r[7], dtype="<u8"), r[8], np.frombuffer(r[9], dtype=np.float32))
+    return StoredArticle(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        frozenset(json.loads(r[5])),
+        frozenset(json.loads(r[6])),
+        np.frombuffer(r[7], dtype="<u8"),
+        r[8],
+        np.frombuffer(r[9], dtype=np.float32),
+    )
 
 
 def _marks(n: int) -> str:
@@ -109,15 +119,18 @@ class StoryStore:
         rows = self.conn.execute(f"SELECT {_COLUMNS} FROM story_articles WHERE article_id IN ({_marks(len(ids))})", ids)
         return {r[0]: _record(r) for r in rows}
 
-    def originals_in_window(self, story_ids: Iterable[str], since: int, until: int,
-                            limit: int) -> dict[str, list[StoredArticle]]:
+    def originals_in_window(
+        self, story_ids: Iterable[str], since: int, until: int, limit: int
+    ) -> dict[str, list[StoredArticle]]:
         """Each story's articles that are not copies, published in [since, until]: the `limit` nearest in date."""
         out: dict[str, list[StoredArticle]] = {}
         middle = (since + until) // 2
         for story_id in story_ids:
             rows = self.conn.execute(
                 f"SELECT {_COLUMNS} FROM story_articles WHERE story_id = ? AND day BETWEEN ? AND ? "
-                "AND copy_of IS NULL ORDER BY ABS(day - ?), article_id LIMIT ?", (story_id, since, until, middle, limit))
+                "AND copy_of IS NULL ORDER BY ABS(day - ?), article_id LIMIT ?",
+                (story_id, since, until, middle, limit),
+            )
             out[story_id] = [_record(r) for r in rows]
         return out
 
@@ -131,34 +144,54 @@ class StoryStore:
         """How many stored articles contain each of these paragraphs (absent: none)."""
         if not keys:
             return {}
-        rows = self.conn.execute(f"SELECT key, articles FROM story_paragraphs WHERE key IN ({_marks(len(keys))})",
-                                 list(keys))
+        rows = self.conn.execute(
+            f"SELECT key, articles FROM story_paragraphs WHERE key IN ({_marks(len(keys))})", list(keys)
+        )
         return {k: n for k, n in rows}
 
     def term_counts(self, terms: set[str]) -> tuple[int, dict[str, int]]:
         """The number of stored articles, and how many of them have each of these terms."""
         wanted = sorted(terms | {""})
-        rows = dict(self.conn.execute(f"SELECT term, articles FROM story_terms WHERE term IN ({_marks(len(wanted))})",
-                                      wanted).fetchall())
+        rows = dict(
+            self.conn.execute(
+                f"SELECT term, articles FROM story_terms WHERE term IN ({_marks(len(wanted))})", wanted
+            ).fetchall()
+        )
         return rows.pop("", 0), rows
 
     def window_vectors(self, since: int, until: int) -> tuple[list[str], np.ndarray]:
         """Ids and story vectors of the articles published in [since, until]."""
-        rows = self.conn.execute("SELECT article_id, vector FROM story_articles WHERE day BETWEEN ? AND ?",
-                                 (since, until)).fetchall()
+        rows = self.conn.execute(
+            "SELECT article_id, vector FROM story_articles WHERE day BETWEEN ? AND ?", (since, until)
+        ).fetchall()
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32)
-        return [r[0] for r in rows], np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return [r[0] for r in rows], np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(
+            len(rows), -1
+        )
 
     def insert(self, a: StoredArticle, paragraph_keys: list[int], band_keys: list[int]) -> None:
         """Store an article with its band keys, and count its paragraphs and terms."""
         self.conn.execute(
             f"INSERT INTO story_articles ({_COLUMNS}, paragraphs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (a.article_id, a.story_id, a.copy_of, a.day, a.outlet, json.dumps(sorted(a.title_words)),
-             json.dumps(sorted(a.names)), a.signature.astype("<u8").tobytes(), a.shingles,
-             np.asarray(a.vector, dtype=np.float32).tobytes(), json.dumps(paragraph_keys)))
-        self.conn.executemany("INSERT OR IGNORE INTO story_bands (band, key, article_id) VALUES (?, ?, ?)",
-                              [(b, k, a.article_id) for b, k in enumerate(band_keys)])
+            (
+                a.article_id,
+                a.story_id,
+                a.copy_of,
+                a.day,
+                a.outlet,
+                json.dumps(sorted(a.title_words)),
+                json.dumps(sorted(a.names)),
+                a.signature.astype("<u8").tobytes(),
+                a.shingles,
+                np.asarray(a.vector, dtype=np.float32).tobytes(),
+                json.dumps(paragraph_keys),
+            ),
+        )
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO story_bands (band, key, article_id) VALUES (?, ?, ?)",
+            [(b, k, a.article_id) for b, k in enumerate(band_keys)],
+        )
         self._count("story_paragraphs", "key", paragraph_keys, +1)
         self._count("story_terms", "term", sorted(a.terms() | {""}), +1)
 
@@ -167,8 +200,12 @@ class StoryStore:
         stored = self.articles([article_id]).get(article_id)
         if stored is None:
             return
-        copies = [r[0] for r in self.conn.execute(
-            "SELECT article_id FROM story_articles WHERE copy_of = ? ORDER BY day, article_id", (article_id,))]
+        copies = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT article_id FROM story_articles WHERE copy_of = ? ORDER BY day, article_id", (article_id,)
+            )
+        ]
         if copies:
             self.conn.execute("UPDATE story_articles SET copy_of = NULL WHERE article_id = ?", (copies[0],))
             self.conn.execute("UPDATE story_articles SET copy_of = ? WHERE copy_of = ?", (copies[0], article_id))
@@ -185,14 +222,20 @@ class StoryStore:
 
     def members(self, story_id: str) -> list[tuple[str, str | None]]:
         """(article_id, copy_of) of a story's articles, oldest first."""
-        rows = self.conn.execute("SELECT article_id, copy_of FROM story_articles WHERE story_id = ? "
-                                 "ORDER BY day, article_id", (story_id,))
+        rows = self.conn.execute(
+            "SELECT article_id, copy_of FROM story_articles WHERE story_id = ? ORDER BY day, article_id", (story_id,)
+        )
         return [(a, c) for a, c in rows]
 
     def _count(self, table: str, column: str, keys: list, step: int) -> None:
         if step > 0:
-            self.conn.executemany(f"INSERT INTO {table} ({column}, articles) VALUES (?, 1) "
-                                  f"ON CONFLICT ({column}) DO UPDATE SET articles = articles + 1", [(k,) for k in keys])
+            self.conn.executemany(
+                f"INSERT INTO {table} ({column}, articles) VALUES (?, 1) "
+                f"ON CONFLICT ({column}) DO UPDATE SET articles = articles + 1",
+                [(k,) for k in keys],
+            )
         else:
-            self.conn.executemany(f"UPDATE {table} SET articles = articles - 1 WHERE {column} = ?", [(k,) for k in keys])
+            self.conn.executemany(
+                f"UPDATE {table} SET articles = articles - 1 WHERE {column} = ?", [(k,) for k in keys]
+            )
             self.conn.executemany(f"DELETE FROM {table} WHERE {column} = ? AND articles <= 0", [(k,) for k in keys])

@@ -13,8 +13,10 @@ from .catalog import Catalog
 from .servers import Scope
 
 # Stored articles with their story row (an article written before stories existed counts as its own story).
-_MEMBERS = ("SELECT a.id, COALESCE(s.story_id, 's' || a.id), s.copy_of, a.published, a.outlet, a.title, a.url, "
-            "COALESCE(s.day, 0) FROM articles a LEFT JOIN story_articles s ON s.article_id = a.id")
+_MEMBERS = (
+    "SELECT a.id, COALESCE(s.story_id, 's' || a.id), s.copy_of, a.published, a.outlet, a.title, a.url, "
+    "COALESCE(s.day, 0) FROM articles a LEFT JOIN story_articles s ON s.article_id = a.id"
+)
 _BATCH = 500
 
 
@@ -40,8 +42,16 @@ class Member:
 def _member(row: tuple) -> Member:
     article_id, story_id, copy_of, published, outlet, title, url, day = row
     published_day = date.fromisoformat(published) if published else None
-    return Member(article_id, story_id, copy_of, published_day, outlet, title, url,
-                  published_day or (date.fromordinal(day) if day > 0 else date.min))
+    return Member(
+        article_id,
+        story_id,
+        copy_of,
+        published_day,
+        outlet,
+        title,
+        url,
+        published_day or (date.fromordinal(day) if day > 0 else date.min),
+    )
 
 
 def outlet_name_key(outlet: str) -> str:
@@ -79,10 +89,13 @@ class StoryReader:
         self.catalog = catalog
         self.scope = scope
         self._readable = _readable(scope) if scope is not None else "1"
-        self._members = _MEMBERS if scope is None else _MEMBERS.replace(
-            "FROM articles a", f"FROM (SELECT * FROM articles WHERE {self._readable}) a")
+        self._members = (
+            _MEMBERS
+            if scope is None
+            else _MEMBERS.replace("FROM articles a", f"FROM (SELECT * FROM articles WHERE {self._readable}) a")
+        )
 
-    def scoped(self, scope: Scope) -> "StoryReader":
+    def scoped(self, scope: Scope) -> StoryReader:
         """The same queries, narrowed to what a scope may read."""
         return StoryReader(self.catalog, scope)
 
@@ -91,7 +104,7 @@ class StoryReader:
         ids = list(dict.fromkeys(article_ids))
         out: dict[str, Member] = {}
         for start in range(0, len(ids), _BATCH):
-            part = ids[start:start + _BATCH]
+            part = ids[start : start + _BATCH]
             rows = self.catalog.query(f"{self._members} WHERE a.id IN ({','.join('?' * len(part))})", part)
             out.update((r[0], _member(r)) for r in rows)
         return out
@@ -101,7 +114,8 @@ class StoryReader:
         out: dict[str, list[Member]] = {}
         for story_id in dict.fromkeys(story_ids):
             if story_id.startswith("s") and not self.catalog.query(
-                    "SELECT 1 FROM story_articles WHERE story_id = ? LIMIT 1", (story_id,)):
+                "SELECT 1 FROM story_articles WHERE story_id = ? LIMIT 1", (story_id,)
+            ):
                 rows = self.catalog.query(f"{self._members} WHERE a.id = ?", (story_id[1:],))  # never assigned
             else:
                 rows = self.catalog.query(f"{self._members} WHERE s.story_id = ?", (story_id,))
@@ -116,28 +130,35 @@ class StoryReader:
         out: dict[str, list[Member]] = {}
         for article_id, member in found.items():
             original = member.original
-            rows = self.catalog.query(f"{self._members} WHERE a.id IN (SELECT ? UNION SELECT article_id FROM story_articles"
-                                      " WHERE copy_of = ?)", (original, original))  # two index lookups, no scan
-            out[article_id] = sorted((m for m in map(_member, rows) if m.article_id != article_id),
-                                     key=lambda m: (m.day, m.article_id))
+            rows = self.catalog.query(
+                f"{self._members} WHERE a.id IN (SELECT ? UNION SELECT article_id FROM story_articles"
+                " WHERE copy_of = ?)",
+                (original, original),
+            )  # two index lookups, no scan
+            out[article_id] = sorted(
+                (m for m in map(_member, rows) if m.article_id != article_id), key=lambda m: (m.day, m.article_id)
+            )
         return out
 
     def published_between(self, start: date, end: date) -> list[Member]:
         """The articles published in [start, end], with their stories."""
-        rows = self.catalog.query(f"{self._members} WHERE a.published BETWEEN ? AND ?", (start.isoformat(),
-                                                                                   end.isoformat()))
+        rows = self.catalog.query(
+            f"{self._members} WHERE a.published BETWEEN ? AND ?", (start.isoformat(), end.isoformat())
+        )
         return sorted(map(_member, rows), key=lambda m: (m.day, m.article_id))
 
     def newest_before(self, day: date) -> date | None:
         """The latest publication date on or before a day."""
-        row = self.catalog.query(f"SELECT MAX(published) FROM articles WHERE published <= ? AND {self._readable}",
-                                 (day.isoformat(),))
+        row = self.catalog.query(
+            f"SELECT MAX(published) FROM articles WHERE published <= ? AND {self._readable}", (day.isoformat(),)
+        )
         return date.fromisoformat(row[0][0]) if row and row[0][0] else None
 
     def outlets(self) -> dict[str, str]:
         """The stored articles' outlets by outlet_name_key (the most frequent spelling of each)."""
-        rows = self.catalog.query("SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL "
-                                  "GROUP BY outlet ORDER BY COUNT(*) DESC")
+        rows = self.catalog.query(
+            "SELECT outlet, COUNT(*) FROM articles WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY COUNT(*) DESC"
+        )
         out: dict[str, str] = {}
         for outlet, _ in rows:
             key = outlet_name_key(outlet)

@@ -83,18 +83,29 @@ class StoryWriter:
         transaction: their texts as the stored articles make them now (`assign` re-embeds the rare one whose
         lead changed meanwhile, e.g. by a paragraph that an earlier article of the same write made boilerplate)."""
         index = StoryIndex(conn, create=False)
-        return self.vectors({story_key(self.model_key, t): t for t in (index.story_text(a.title, a.body)
-                                                                       for a in articles)})
+        return self.vectors(
+            {story_key(self.model_key, t): t for t in (index.story_text(a.title, a.body) for a in articles)}
+        )
 
-    def assign(self, db: sqlite3.Connection, articles: Sequence[Article],
-               prepared: dict[str, np.ndarray] | None = None) -> list[Assignment]:
+    def assign(
+        self, db: sqlite3.Connection, articles: Sequence[Article], prepared: dict[str, np.ndarray] | None = None
+    ) -> list[Assignment]:
         """Assign each article (a new version replaces the old) to its story, in order (inside a transaction)."""
         index = StoryIndex(db, create=False)
         out = []
         for a in articles:
             added = db.execute("SELECT added_at FROM articles WHERE id = ?", (a.id,)).fetchone()
-            out.append(self._add(index, a.id, a.title, a.body, story_day(a.published, added[0] if added else None),
-                                 a.outlet, prepared or {}))
+            out.append(
+                self._add(
+                    index,
+                    a.id,
+                    a.title,
+                    a.body,
+                    story_day(a.published, added[0] if added else None),
+                    a.outlet,
+                    prepared or {},
+                )
+            )
         return out
 
     def remove(self, db: sqlite3.Connection, article_id: str) -> None:
@@ -112,25 +123,41 @@ class StoryWriter:
         create_story_tables(db)
         for table in ("story_bands", "story_articles", "story_paragraphs", "story_terms"):
             db.execute(f"DELETE FROM {table}")
-        rows = db.execute("SELECT id, published, added_at FROM articles "
-                          "ORDER BY COALESCE(published, substr(added_at, 1, 10)), id").fetchall()
+        rows = db.execute(
+            "SELECT id, published, added_at FROM articles ORDER BY COALESCE(published, substr(added_at, 1, 10)), id"
+        ).fetchall()
         report = BackfillReport(articles=len(rows))
         index = StoryIndex(db, create=False)
         for start in range(0, len(rows), BACKFILL_BATCH):
-            part = rows[start:start + BACKFILL_BATCH]
-            found = {r[0]: r[1:] for r in db.execute(
-                f"SELECT id, title, body, outlet FROM articles WHERE id IN ({','.join('?' * len(part))})",
-                [r[0] for r in part])}
+            part = rows[start : start + BACKFILL_BATCH]
+            found = {
+                r[0]: r[1:]
+                for r in db.execute(
+                    f"SELECT id, title, body, outlet FROM articles WHERE id IN ({','.join('?' * len(part))})",
+                    [r[0] for r in part],
+                )
+            }
             began = time.perf_counter()
             before = self.embedded
-            prepared = self.vectors({story_key(self.model_key, t): t for t in (
-                index.story_text(found[r[0]][0], found[r[0]][1]) for r in part)})
+            prepared = self.vectors(
+                {
+                    story_key(self.model_key, t): t
+                    for t in (index.story_text(found[r[0]][0], found[r[0]][1]) for r in part)
+                }
+            )
             report.embed_seconds += time.perf_counter() - began
             for article_id, published, added in part:
                 title, body, outlet = found[article_id]
                 began = time.perf_counter()
-                self._add(index, article_id, title, body,
-                          story_day(date.fromisoformat(published) if published else None, added), outlet, prepared)
+                self._add(
+                    index,
+                    article_id,
+                    title,
+                    body,
+                    story_day(date.fromisoformat(published) if published else None, added),
+                    outlet,
+                    prepared,
+                )
                 report.add_ms.append(1000 * (time.perf_counter() - began))
             report.embedded += self.embedded - before
             if progress:
@@ -149,8 +176,16 @@ class StoryWriter:
         self.embedded += len(missing)
         return found
 
-    def _add(self, index: StoryIndex, article_id: str, title: str, body: str, day: date, outlet: str | None,
-             prepared: dict[str, np.ndarray]) -> Assignment:
+    def _add(
+        self,
+        index: StoryIndex,
+        article_id: str,
+        title: str,
+        body: str,
+        day: date,
+        outlet: str | None,
+        prepared: dict[str, np.ndarray],
+    ) -> Assignment:
         text = index.story_text(title, body)
         key = story_key(self.model_key, text)
         vector = prepared.get(key)

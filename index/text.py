@@ -18,32 +18,37 @@ if TYPE_CHECKING:
 # Added to Punkt's English abbreviations (trained on the WSJ, which lacks many that news writes): AP-style titles,
 # companies, places, months and states. A period after one ends a sentence only when the next word is one that
 # starts sentences (Punkt's orthographic evidence), as in "at 2 a.m. The fire".
-ABBREVIATIONS = frozenset("""
+ABBREVIATIONS = frozenset(
+    """
 gov lt sen rep reps sgt cpl pvt capt cmdr col gen maj adm brig rev msgr sr jr dr mr mrs ms prof supt det atty
 co corp inc ltd bros cos st mt ft ave blvd rd a.m p.m e.g i.e u.s u.k u.n d.c
 jan feb mar apr jun jul aug sep sept oct nov dec
 ala ariz ark calif colo conn del fla ga ill ind kan ky la md mass mich minn miss mo mont neb nev n.h n.j n.m n.y
 n.c n.d okla ore pa r.i s.c s.d tenn vt va wash w.va wis wyo
-""".split())
+""".split()
+)
 # Word pairs a period between never ends a sentence: "No. 1", "2 p.m. ET" (a time zone after a.m./p.m.).
 _TIME_ZONES = "et ct mt pt est edt cst cdt mst mdt pst pdt gmt utc bst local".split()
-_COLLOCATIONS = frozenset({("no", "##number##"), ("nos", "##number##")}
-                          | {(time, zone) for time in ("a.m", "p.m") for zone in _TIME_ZONES})
+_COLLOCATIONS = frozenset(
+    {("no", "##number##"), ("nos", "##number##")} | {(time, zone) for time in ("a.m", "p.m") for zone in _TIME_ZONES}
+)
 _ENUMERATOR = re.compile(r"[*#(]?(?:\d{1,3}|[A-Za-z])[.)]")  # a list item's number: "3.", "*1.", "(a)"
 # A title is never the last word of a sentence: "Rep. Troy Nehls", "Mr. President" (Punkt may break before a
 # capitalised word it has seen in lower case).
-_TITLE_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Reps?|Sens?|Gov|Lt|Gen|Col|Maj|Capt|Sgt|Cpl|Pvt|Cmdr|Adm|Brig|Rev|Msgr|"
-                        r"Prof|Supt|Det|Atty)\.$")
+_TITLE_END = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Reps?|Sens?|Gov|Lt|Gen|Col|Maj|Capt|Sgt|Cpl|Pvt|Cmdr|Adm|Brig|Rev|Msgr|"
+    r"Prof|Supt|Det|Atty)\.$"
+)
 _ELLIPSIS_BREAK = re.compile(r"(?:\.\.\.|…)[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z])")
 
 # Punkt's, with opening curly quotes before a word too: '“Mr.' is the abbreviation 'Mr.'
 _WORD_START = r"[^\(\"\`{\[:;&\#\*@\)}\]\-,“‘]"
 
-_PUNKT: "PunktSentenceTokenizer | None" = None
+_PUNKT: PunktSentenceTokenizer | None = None
 _PUNKT_LOCK = threading.Lock()
 
 
-def punkt_parameters() -> "PunktParameters":
+def punkt_parameters() -> PunktParameters:
     """Punkt's English parameters as llama-index-core bundles them (read from its files: nothing is downloaded,
     NLTK_DATA is not consulted)."""
     from nltk.tabdata import PunktDecoder
@@ -88,7 +93,7 @@ def lower_case_words() -> frozenset[str]:
     return frozenset(words)
 
 
-def _punkt() -> "PunktSentenceTokenizer":
+def _punkt() -> PunktSentenceTokenizer:
     """Punkt with the English parameters plus ABBREVIATIONS and _COLLOCATIONS."""
     global _PUNKT
     with _PUNKT_LOCK:
@@ -120,7 +125,7 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
-def _line_spans(line: str, punkt: "PunktSentenceTokenizer") -> list[tuple[int, int]]:
+def _line_spans(line: str, punkt: PunktSentenceTokenizer) -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     for start, end in punkt.span_tokenize(line):
         start += len(line[start:end]) - len(line[start:end].lstrip())  # Punkt keeps a line's leading space
@@ -143,8 +148,8 @@ def _continues(line: str, previous: tuple[int, int], start: int) -> bool:
     """True when a piece continues the one before it: that one is a list item's number ("3. Coronavirus") or ends
     with a title, or this one starts in lower case (Punkt does not check after '?' or a quotation: '"Are you
     sure?" he asked')."""
-    before = line[previous[0]:previous[1]]
-    return bool(_ENUMERATOR.fullmatch(before) or _TITLE_END.search(before)) or line[start:start + 1].islower()
+    before = line[previous[0] : previous[1]]
+    return bool(_ENUMERATOR.fullmatch(before) or _TITLE_END.search(before)) or line[start : start + 1].islower()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -155,7 +160,8 @@ def split_sentences(text: str) -> list[str]:
 # terms --------------------------------------------------------------------------------------------------------------
 # One list for every matcher (the answerer's word overlap, the citation checker's support, keyword search): function
 # words, reporting verbs and the words questions are phrased with, none of which says what a text is about.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing done down during each either few for from further had
 has have having he her here hers herself him himself his how i if in into is it its itself just me more
@@ -165,10 +171,15 @@ under until up very was we were what when where which while who whom whose why w
 yes according article articles passage passages report reported reports say said says source sources
 told state stated states per cent percent mr mrs ms s t don doesn didn isn wasn weren wouldn
 cannot couldn shouldn hasn haven hadn aren may might recently week year month new latest
-""".split())
-NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty".split())}
+""".split()
+)
+NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
 _INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # "U.S." -> "US", "a.m." -> "am"
 _TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)*")  # words; numbers keep their decimals and thousands ("2.9", "1,000")
 _STEMMER = Stemmer.Stemmer("english")
@@ -215,10 +226,10 @@ def clip(text: str, limit: int, ellipsis: str = "…") -> str:
         return text
     room = max(0, limit - len(ellipsis))
     gap = "" if ellipsis[:1].isspace() else " "
-    spans = sentence_spans(text[:room + _LOOKAHEAD])
+    spans = sentence_spans(text[: room + _LOOKAHEAD])
     ends = [end for _, end in spans[:-1] if end + len(gap) <= room]
     if ends and ends[-1] > room // 2:
-        return text[:ends[-1]] + gap + ellipsis
+        return text[: ends[-1]] + gap + ellipsis
     cut = text.rfind(" ", 0, room + 1)
     return (text[:cut] if cut > 0 else text[:room]).rstrip() + ellipsis
 
@@ -226,9 +237,11 @@ def clip(text: str, limit: int, ellipsis: str = "…") -> str:
 # titles -------------------------------------------------------------------------------------------------------------
 _CUT_MARK = re.compile(r"\s*(?:\.{3}|…)$")
 _CUT_SITE = re.compile(r"\s+\|\s+[^|]{1,30}$")  # "… 11 charges | CNN ..."
-_DANGLING = frozenset("a an the and or but nor of to in on at by for from with as amid after before over into than "
-                      "that which who whose while its their his her this these those is are was were has have had "
-                      "will would can could".split())
+_DANGLING = frozenset(
+    "a an the and or but nor of to in on at by for from with as amid after before over into than "
+    "that which who whose while its their his her this these those is are was were has have had "
+    "will would can could".split()
+)
 
 
 def tidy_title(title: str) -> str:
@@ -238,8 +251,11 @@ def tidy_title(title: str) -> str:
     if not _CUT_MARK.search(line):
         return line
     words = _CUT_SITE.sub("", _CUT_MARK.sub("", line)).split()
-    while len(words) > 1 and (words[-1].casefold().strip(",;:–—-") in _DANGLING
-                              or words[-1].endswith(("'s", "’s")) or not words[-1].strip(",;:–—-|")):
+    while len(words) > 1 and (
+        words[-1].casefold().strip(",;:–—-") in _DANGLING
+        or words[-1].endswith(("'s", "’s"))
+        or not words[-1].strip(",;:–—-|")
+    ):
         words.pop()
     return " ".join(words).rstrip(",;:–—-| ")
 

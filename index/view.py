@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 from .catalog import Catalog
 from .errors import StoreError

@@ -81,5 +81,3 @@ def public(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
         return real_open(address, port, timeout)
 
     monkeypatch.setattr(fetch, "_open_socket", open_socket)
-
-

@@ -50,8 +50,9 @@ def test_faces_and_the_harness_use_only_the_engines_declared_api():
                 if module == "index" or not module.startswith("index"):
                     continue
                 name = module.removeprefix("index.")
-                assert module.count(".") == 1 and name in exported, \
+                assert module.count(".") == 1 and name in exported, (
                     f"{path.relative_to(ROOT)} reaches into the engine: {module}"
+                )
 
 
 def test_the_checker_sees_a_reach_into_the_engine(tmp_path, monkeypatch):

@@ -14,8 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_setting_is_documented_in_env_example():
-    documented = {line.split("=", 1)[0].strip() for line in (ROOT / ".env.example").read_text().splitlines()
-                  if "=" in line and not line.lstrip().startswith("#")}
+    documented = {
+        line.split("=", 1)[0].strip()
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
     keys = {env_key(f.name) for f in fields(Settings)} | {discord_key(f.name) for f in fields(DiscordSettings)}
     assert keys - documented == set()
     assert documented - keys == set()
@@ -30,8 +33,15 @@ def test_env_example_values_parse_to_the_defaults():
 
 
 def test_values_are_converted():
-    s = Settings.from_env({"NEWSDESK_DATA_DIR": "/tmp/x", "CHROMA_HOST": "db", "CHROMA_PORT": "9000",
-                           "NEWSDESK_FETCH_ALLOW_PRIVATE": "yes", "LLM_TIMEOUT": "2.5"})
+    s = Settings.from_env(
+        {
+            "NEWSDESK_DATA_DIR": "/tmp/x",
+            "CHROMA_HOST": "db",
+            "CHROMA_PORT": "9000",
+            "NEWSDESK_FETCH_ALLOW_PRIVATE": "yes",
+            "LLM_TIMEOUT": "2.5",
+        }
+    )
     assert s.data_dir == Path("/tmp/x") and s.chroma_is_server and s.chroma_port == 9000
     assert s.fetch_allow_private is True and s.llm_timeout == 2.5
     assert not s.llm_enabled
@@ -43,13 +53,16 @@ def test_bad_number_is_a_clear_error():
         Settings.from_env({"CHROMA_PORT": "eighty"})
 
 
-@pytest.mark.parametrize("env, key", [
-    ({"NEWSDESK_CHUNK_OVERLAP": "300"}, "NEWSDESK_CHUNK_OVERLAP"),
-    ({"NEWSDESK_CHUNK_SIZE": "100", "NEWSDESK_CHUNK_OVERLAP": "100"}, "NEWSDESK_CHUNK_OVERLAP"),
-    ({"NEWSDESK_TOP_K": "0"}, "NEWSDESK_TOP_K"),
-    ({"NEWSDESK_FETCH_TIMEOUT": "0"}, "NEWSDESK_FETCH_TIMEOUT"),
-    ({"CHROMA_PORT": "70000"}, "CHROMA_PORT"),
-])
+@pytest.mark.parametrize(
+    "env, key",
+    [
+        ({"NEWSDESK_CHUNK_OVERLAP": "300"}, "NEWSDESK_CHUNK_OVERLAP"),
+        ({"NEWSDESK_CHUNK_SIZE": "100", "NEWSDESK_CHUNK_OVERLAP": "100"}, "NEWSDESK_CHUNK_OVERLAP"),
+        ({"NEWSDESK_TOP_K": "0"}, "NEWSDESK_TOP_K"),
+        ({"NEWSDESK_FETCH_TIMEOUT": "0"}, "NEWSDESK_FETCH_TIMEOUT"),
+        ({"CHROMA_PORT": "70000"}, "CHROMA_PORT"),
+    ],
+)
 def test_values_that_cannot_work_are_refused_with_their_key(env, key):
     with pytest.raises(ValueError, match=key):
         Settings.from_env(env)

@@ -66,9 +66,17 @@ def load_corpus(path: Path = CORPUS) -> list[Doc]:
         for raw in handle:
             rec = json.loads(raw)
             if (rec.get("body") or "").strip():
-                docs.append(Doc(url_article_id(rec["url"]), rec["url"], outlet_key(rec["url"]),
-                                rec.get("published") or "", rec.get("title") or "", rec["body"],
-                                rec["body"].split("\n")))
+                docs.append(
+                    Doc(
+                        url_article_id(rec["url"]),
+                        rec["url"],
+                        outlet_key(rec["url"]),
+                        rec.get("published") or "",
+                        rec.get("title") or "",
+                        rec["body"],
+                        rec["body"].split("\n"),
+                    )
+                )
     return docs
 
 
@@ -76,8 +84,9 @@ def draw(docs: list[Doc], seed: int = SEED, size: int = SAMPLE_SIZE) -> list[dic
     """The sample: `size` non-empty lines drawn uniformly (seeded) from all bodies, in corpus order."""
     units = [(d, i) for d, doc in enumerate(docs) for i, line in enumerate(doc.lines) if line.strip()]
     picked = sorted(random.Random(seed).sample(units, size))
-    return [{"id": n, "url": docs[d].url, "line": i, "text": docs[d].lines[i].strip()}
-            for n, (d, i) in enumerate(picked)]
+    return [
+        {"id": n, "url": docs[d].url, "line": i, "text": docs[d].lines[i].strip()} for n, (d, i) in enumerate(picked)
+    ]
 
 
 def two_pass_stats(docs: list[Doc]) -> MemoryLineStats:
@@ -120,6 +129,7 @@ def quotable_counts(text: str) -> int:
 
 # --- score: the labelled sample ----------------------------------------------------------------------
 
+
 def score(docs: list[Doc]) -> dict:
     """Precision and recall of clutter detection on the labelled sample, two-pass and one-pass."""
     by_url = {d.url: d for d in docs}
@@ -127,8 +137,10 @@ def score(docs: list[Doc]) -> dict:
     stats = two_pass_stats(docs)
     one, _ = one_pass(docs)
     out: dict = {"lines": len(sample), "labels": dict(Counter(s["label"] for s in sample))}
-    for name, reason_of in (("two_pass", lambda doc, i: line_reasons(doc.body, doc.outlet, stats, doc.id)[i]),
-                            ("one_pass", lambda doc, i: one[doc.id][i])):
+    for name, reason_of in (
+        ("two_pass", lambda doc, i: line_reasons(doc.body, doc.outlet, stats, doc.id)[i]),
+        ("one_pass", lambda doc, i: one[doc.id][i]),
+    ):
         rows = []
         for s in sample:
             doc = by_url[s["url"]]
@@ -147,16 +159,24 @@ def _confusion(rows: list[tuple[dict, str | None, int]]) -> dict:
         positives = [r for r in rows if r[0]["label"] == "clutter" and keep(r[0])]
         predicted = [r for r in rows if is_clutter(r[1]) and (r[0]["label"] != "clutter" or keep(r[0]))]
         tp = sum(r[0]["label"] == "clutter" and keep(r[0]) for r in predicted)
-        res[scope] = {"labelled": len(positives), "flagged": len(predicted), "true": tp,
-                      "precision": round(tp / len(predicted), 3) if predicted else None,
-                      "recall": round(tp / len(positives), 3) if positives else None}
-    res["recall by kind"] = {k: f"{sum(is_clutter(r[1]) for r in rows if r[0]['kind'] == k)}/"
-                                f"{sum(r[0]['kind'] == k for r in rows)}"
-                             for k in sorted({r[0]['kind'] for r in rows if r[0]['kind']})}
-    res["flagged content"] = [(r[0]["id"], r[1], r[0]["text"][:80]) for r in rows
-                              if is_clutter(r[1]) and r[0]["label"] != "clutter"]
-    res["corrections found"] = f"{sum(r[1] == 'correction' for r in rows if r[0]['label'] == 'correction')}/" \
-                               f"{sum(r[0]['label'] == 'correction' for r in rows)}"
+        res[scope] = {
+            "labelled": len(positives),
+            "flagged": len(predicted),
+            "true": tp,
+            "precision": round(tp / len(predicted), 3) if predicted else None,
+            "recall": round(tp / len(positives), 3) if positives else None,
+        }
+    res["recall by kind"] = {
+        k: f"{sum(is_clutter(r[1]) for r in rows if r[0]['kind'] == k)}/{sum(r[0]['kind'] == k for r in rows)}"
+        for k in sorted({r[0]["kind"] for r in rows if r[0]["kind"]})
+    }
+    res["flagged content"] = [
+        (r[0]["id"], r[1], r[0]["text"][:80]) for r in rows if is_clutter(r[1]) and r[0]["label"] != "clutter"
+    ]
+    res["corrections found"] = (
+        f"{sum(r[1] == 'correction' for r in rows if r[0]['label'] == 'correction')}/"
+        f"{sum(r[0]['label'] == 'correction' for r in rows)}"
+    )
     res["correction false alarms"] = sum(r[1] == "correction" and r[0]["label"] != "correction" for r in rows)
     quotable: Counter[tuple[str, str]] = Counter()
     for s, reason, q in rows:
@@ -188,6 +208,7 @@ def _share(k: int, n: int) -> str:
 
 # --- corpus: counts over every article ---------------------------------------------------------------
 
+
 def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
     """Quotable sentences removed by cue, articles emptied, one pass against two, chunks changed."""
     started = time.time()
@@ -204,7 +225,7 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
     for doc in docs:
         reasons = line_reasons(doc.body, doc.outlet, stats, doc.id)
         reasons_two[doc.id] = reasons
-        for line, why in zip(doc.lines, reasons):
+        for line, why in zip(doc.lines, reasons, strict=False):
             if not line.strip():
                 continue
             q = quotable_counts(line)
@@ -224,19 +245,22 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
     one, reclean = one_pass(docs)
     missed: Counter[str] = Counter()
     for doc in docs:
-        for two_why, one_why in zip(reasons_two[doc.id], one[doc.id]):
+        for two_why, one_why in zip(reasons_two[doc.id], one[doc.id], strict=False):
             if two_why and not one_why:
                 missed[two_why] += 1
     by_id = {doc.id: doc for doc in docs}
     recleaned = [(kept_text(by_id[i].body, one[i]), kept_text(by_id[i].body, reasons_two[i])) for i in reclean]
     out = {
-        "articles": len(docs), "quotable sentences": quotable_total,
+        "articles": len(docs),
+        "quotable sentences": quotable_total,
         "quotable sentences removed (by cue)": dict(removed_q),
         "lines removed (by cue)": dict(removed_lines),
         "correction notices set apart": corrections,
-        "articles with correction notices (with more than 3: corrections listing pages)":
-            f"{sum(n > 0 for n in notices.values())} ({sum(n > 3 for n in notices.values())})",
-        "articles changed": len(changed), f"articles left with < {MIN_WORDS} words": len(emptied),
+        "articles with correction notices (with more than 3: corrections listing pages)": (
+            f"{sum(n > 0 for n in notices.values())} ({sum(n > 3 for n in notices.values())})"
+        ),
+        "articles changed": len(changed),
+        f"articles left with < {MIN_WORDS} words": len(emptied),
         "one pass (publication order, no re-clean): lines the two-pass run removes but it keeps": dict(missed),
         "one pass: articles a re-clean policy would clean again": len(reclean),
         "one pass: re-clean events (article, later arrival)": sum(map(len, reclean.values())),
@@ -246,8 +270,10 @@ def corpus(docs: list[Doc], show_removed: int = 0) -> dict:
     }
     if show_removed:
         rng = random.Random(SEED)
-        out["removed sample"] = [f"[{why}] {text[:160]}" for why, _, text in
-                                 rng.sample(removed_examples, min(show_removed, len(removed_examples)))]
+        out["removed sample"] = [
+            f"[{why}] {text[:160]}"
+            for why, _, text in rng.sample(removed_examples, min(show_removed, len(removed_examples)))
+        ]
     return out
 
 
@@ -287,8 +313,13 @@ def chunk_changes(changed: list[tuple[Doc, str]], docs: list[Doc]) -> dict:
             before += len(old)
             after += len(fresh)
             new += len(set(fresh) - set(old))
-    return {"corpus chunks": total, "in changed articles before": before, "after": after,
-            "new texts to embed": new, "embedding minutes at 25 chunks/s": round(new / EMBED_RATE / 60, 1)}
+    return {
+        "corpus chunks": total,
+        "in changed articles before": before,
+        "after": after,
+        "new texts to embed": new,
+        "embedding minutes at 25 chunks/s": round(new / EMBED_RATE / 60, 1),
+    }
 
 
 def sqlite_cost(docs: list[Doc]) -> dict:
@@ -310,9 +341,14 @@ def sqlite_cost(docs: list[Doc]) -> dict:
         conn.execute("VACUUM")
         conn.close()
         size = path.stat().st_size
-    return {"articles": len(docs), "rows": rows, "rows per article": round(rows / len(docs), 1),
-            "file MB": round(size / 1e6, 1), "bytes per article": round(size / len(docs)),
-            "ms per article (clean + record)": round(1000 * seconds / len(docs), 2)}
+    return {
+        "articles": len(docs),
+        "rows": rows,
+        "rows per article": round(rows / len(docs), 1),
+        "file MB": round(size / 1e6, 1),
+        "bytes per article": round(size / len(docs)),
+        "ms per article (clean + record)": round(1000 * seconds / len(docs), 2),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -325,8 +361,11 @@ def main(argv: list[str] | None = None) -> int:
         for row in draw(docs):
             print(json.dumps(row, ensure_ascii=False))
         return 0
-    commands = {"score": lambda: score(docs), "corpus": lambda: corpus(docs, args.removed),
-                "sqlite": lambda: sqlite_cost(docs)}
+    commands = {
+        "score": lambda: score(docs),
+        "corpus": lambda: corpus(docs, args.removed),
+        "sqlite": lambda: sqlite_cost(docs),
+    }
     result = commands[args.command]()
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     print()

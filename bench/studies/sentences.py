@@ -1,7 +1,7 @@
 """Sentence splitters measured on the hand-labelled sample (bench/data/sentences.jsonl): boundary precision, recall
 and F1, speed, and how many chunks would change if LlamaIndex's chunker used index.text.
 
-    python -m bench.studies.sentences --corpus /work/shared/bench/realtimeqa/corpus.jsonl.gz [--articles 300] [--chunks 300]
+    python -m bench.studies.sentences --corpus CORPUS.jsonl.gz [--articles 300] [--chunks 300]
 
 A boundary is where a sentence starts inside a line: line breaks end sentences in every splitter (each is run line
 by line), so they are not counted.
@@ -16,8 +16,8 @@ import json
 import random
 import re
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from index import text as T
 
@@ -38,7 +38,7 @@ def load_sample(corpus: Path) -> list[dict]:
                 bodies.setdefault(article["url"], []).append(article["body"])
     for row in rows:
         for body in bodies.get(row["url"], []):
-            excerpt = body[row["offset"]:row["offset"] + row["length"]]
+            excerpt = body[row["offset"] : row["offset"] + row["length"]]
             if hashlib.sha256(excerpt.encode()).hexdigest()[:16] == row["sha256"]:
                 row["text"] = excerpt
                 break
@@ -50,6 +50,7 @@ def load_sample(corpus: Path) -> list[dict]:
 # the candidates -----------------------------------------------------------------------------------------------------
 def by_line(split: Callable[[str], Iterable[tuple[int, int]]]) -> Callable[[str], Spans]:
     """A splitter run on each line of a text, its spans moved to the text's offsets."""
+
     def spans(text: str) -> Spans:
         out: Spans = []
         offset = 0
@@ -58,6 +59,7 @@ def by_line(split: Callable[[str], Iterable[tuple[int, int]]]) -> Callable[[str]
                 out.extend((offset + s, offset + e) for s, e in split(line) if line[s:e].strip())
             offset += len(line) + 1
         return out
+
     return spans
 
 
@@ -82,12 +84,13 @@ def before_mending() -> Callable[[str], Spans]:
         out: Spans = []
         for start, end in by_line(raw)(text):
             head = text[start:end].lstrip()[:1]
-            dated = head.isdigit() and bool(out) and month.search(text[out[-1][0]:out[-1][1]])
-            if out and (head.islower() or dated) and "\n" not in text[out[-1][1]:start]:
+            dated = head.isdigit() and bool(out) and month.search(text[out[-1][0] : out[-1][1]])
+            if out and (head.islower() or dated) and "\n" not in text[out[-1][1] : start]:
                 out[-1] = (out[-1][0], end)
             else:
                 out.append((start, end))
         return out
+
     return spans
 
 
@@ -116,9 +119,46 @@ def citecheck_regex() -> Callable[[str], Spans]:
     """The citation checker's regex before index.text: break after .!? (and a closing quote) unless the piece ends
     with one of its abbreviations or an initial."""
     stop = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"'”’)])\s+")
-    abbreviations = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "gen", "sen", "rep", "gov", "prof", "lt", "col", "sgt",
-                     "capt", "u.s", "u.k", "u.n", "e.g", "i.e", "vs", "inc", "corp", "co", "ltd", "jan", "feb", "mar",
-                     "apr", "aug", "sept", "sep", "oct", "nov", "dec", "approx", "est"}
+    abbreviations = {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "jr",
+        "sr",
+        "gen",
+        "sen",
+        "rep",
+        "gov",
+        "prof",
+        "lt",
+        "col",
+        "sgt",
+        "capt",
+        "u.s",
+        "u.k",
+        "u.n",
+        "e.g",
+        "i.e",
+        "vs",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "aug",
+        "sept",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "est",
+    }
 
     def abbreviated(piece: str) -> bool:
         last = piece.rstrip().split(" ")[-1].lower().rstrip(".")
@@ -128,12 +168,13 @@ def citecheck_regex() -> Callable[[str], Spans]:
         out: Spans = []
         start = 0
         for end, after in [(m.start(), m.end()) for m in stop.finditer(line)] + [(len(line), len(line))]:
-            if out and abbreviated(line[out[-1][0]:out[-1][1]]):
+            if out and abbreviated(line[out[-1][0] : out[-1][1]]):
                 out[-1] = (out[-1][0], end)
             else:
                 out.append((start, end))
             start = after
         return out
+
     return by_line(split)
 
 
@@ -173,7 +214,7 @@ def score(rows: list[dict], split: Callable[[str], Spans], show: bool) -> tuple[
         if show:
             for kind, found in (("extra", got - gold), ("missed", gold - got)):
                 for s in sorted(found):
-                    print(f"    {kind:6s} {text[max(0, s - 50):s]!r} | {text[s:s + 30]!r}")
+                    print(f"    {kind:6s} {text[max(0, s - 50) : s]!r} | {text[s : s + 30]!r}")
     return tp, fp, fn
 
 
@@ -201,18 +242,21 @@ def chunk_change(bodies: list[str]) -> str:
 
     def sentences_with_space(text: str) -> list[str]:  # LlamaIndex joins the pieces back: keep the white space
         starts = [0] + [s for s, _ in T.sentence_spans(text)][1:]
-        return [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)]) if b > a]
+        return [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)], strict=False) if b > a]
 
     before = SentenceSplitter(chunk_size=size, chunk_overlap=overlap, paragraph_separator="\n\n")
-    after = SentenceSplitter(chunk_size=size, chunk_overlap=overlap, paragraph_separator="\n\n",
-                             chunking_tokenizer_fn=sentences_with_space)
+    after = SentenceSplitter(
+        chunk_size=size, chunk_overlap=overlap, paragraph_separator="\n\n", chunking_tokenizer_fn=sentences_with_space
+    )
     old = new = changed = 0
     for body in bodies:
         a, b = before.split_text(body), after.split_text(body)
         old, new = old + len(a), new + len(b)
         changed += len(set(b) - set(a))
-    return (f"{len(bodies)} articles: {old} chunks now, {new} with index.text; {changed} of the {new} "
-            f"({changed / max(1, new):.1%}) would be new texts to embed")
+    return (
+        f"{len(bodies)} articles: {old} chunks now, {new} with index.text; {changed} of the {new} "
+        f"({changed / max(1, new):.1%}) would be new texts to embed"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,12 +273,16 @@ def main(argv: list[str] | None = None) -> int:
     check = [r for r in rows if r["picked"] == "check"]
     bodies = corpus_sample(args.corpus, args.articles) if args.articles else []
     timed = sum(map(len, bodies))
-    print(f"sample: {len(sample)} excerpts, {sum(len(inner_starts(r['text'], r['starts'])) for r in sample)} "
-          f"boundaries; check: {len(check)} excerpts, "
-          f"{sum(len(inner_starts(r['text'], r['starts'])) for r in check)} boundaries; "
-          f"speed on {len(bodies)} articles ({timed:,} characters)")
-    print(f"{'splitter':36s} {'sample P R F1':17s}  {'check P R F1':17s}  {'all P R F1':17s}  "
-          f"{'chars/s':>10s}  {'corpus':>7s}  load")
+    print(
+        f"sample: {len(sample)} excerpts, {sum(len(inner_starts(r['text'], r['starts'])) for r in sample)} "
+        f"boundaries; check: {len(check)} excerpts, "
+        f"{sum(len(inner_starts(r['text'], r['starts'])) for r in check)} boundaries; "
+        f"speed on {len(bodies)} articles ({timed:,} characters)"
+    )
+    print(
+        f"{'splitter':36s} {'sample P R F1':17s}  {'check P R F1':17s}  {'all P R F1':17s}  "
+        f"{'chars/s':>10s}  {'corpus':>7s}  load"
+    )
     for name, make in candidates(set(args.only or ())).items():
         started = time.perf_counter()
         split = make()
@@ -243,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.show:
             print(name)
         a, b = score(sample, split, args.show), score(check, split, args.show)
-        total = tuple(x + y for x, y in zip(a, b))
+        total = tuple(x + y for x, y in zip(a, b, strict=False))
         speed = ""
         if bodies:
             started = time.perf_counter()

@@ -6,7 +6,7 @@ memory, the default window_neighbours query); the script prints pairwise precisi
 add (the embedding, which the engine computes anyway, is timed apart).
 
     python -m bench.studies.stories                # both halves, the module's weights, the sample alone
-    python -m bench.studies.stories --fit          # fit the weights (and pick the join threshold) on half A, then measure
+    python -m bench.studies.stories --fit  # fit the weights (and pick the join threshold) on half A, then measure
     python -m bench.studies.stories --corpus       # each half within the whole corpus (minus the other half), by date
     python -m bench.studies.stories --vector chunks   # the mean of the article's chunk vectors instead of title+lead
 The vectors are cached in --cache (default /tmp/newsdesk-story-vectors.npz): the first run embeds the sample's
@@ -89,7 +89,7 @@ class Vectors:
         todo = sorted({t for t in texts if self.kind + ":" + hashlib.sha1(t.encode()).hexdigest() not in self._stored})
         if todo and self.kind == "lead":
             started = time.perf_counter()
-            for text, vector in zip(todo, self._model_().embed(todo)):
+            for text, vector in zip(todo, self._model_().embed(todo), strict=False):
                 self._stored[self.kind + ":" + hashlib.sha1(text.encode()).hexdigest()] = vector
             self.embedded, self.seconds = self.embedded + len(todo), self.seconds + time.perf_counter() - started
 
@@ -98,8 +98,10 @@ class Vectors:
         if self.embedded:
             arrays: dict[str, Any] = self._stored
             np.savez(self.cache, **arrays)
-            print(f"embedded {self.embedded} texts ({self.kind}) in {self.seconds:.1f} s, "
-                  f"{1000 * self.seconds / self.embedded:.0f} ms each")
+            print(
+                f"embedded {self.embedded} texts ({self.kind}) in {self.seconds:.1f} s, "
+                f"{1000 * self.seconds / self.embedded:.0f} ms each"
+            )
 
     def _model_(self) -> Any:
         if self._model is None:
@@ -112,8 +114,13 @@ class Vectors:
         from index.articles import Article
         from index.chunking import chunk_article, embed_text, make_splitter
 
-        article = Article(title=row["title"], body=row["body"], outlet=outlet_of(row["url"]),
-                          published=date.fromisoformat(row["published"]), url=row["url"])
+        article = Article(
+            title=row["title"],
+            body=row["body"],
+            outlet=outlet_of(row["url"]),
+            published=date.fromisoformat(row["published"]),
+            url=row["url"],
+        )
         texts = [embed_text(node) for node in chunk_article(article, make_splitter(200, 40), "bench").nodes]
         mean = self._model_().embed(texts).mean(axis=0)
         return mean / np.linalg.norm(mean)
@@ -121,12 +128,19 @@ class Vectors:
 
 def story_input(row: dict[str, Any], vector: np.ndarray) -> StoryInput:
     """The assigner's view of a sample article."""
-    return StoryInput(article_id=row["url"], title=row["title"], body=row["body"],
-                      day=date.fromisoformat(row["published"]), outlet=outlet_of(row["url"]), vector=vector)
+    return StoryInput(
+        article_id=row["url"],
+        title=row["title"],
+        body=row["body"],
+        day=date.fromisoformat(row["published"]),
+        outlet=outlet_of(row["url"]),
+        vector=vector,
+    )
 
 
-def run(stream: list[dict[str, Any]], measured: set[str], vectors: Vectors,
-        **params: Any) -> tuple[dict[str, stories.Assignment], list[float]]:
+def run(
+    stream: list[dict[str, Any]], measured: set[str], vectors: Vectors, **params: Any
+) -> tuple[dict[str, stories.Assignment], list[float]]:
     """Add the stream's articles one by one; the assignments of the measured ones and seconds per add."""
     index = StoryIndex(sqlite3.connect(":memory:"), **params)
     out, times = {}, []
@@ -159,8 +173,9 @@ def copy_groups(assignments: dict[str, stories.Assignment]) -> dict[str, str | N
     return {u: a.copy_of or (u if u in roots else None) for u, a in assignments.items()}
 
 
-def report(name: str, rows: list[dict[str, Any]], assignments: dict[str, stories.Assignment],
-           times: list[float]) -> None:
+def report(
+    name: str, rows: list[dict[str, Any]], assignments: dict[str, stories.Assignment], times: list[float]
+) -> None:
     """Print the pairwise figures of one run."""
     gold_story = {r["url"]: r["story"] for r in rows}
     gold_copy = {r["url"]: r.get("copy_group") for r in rows}
@@ -169,10 +184,12 @@ def report(name: str, rows: list[dict[str, Any]], assignments: dict[str, stories
     ms = sorted(t * 1000 for t in times)
     tenth = max(1, len(times) // 10)
     first, last = (1000 * float(np.median(part)) for part in (times[:tenth], times[-tenth:]))
-    print(f"{name:<7} articles {len(rows):>3} | copies P {cp[0]:.3f} R {cp[1]:.3f} F1 {cp[2]:.3f} ({cp[3]} pairs) | "
-          f"same story P {sp[0]:.3f} R {sp[1]:.3f} F1 {sp[2]:.3f} ({sp[3]} pairs)\n"
-          f"        {len(times)} adds: p50 {ms[len(ms) // 2]:.1f} ms, p95 {ms[int(len(ms) * 0.95)]:.1f} ms; "
-          f"p50 of the first tenth {first:.1f} ms, of the last tenth {last:.1f} ms")
+    print(
+        f"{name:<7} articles {len(rows):>3} | copies P {cp[0]:.3f} R {cp[1]:.3f} F1 {cp[2]:.3f} ({cp[3]} pairs) | "
+        f"same story P {sp[0]:.3f} R {sp[1]:.3f} F1 {sp[2]:.3f} ({sp[3]} pairs)\n"
+        f"        {len(times)} adds: p50 {ms[len(ms) // 2]:.1f} ms, p95 {ms[int(len(ms) * 0.95)]:.1f} ms; "
+        f"p50 of the first tenth {first:.1f} ms, of the last tenth {last:.1f} ms"
+    )
 
 
 def same_story_f1(rows: list[dict[str, Any]], assignments: dict[str, stories.Assignment]) -> float:
@@ -180,8 +197,9 @@ def same_story_f1(rows: list[dict[str, Any]], assignments: dict[str, stories.Ass
     return pairwise({r["url"]: r["story"] for r in rows}, {u: a.story_id for u, a in assignments.items()})[2]
 
 
-def training_pairs(stream: list[dict[str, Any]], gold: dict[str, str],
-                   vectors: Vectors) -> tuple[np.ndarray, np.ndarray]:
+def training_pairs(
+    stream: list[dict[str, Any]], gold: dict[str, str], vectors: Vectors
+) -> tuple[np.ndarray, np.ndarray]:
     """Features and gold labels of every (labelled article, labelled candidate) pair the assigner scores."""
     index = StoryIndex(sqlite3.connect(":memory:"), join_probability=2.0, copy_containment=2.0)  # never joins
     xs, ys = [], []
@@ -227,8 +245,10 @@ def expected_story_texts(stream: list[dict[str, Any]]) -> list[str]:
     for row in stream:
         paragraphs = stories.sig.paragraphs(row["body"])
         keys = [stories.sig.paragraph_key(p) for p in paragraphs]
-        lead = "\n".join(p for p, k in zip(paragraphs, keys) if seen.get(k, 0) < stories.BOILERPLATE_ARTICLES)
-        texts.append(stories.sig.headline(row["title"]) + "\n" + lead[:stories.STORY_TEXT_CHARS])
+        lead = "\n".join(
+            p for p, k in zip(paragraphs, keys, strict=False) if seen.get(k, 0) < stories.BOILERPLATE_ARTICLES
+        )
+        texts.append(stories.sig.headline(row["title"]) + "\n" + lead[: stories.STORY_TEXT_CHARS])
         for k in set(keys):
             seen[k] = seen.get(k, 0) + 1
     return texts
@@ -258,8 +278,11 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="fit the same-story weights on half A first")
     parser.add_argument("--vector", choices=["lead", "title", "chunks"], default="lead")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/newsdesk-story-vectors.npz"))
-    parser.add_argument("--corpus", action="store_true",
-                        help="add the whole corpus (minus the other half) in date order, as the engine would")
+    parser.add_argument(
+        "--corpus",
+        action="store_true",
+        help="add the whole corpus (minus the other half) in date order, as the engine would",
+    )
     parser.add_argument("--shuffle", action="store_true", help="add in a random order instead of by date")
     parser.add_argument("--ablate", choices=sorted(ABLATIONS), help="measure the method without one of its parts")
     args = parser.parse_args()
@@ -280,17 +303,23 @@ def main() -> None:
     if args.fit:
         x, y = training_pairs(streams["A"], {r["url"]: r["story"] for r in halves["A"]}, vectors)
         w, b = fit_logistic(x, y)
-        print(f"fitted on half A ({len(y)} candidate pairs, {int(y.sum())} same story): "
-              f"weights {dict(zip(stories.FEATURES, np.round(w, 3).tolist()))} bias {b:.3f}")
+        print(
+            f"fitted on half A ({len(y)} candidate pairs, {int(y.sum())} same story): "
+            f"weights {dict(zip(stories.FEATURES, np.round(w, 3).tolist(), strict=False))} bias {b:.3f}"
+        )
         params = {"weights": tuple(w), "bias": b}
         scores = {}
         for threshold in JOIN_THRESHOLDS:
-            assignments, _ = run(streams["A"], {r["url"] for r in halves["A"]}, vectors, **params,
-                                 join_probability=threshold)
+            assignments, _ = run(
+                streams["A"], {r["url"] for r in halves["A"]}, vectors, **params, join_probability=threshold
+            )
             scores[threshold] = same_story_f1(halves["A"], assignments)
         params["join_probability"] = max(scores, key=lambda t: (scores[t], -abs(t - 0.5)))
-        print("same-story F1 on half A by join threshold: "
-              + ", ".join(f"{t}: {f:.3f}" for t, f in scores.items()) + f"; chosen {params['join_probability']}")
+        print(
+            "same-story F1 on half A by join threshold: "
+            + ", ".join(f"{t}: {f:.3f}" for t, f in scores.items())
+            + f"; chosen {params['join_probability']}"
+        )
     for name, half in halves.items():
         assignments, times = run(streams[name], {r["url"] for r in half}, vectors, **params)
         report(f"half {name}", half, assignments, times)

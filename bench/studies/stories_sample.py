@@ -39,10 +39,12 @@ NEAR_PAIRS = 25  # near-duplicate candidates, so that copies are not only the fe
 BOILERPLATE_PAIRS = 4  # at most this many shingle pairs whose two bodies are one text shared by 3+ articles
 WINDOW_DAYS = 7
 SEED = 15
-_STOP = set("""a an the of in on and or to for with at by from as is are was were be been it its this that these those
+_STOP = set(
+    """a an the of in on and or to for with at by from as is are was were be been it its this that these those
 what why how who when where which will would can could should may might not no new news after over into about than
 more most says say said your you we our their his her he she they them us up out off just like get gets all one two
-cnn usa today week opinion live updates latest here""".split())
+cnn usa today week opinion live updates latest here""".split()
+)
 
 
 def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
@@ -67,7 +69,7 @@ def title_pairs(rows: list[dict[str, Any]], days: list[int]) -> set[tuple[int, i
     order = sorted(range(len(rows)), key=lambda i: days[i])
     out = set()
     for n, i in enumerate(order):
-        for j in order[n + 1:]:
+        for j in order[n + 1 :]:
             if days[j] - days[i] > WINDOW_DAYS:
                 break
             if len(words[i] & words[j]) >= 2:
@@ -75,14 +77,15 @@ def title_pairs(rows: list[dict[str, Any]], days: list[int]) -> set[tuple[int, i
     return out
 
 
-def embed_pairs(vectors: np.ndarray, days: list[int], threshold: float = 0.55,
-                window: int = WINDOW_DAYS) -> set[tuple[int, int]]:
+def embed_pairs(
+    vectors: np.ndarray, days: list[int], threshold: float = 0.55, window: int = WINDOW_DAYS
+) -> set[tuple[int, int]]:
     """Pairs at most `window` days apart with title+lead cosine at or above threshold."""
     sims = vectors @ vectors.T
     d = np.array(days)
     close = np.abs(d[:, None] - d[None, :]) <= window
     i, j = np.nonzero(np.triu((sims >= threshold) & close, k=1))
-    return set(zip(i.tolist(), j.tolist()))
+    return set(zip(i.tolist(), j.tolist(), strict=False))
 
 
 def shingle_pairs(rows: list[dict[str, Any]], threshold: float = 0.2) -> dict[tuple[int, int], float]:
@@ -94,7 +97,7 @@ def shingle_pairs(rows: list[dict[str, Any]], threshold: float = 0.2) -> dict[tu
     for i, r in enumerate(rows):
         w = re.findall(r"\w+", r["body"].lower())
         m = MinHash(num_perm=128)
-        m.update_batch([" ".join(w[k:k + 5]).encode() for k in range(max(1, len(w) - 4))])
+        m.update_batch([" ".join(w[k : k + 5]).encode() for k in range(max(1, len(w) - 4))])
         hashes.append(m)
         lsh.insert(i, m)
     out = {}
@@ -127,8 +130,8 @@ def draw(rows: list[dict[str, Any]], vectors: np.ndarray) -> dict[int, set[str]]
         "embed": embed_pairs(vectors, days),
         "shingle": set(jaccards),
         "random": random_pairs(days, PAIRS_PER_SOURCE, rng),
-        "near": ({p for p, j in jaccards.items() if j >= 0.5}
-                 | embed_pairs(vectors, days, threshold=0.9, window=10**6)) - shared,
+        "near": ({p for p, j in jaccards.items() if j >= 0.5} | embed_pairs(vectors, days, threshold=0.9, window=10**6))
+        - shared,
     }
     picked: dict[int, set[str]] = {}
     for name, pairs in sources.items():
@@ -159,16 +162,19 @@ def review_groups(rows: list[dict[str, Any]], vectors: np.ndarray, ids: list[int
     for a in ids:
         for b in ids:
             if a < b:
-                gap = abs(date.fromisoformat(rows[a]["published"]).toordinal()
-                          - date.fromisoformat(rows[b]["published"]).toordinal())
+                gap = abs(
+                    date.fromisoformat(rows[a]["published"]).toordinal()
+                    - date.fromisoformat(rows[b]["published"]).toordinal()
+                )
                 sim = float(vectors[a] @ vectors[b])
                 if gap <= 14 and (sim >= 0.4 or title_words(rows[a]["title"]) & title_words(rows[b]["title"])):
                     parent[find(a)] = find(b)
     groups: dict[int, list[int]] = {}
     for i in ids:
         groups.setdefault(find(i), []).append(i)
-    return sorted((sorted(g, key=lambda i: rows[i]["published"]) for g in groups.values()),
-                  key=lambda g: rows[g[0]]["published"])
+    return sorted(
+        (sorted(g, key=lambda i: rows[i]["published"]) for g in groups.values()), key=lambda g: rows[g[0]]["published"]
+    )
 
 
 def main() -> None:
@@ -191,8 +197,10 @@ def main() -> None:
         for i in group:
             r = rows[i]
             lead = " ".join(r["body"][:400].split())
-            print(f"[{i}] {r['published']} {'/'.join(sorted(picked[i]))} {r['url']}\n    T: {headline(r['title'])}"
-                  f"\n    L: {lead}")
+            print(
+                f"[{i}] {r['published']} {'/'.join(sorted(picked[i]))} {r['url']}\n    T: {headline(r['title'])}"
+                f"\n    L: {lead}"
+            )
 
 
 if __name__ == "__main__":

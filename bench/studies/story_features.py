@@ -22,9 +22,13 @@ HARD_CASE = np.array([0.549, 0.157, 0.065, 6.0, 1.0])  # its features (cosine, n
 def variants(x: np.ndarray) -> dict[str, np.ndarray]:
     """The base features and each candidate addition."""
     cos, names, title = x[:, 0], x[:, 1], x[:, 2]
-    return {"base": x, "+max(names, title)": np.column_stack([x, np.maximum(names, title)]),
-            "+cos*names, cos*title": np.column_stack([x, cos * names, cos * title]),
-            "+names*title": np.column_stack([x, names * title]), "+cos^2": np.column_stack([x, cos ** 2])}
+    return {
+        "base": x,
+        "+max(names, title)": np.column_stack([x, np.maximum(names, title)]),
+        "+cos*names, cos*title": np.column_stack([x, cos * names, cos * title]),
+        "+names*title": np.column_stack([x, names * title]),
+        "+cos^2": np.column_stack([x, cos**2]),
+    }
 
 
 def main() -> None:
@@ -50,8 +54,9 @@ def main() -> None:
             accuracies.append(np.mean((p >= 0.5) == (y[test] == 1)))
         w, b = study.fit_logistic(xv, y)
         p_hard = 1 / (1 + np.exp(-(hard[name][0] @ w + b)))
-        print(f"{name:<24} log-loss {np.mean(losses):.4f}  accuracy {np.mean(accuracies):.4f}  "
-              f"hard case p {p_hard:.2f}")
+        print(
+            f"{name:<24} log-loss {np.mean(losses):.4f}  accuracy {np.mean(accuracies):.4f}  hard case p {p_hard:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def progress_line(done: int, total: int) -> str:
 class Admin(commands.Cog):
     """Index maintenance for moderators (checked in code; default_permissions is only a hint)."""
 
-    def __init__(self, bot: "NewsdeskBot") -> None:
+    def __init__(self, bot: NewsdeskBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="rebuild-index", description="Re-index this server's own articles (moderators)")
@@ -43,20 +43,27 @@ class Admin(commands.Cog):
         if self.bot.engine.rebuilding:
             raise RebuildInProgress("A rebuild is already running; its progress is shown where it was started.")
         await defer(interaction)
-        progress = ProgressReport(interaction, self.bot.progress_interval, working="Rebuilding the index…",
-                                  handover=self.bot.progress_handover)
+        progress = ProgressReport(
+            interaction,
+            self.bot.progress_interval,
+            working="Rebuilding the index…",
+            handover=self.bot.progress_handover,
+        )
 
         def on_progress(done: int, total: int) -> None:
             progress.update_threadsafe(progress_line(done, total))
 
         try:
-            report = await self.bot.run_engine(self.bot.engine.rebuild_server, server_key(interaction.guild_id),
-                                               progress=on_progress, lane="write")
+            report = await self.bot.run_engine(
+                self.bot.engine.rebuild_server, server_key(interaction.guild_id), progress=on_progress, lane="write"
+            )
         finally:
             progress.stop()
-        await progress.final(f"Index rebuilt: {plural(report.articles, 'article')}, {plural(report.chunks, 'chunk')} "
-                             f"in {report.seconds:.1f} s ({report.embedded:,} embedded, {report.cached:,} from cache); "
-                             f"now serving `{report.collection}`.")
+        await progress.final(
+            f"Index rebuilt: {plural(report.articles, 'article')}, {plural(report.chunks, 'chunk')} "
+            f"in {report.seconds:.1f} s ({report.embedded:,} embedded, {report.cached:,} from cache); "
+            f"now serving `{report.collection}`."
+        )
 
     @app_commands.command(name="remove-article", description="Remove an article and its passages (moderators)")
     @app_commands.describe(article="Start typing a title, then pick the article")
@@ -65,10 +72,16 @@ class Admin(commands.Cog):
     @moderator_only()
     async def remove_article(self, interaction: discord.Interaction, article: str) -> None:
         """Remove the chosen article (an id from autocomplete, or a title that matches exactly one)."""
+
         async def remove() -> ArticleInfo:
             article_id = await self._resolve(article, interaction.guild_id)
-            return await self.bot.run_engine(self.bot.engine.remove, article_id, lane="write",
-                                             server=server_key(interaction.guild_id), actor=user_key(interaction.user))
+            return await self.bot.run_engine(
+                self.bot.engine.remove,
+                article_id,
+                lane="write",
+                server=server_key(interaction.guild_id),
+                actor=user_key(interaction.user),
+            )
 
         info = await quickly_or_deferred(interaction, remove())
         await reply(interaction, content=f"Removed {describe(info)} ({plural(info.chunks, 'chunk')}).")
@@ -96,12 +109,19 @@ class Admin(commands.Cog):
     async def index_status(self, interaction: discord.Interaction) -> None:
         """Counts and configuration, shown to the moderator only."""
         await defer(interaction, ephemeral=True)
-        status = await self.bot.run_engine(self.bot.engine.status, server=server_key(interaction.guild_id),
-                                           lane="quick")
+        status = await self.bot.run_engine(
+            self.bot.engine.status, server=server_key(interaction.guild_id), lane="quick"
+        )
         embed = discord.Embed(title="Newsdesk index")
-        for name, value in (("Articles", status.articles), ("Chunks", status.chunks),
-                            ("Shared articles", status.extra.get("shared_articles", "—")), ("Store", status.store),
-                            ("Collection", status.collection), ("Embedding model", status.embed_model),
-                            ("Answerer", status.answerer), ("Rebuilding", "yes" if status.rebuilding else "no")):
+        for name, value in (
+            ("Articles", status.articles),
+            ("Chunks", status.chunks),
+            ("Shared articles", status.extra.get("shared_articles", "—")),
+            ("Store", status.store),
+            ("Collection", status.collection),
+            ("Embedding model", status.embed_model),
+            ("Answerer", status.answerer),
+            ("Rebuilding", "yes" if status.rebuilding else "no"),
+        ):
             embed.add_field(name=name, value=escape(str(value))[:1024] or "—")
         await edit_original(interaction, embed=embed)

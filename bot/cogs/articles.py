@@ -60,13 +60,15 @@ def provenance(info: ArticleInfo) -> str:
     return "".join(f" · {p}" for p in parts)
 
 
-async def article_choices(bot: "NewsdeskBot", current: str, guild_id: int | None = None,
-                          own: bool = False) -> list[app_commands.Choice[str]]:
+async def article_choices(
+    bot: NewsdeskBot, current: str, guild_id: int | None = None, own: bool = False
+) -> list[app_commands.Choice[str]]:
     """Autocomplete: up to 25 articles of this server (its own only, with own) whose title, outlet or id contains
     what was typed (value = id)."""
     server = server_key(guild_id)
-    found = await bot.run_engine(bot.engine.list_articles, current.strip() or None, 100 if own else 25,
-                                 server=server, lane="quick")
+    found = await bot.run_engine(
+        bot.engine.list_articles, current.strip() or None, 100 if own else 25, server=server, lane="quick"
+    )
     found = [a for a in found if a.server == server] if own else found
     return [app_commands.Choice(name=clip(a.display_title or a.id, 100), value=a.id) for a in found[:25]]
 
@@ -74,15 +76,27 @@ async def article_choices(bot: "NewsdeskBot", current: str, guild_id: int | None
 class AddTextModal(discord.ui.Modal, title="Add an article"):
     """Pasted text: title, body and optional outlet, date and link."""
 
-    article_title = discord.ui.TextInput(label="Title", custom_id="title", max_length=300)
-    body = discord.ui.TextInput(label="Article text (up to 4,000 characters)", custom_id="body",
-                                style=discord.TextStyle.paragraph, min_length=20, max_length=4000)
-    outlet = discord.ui.TextInput(label="Outlet (optional)", custom_id="outlet", required=False, max_length=100)
-    published = discord.ui.TextInput(label="Published (YYYY-MM-DD, optional)", custom_id="published",
-                                     required=False, max_length=10)
-    link = discord.ui.TextInput(label="Link (optional)", custom_id="url", required=False, max_length=500)
+    article_title: discord.ui.TextInput[AddTextModal] = discord.ui.TextInput(
+        label="Title", custom_id="title", max_length=300
+    )
+    body: discord.ui.TextInput[AddTextModal] = discord.ui.TextInput(
+        label="Article text (up to 4,000 characters)",
+        custom_id="body",
+        style=discord.TextStyle.paragraph,
+        min_length=20,
+        max_length=4000,
+    )
+    outlet: discord.ui.TextInput[AddTextModal] = discord.ui.TextInput(
+        label="Outlet (optional)", custom_id="outlet", required=False, max_length=100
+    )
+    published: discord.ui.TextInput[AddTextModal] = discord.ui.TextInput(
+        label="Published (YYYY-MM-DD, optional)", custom_id="published", required=False, max_length=10
+    )
+    link: discord.ui.TextInput[AddTextModal] = discord.ui.TextInput(
+        label="Link (optional)", custom_id="url", required=False, max_length=500
+    )
 
-    def __init__(self, cog: "Articles") -> None:
+    def __init__(self, cog: Articles) -> None:
         super().__init__()
         self.cog = cog
 
@@ -91,15 +105,22 @@ class AddTextModal(discord.ui.Modal, title="Add an article"):
         bot = self.cog.bot
         with bot.add_limiter.charge(interaction.user.id, "adding articles", refund_on=REFUNDED):
             published = _parse_date(self.published.value)
-            adding = bot.run_engine(bot.engine.add_text, self.article_title.value, self.body.value,
-                                    outlet=self.outlet.value.strip() or None, published=published,
-                                    url=self.link.value.strip() or None, lane="write",
-                                    server=server_key(interaction.guild_id), actor=user_key(interaction.user))
+            adding = bot.run_engine(
+                bot.engine.add_text,
+                self.article_title.value,
+                self.body.value,
+                outlet=self.outlet.value.strip() or None,
+                published=published,
+                url=self.link.value.strip() or None,
+                lane="write",
+                server=server_key(interaction.guild_id),
+                actor=user_key(interaction.user),
+            )
             result = await quickly_or_deferred(interaction, adding)
         await reply(interaction, content=describe_add(result))
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        """Errors go to the bot's one handler."""
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
+        """Errors go to the bot's one handler (a Modal's on_error takes no item)."""
         await self.cog.bot.report(error, interaction=interaction, where="add-article modal")
 
 
@@ -110,15 +131,16 @@ def _parse_date(text: str) -> date | None:
 class Articles(commands.Cog):
     """Adding and listing articles."""
 
-    def __init__(self, bot: "NewsdeskBot") -> None:
+    def __init__(self, bot: NewsdeskBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="add-article", description="Add a news article by link or file; with neither, paste it")
     @app_commands.describe(url="Link to the article", file="The article as a text, Markdown, HTML or PDF file")
     @app_commands.guild_only()
     @adders_only()
-    async def add_article(self, interaction: discord.Interaction, url: str | None = None,
-                          file: discord.Attachment | None = None) -> None:
+    async def add_article(
+        self, interaction: discord.Interaction, url: str | None = None, file: discord.Attachment | None = None
+    ) -> None:
         """Add from a URL or an attachment, or open the paste-text modal."""
         if url and file:
             raise Refused("Give a link or a file, not both.")
@@ -127,32 +149,39 @@ class Articles(commands.Cog):
             return
         with self.bot.add_limiter.charge(interaction.user.id, "adding articles", refund_on=REFUNDED):
             if file is not None and file.size > self.bot.engine.settings.max_article_bytes:
-                raise Refused(f"{escape(file.filename)} is {file.size:,} bytes; the limit is "
-                              f"{self.bot.engine.settings.max_article_bytes:,}.")
+                raise Refused(
+                    f"{escape(file.filename)} is {file.size:,} bytes; the limit is "
+                    f"{self.bot.engine.settings.max_article_bytes:,}."
+                )
             result = await quickly_or_deferred(interaction, self._add(url, file, interaction))
         await reply(interaction, content=describe_add(result))
 
-    async def _add(self, url: str | None, file: discord.Attachment | None,
-                   interaction: discord.Interaction) -> AddResult:
+    async def _add(
+        self, url: str | None, file: discord.Attachment | None, interaction: discord.Interaction
+    ) -> AddResult:
         engine = self.bot.engine
         where = {"server": server_key(interaction.guild_id), "actor": user_key(interaction.user)}
         if file is not None:
             data = await file.read()
-            return await self.bot.run_engine(engine.add_bytes, data, filename=file.filename,
-                                             content_type=file.content_type, lane="write", **where)
+            return await self.bot.run_engine(
+                engine.add_bytes, data, filename=file.filename, content_type=file.content_type, lane="write", **where
+            )
         return await self.bot.run_engine(engine.add_url, (url or "").strip(), lane="write", **where)
 
     @app_commands.command(name="sources", description="List or search the articles I can cite")
-    @app_commands.describe(search="Part of a title, an outlet, or an article id",
-                           removed="Show the articles removed from this server, and who removed them")
+    @app_commands.describe(
+        search="Part of a title, an outlet, or an article id",
+        removed="Show the articles removed from this server, and who removed them",
+    )
     async def sources(self, interaction: discord.Interaction, search: str | None = None, removed: bool = False) -> None:
         """Show matching articles (newest first) to the user who asked."""
         await defer(interaction, ephemeral=True)
         if removed:
             await self._removed(interaction)
             return
-        found = await self.bot.run_engine(self.bot.engine.list_articles, search, LIST_LIMIT + 1,
-                                          server=server_key(interaction.guild_id), lane="quick")
+        found = await self.bot.run_engine(
+            self.bot.engine.list_articles, search, LIST_LIMIT + 1, server=server_key(interaction.guild_id), lane="quick"
+        )
         if not found:
             await edit_original(interaction, content="No article matches that." if search else "No articles yet.")
             return
@@ -169,12 +198,17 @@ class Articles(commands.Cog):
         await edit_original(interaction, embed=discord.Embed(title=escape(heading), description=text.strip()))
 
     async def _removed(self, interaction: discord.Interaction) -> None:
-        events = await self.bot.run_engine(self.bot.engine.article_history, server=server_key(interaction.guild_id),
-                                           limit=LIST_LIMIT, lane="quick")
-        lines = [f"**{escape(clip(e.title or e.article_id, 150))}** · `{e.article_id}` · removed "
-                 f"<t:{int(e.at.timestamp())}:R> by {by(e.actor)}" for e in events]
-        await edit_original(interaction, embed=discord.Embed(title="Removed articles",
-                                                             description="\n".join(lines) or "None removed."))
+        events = await self.bot.run_engine(
+            self.bot.engine.article_history, server=server_key(interaction.guild_id), limit=LIST_LIMIT, lane="quick"
+        )
+        lines = [
+            f"**{escape(clip(e.title or e.article_id, 150))}** · `{e.article_id}` · removed "
+            f"<t:{int(e.at.timestamp())}:R> by {by(e.actor)}"
+            for e in events
+        ]
+        await edit_original(
+            interaction, embed=discord.Embed(title="Removed articles", description="\n".join(lines) or "None removed.")
+        )
 
     @sources.autocomplete("search")
     async def _sources_complete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -75,15 +76,18 @@ def plain_answer(content: str) -> str:
 class Ask(commands.Cog):
     """Questions by slash command or mention."""
 
-    def __init__(self, bot: "NewsdeskBot") -> None:
+    def __init__(self, bot: NewsdeskBot) -> None:
         self.bot = bot
         self.told = OncePerWait()  # who was told about the rate limit, until when
 
     @app_commands.command(name="ask", description="Ask a question; the answer cites the news articles it comes from")
-    @app_commands.describe(question="What do you want to know?",
-                           private="Show the answer to you only (default: as this server's moderators chose)")
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 2, 500],
-                  private: bool | None = None) -> None:
+    @app_commands.describe(
+        question="What do you want to know?",
+        private="Show the answer to you only (default: as this server's moderators chose)",
+    )
+    async def ask(
+        self, interaction: discord.Interaction, question: app_commands.Range[str, 2, 500], private: bool | None = None
+    ) -> None:
         """Answer in the channel, editing the deferred reply as the answer arrives; inside a thread, a follow-up."""
         if not question.split():  # checked before the public placeholder, which would flash before a private error
             raise Refused("The question is empty.")
@@ -100,10 +104,13 @@ class Ask(commands.Cog):
     async def answer(self, question: str, history: Sequence[Turn], editor: ThrottledEditor, place: Place) -> Answer:
         """Ask the engine in a worker thread; text that streams in (only an LLM streams) goes to the editor, so an
         answer that comes complete at once is shown once, with its sources."""
+
         def on_text(text: str) -> None:
             editor.update_threadsafe(content=render_partial(text))
-        return await self.bot.run_engine(self.bot.engine.ask, question, history=list(history), on_text=on_text,
-                                         lane="ask", **place.engine_kwargs())
+
+        return await self.bot.run_engine(
+            self.bot.engine.ask, question, history=list(history), on_text=on_text, lane="ask", **place.engine_kwargs()
+        )
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -148,8 +155,9 @@ class Ask(commands.Cog):
 
         A mention cannot be answered privately; a reply, unlike a reaction, can say when to try again."""
         if self.told.first(message.author.id, refused.retry_after):
-            await message.reply(str(refused), mention_author=False, allowed_mentions=NO_PINGS,
-                                delete_after=refused.retry_after)
+            await message.reply(
+                str(refused), mention_author=False, allowed_mentions=NO_PINGS, delete_after=refused.retry_after
+            )
 
     async def open_thread(self, message: discord.Message, question: str) -> discord.abc.Messageable:
         """A thread on the question's message, or the channel itself where threads are not possible."""
@@ -161,8 +169,9 @@ class Ask(commands.Cog):
             log.info("could not open a thread (%s); answering in the channel", exc)
             return message.channel
 
-    async def recent_turns(self, thread: discord.Thread, before: discord.Message | None,
-                           any_message: bool = False) -> list[Turn]:
+    async def recent_turns(
+        self, thread: discord.Thread, before: discord.Message | None, any_message: bool = False
+    ) -> list[Turn]:
         """The last few question/answer pairs in a thread (oldest first, before `before`), read from Discord itself;
         with any_message (the ask channel), messages that do not mention the bot are questions too."""
         me = self.bot.user

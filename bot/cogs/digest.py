@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -35,7 +35,7 @@ def digest_message(answer_text: str, day: date) -> str:
 class Digest(commands.Cog):
     """Setting the daily digest, and posting the digests that are due."""
 
-    def __init__(self, bot: "NewsdeskBot") -> None:
+    def __init__(self, bot: NewsdeskBot) -> None:
         self.bot = bot
         self._task: asyncio.Task | None = None
 
@@ -54,8 +54,8 @@ class Digest(commands.Cog):
         await self.bot.wait_until_ready()
         while not self.bot.is_closed():
             try:
-                await self.post_due(datetime.now(timezone.utc))
-            except Exception:  # noqa: BLE001 - a failed round is logged; the next one tries again
+                await self.post_due(datetime.now(UTC))
+            except Exception:
                 log.exception("Posting the due digests failed")
             await asyncio.sleep(self.bot.settings.digest_check_seconds)
 
@@ -85,22 +85,22 @@ class Digest(commands.Cog):
                 log.warning("The digest channel of server %s is gone", guild.id)
                 return status
             rendered = render_answer(answer)
-            await channel.send(digest_message(rendered.content, day), embeds=rendered.embeds,
-                               allowed_mentions=NO_PINGS)
+            await channel.send(digest_message(rendered.content, day), embeds=rendered.embeds, allowed_mentions=NO_PINGS)
             status = "posted"
             return status
         finally:
             await self.bot.run_engine(engine.finish_digest, server, day, status, lane="quick")
 
-    @app_commands.command(name="digest", description="Post a daily digest of the top stories in a channel "
-                                                     "(moderators)")
-    @app_commands.describe(channel="The channel to post in (mention it), or 'off'",
-                           time="Time of day in UTC, HH:MM (default 07:00)")
+    @app_commands.command(name="digest", description="Post a daily digest of the top stories in a channel (moderators)")
+    @app_commands.describe(
+        channel="The channel to post in (mention it), or 'off'", time="Time of day in UTC, HH:MM (default 07:00)"
+    )
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @moderator_only()
-    async def digest(self, interaction: discord.Interaction, channel: str | None = None,
-                     time: str | None = None) -> None:
+    async def digest(
+        self, interaction: discord.Interaction, channel: str | None = None, time: str | None = None
+    ) -> None:
         """Show, set or turn off this server's digest."""
         guild = interaction.guild
         assert guild is not None
@@ -119,6 +119,10 @@ class Digest(commands.Cog):
         await defer(interaction, ephemeral=True)
         if changes:
             config = await self.bot.configs.set(guild.id, with_changes(config, **changes))
-        text = (f"Daily digest: <#{config.digest_channel}> at {config.digest_time} UTC, when something new came in "
-                "that day." if config.digest_at() else "No daily digest is set.")
+        text = (
+            f"Daily digest: <#{config.digest_channel}> at {config.digest_time} UTC, when something new came in "
+            "that day."
+            if config.digest_at()
+            else "No daily digest is set."
+        )
         await edit_original(interaction, content=("Saved. " if changes else "") + text)

@@ -38,8 +38,10 @@ def describe_feed(feed: FeedInfo) -> str:
     head = f"**{feed.id}. {escape(clip(feed.name, 150))}**" + (" (shared)" if feed.server is None else "")
     if feed.url.startswith(("http://", "https://")):
         head += f" <{clip(feed.url, 300, '…')}>"
-    text = (f"{head}\nLast poll {when(feed.last_poll)} · {feed.items_added} item(s) added · next poll "
-            f"{when(feed.next_poll) if feed.next_poll else 'now'}")
+    text = (
+        f"{head}\nLast poll {when(feed.last_poll)} · {feed.items_added} item(s) added · next poll "
+        f"{when(feed.next_poll) if feed.next_poll else 'now'}"
+    )
     if feed.last_error:
         text += f"\nLast error ({feed.failures} in a row): {escape(clip(feed.last_error, 300))}"
     return text
@@ -50,7 +52,7 @@ def describe_feed(feed: FeedInfo) -> str:
 class Feeds(commands.GroupCog, group_name="feeds", group_description="News feeds followed by the bot (moderators)"):
     """Feeds managed by moderators (checked in code), and polled on a schedule in a worker thread."""
 
-    def __init__(self, bot: "NewsdeskBot") -> None:
+    def __init__(self, bot: NewsdeskBot) -> None:
         self.bot = bot
         self.last_run_error: str | None = None  # why the last polling run failed (shown by /feeds list)
         self.wake = asyncio.Event()
@@ -77,7 +79,7 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="News feeds
         while not self.bot.is_closed():
             try:
                 await asyncio.wait_for(self.wake.wait(), min(MAX_TICK, self.interval))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.wake.clear()
             refresh = time.monotonic() - refreshed >= self.interval
@@ -97,7 +99,7 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="News feeds
             if refresh:
                 await self.bot.run_engine(engine.refresh_recent, lane="write")
             self.last_run_error = None
-        except Exception as exc:  # noqa: BLE001 - polling must outlive any failure
+        except Exception as exc:
             text = user_text(exc)
             if text is None:
                 log.error("Polling feeds failed", exc_info=exc)
@@ -111,12 +113,16 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="News feeds
     async def add(self, interaction: discord.Interaction, url: str) -> None:
         """Read the feed once (a bad one is refused, nothing stored), then follow it for this server."""
         await defer(interaction)
-        feed = await self.bot.run_engine(self.bot.engine.add_feed, url.strip(), server=server_key(interaction.guild_id),
-                                         lane="write")
+        feed = await self.bot.run_engine(
+            self.bot.engine.add_feed, url.strip(), server=server_key(interaction.guild_id), lane="write"
+        )
         self.wake.set()
         minutes = self.interval / 60
-        await edit_original(interaction, content=f"Following {describe_feed(feed).splitlines()[0]}: its new items "
-                                                 f"will be added shortly, then every {minutes:g} minutes.")
+        await edit_original(
+            interaction,
+            content=f"Following {describe_feed(feed).splitlines()[0]}: its new items "
+            f"will be added shortly, then every {minutes:g} minutes.",
+        )
 
     @app_commands.command(name="remove", description="Stop following a feed; its articles stay (moderators)")
     @app_commands.describe(feed="Start typing the feed's title, then pick it")
@@ -124,19 +130,25 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="News feeds
     async def remove(self, interaction: discord.Interaction, feed: str) -> None:
         """Remove the chosen feed of this server's (an id from autocomplete, or its URL)."""
         await defer(interaction)
-        info = await self.bot.run_engine(self.bot.engine.remove_feed, feed.strip(),
-                                         server=server_key(interaction.guild_id), lane="write")
-        await edit_original(interaction, content=f"Stopped following **{escape(clip(info.name, 150))}** "
-                                                 f"({info.items_added} article(s) it brought stay).")
+        info = await self.bot.run_engine(
+            self.bot.engine.remove_feed, feed.strip(), server=server_key(interaction.guild_id), lane="write"
+        )
+        await edit_original(
+            interaction,
+            content=f"Stopped following **{escape(clip(info.name, 150))}** "
+            f"({info.items_added} article(s) it brought stay).",
+        )
 
     @remove.autocomplete("feed")
     async def _remove_complete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         server = server_key(interaction.guild_id)
         feeds = await self.bot.run_engine(self.bot.engine.list_feeds, server=server, lane="quick")
         wanted = current.strip().casefold()
-        return [app_commands.Choice(name=clip(f"{f.id}. {f.name}", 100, "…"), value=str(f.id))
-                for f in feeds if f.server == server and (wanted in f.name.casefold() or wanted in f.url.casefold())
-                ][:25]
+        return [
+            app_commands.Choice(name=clip(f"{f.id}. {f.name}", 100, "…"), value=str(f.id))
+            for f in feeds
+            if f.server == server and (wanted in f.name.casefold() or wanted in f.url.casefold())
+        ][:25]
 
     @app_commands.command(name="list", description="The feeds followed: last poll, items added, errors (moderators)")
     @moderator_only()
@@ -144,10 +156,12 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="News feeds
         """This server's feeds and the shared ones: title, last poll, items added and last error, shown to the
         moderator only."""
         await defer(interaction, ephemeral=True)
-        feeds = await self.bot.run_engine(self.bot.engine.list_feeds, server=server_key(interaction.guild_id),
-                                          lane="quick")
-        lines = [f"⚠ The last polling run failed: {escape(clip(self.last_run_error, 500))}"] \
-            if self.last_run_error else []
+        feeds = await self.bot.run_engine(
+            self.bot.engine.list_feeds, server=server_key(interaction.guild_id), lane="quick"
+        )
+        lines = (
+            [f"⚠ The last polling run failed: {escape(clip(self.last_run_error, 500))}"] if self.last_run_error else []
+        )
         shown = 0
         for feed in feeds:
             entry = describe_feed(feed)

@@ -34,19 +34,27 @@ def _lines(lines: list[str], empty: str) -> str:
 def stats_embed(stats: dict) -> discord.Embed:
     """The figures as an embed within Discord's limits."""
     rate = f"{stats['not_covered_rate']:.0%}"
-    embed = discord.Embed(title=f"Questions in the last {stats['days']} day(s)",
-                          description=f"**{stats['questions']}** asked, **{stats['not_covered']}** not covered "
-                                      f"({rate}); 👍 {stats['ratings']['up']} · 👎 {stats['ratings']['down']}")
+    embed = discord.Embed(
+        title=f"Questions in the last {stats['days']} day(s)",
+        description=f"**{stats['questions']}** asked, **{stats['not_covered']}** not covered "
+        f"({rate}); 👍 {stats['ratings']['up']} · 👎 {stats['ratings']['down']}",
+    )
     if not stats["logging"]:
         embed.description = (embed.description or "") + "\nThe question log is off (NEWSDESK_QUESTION_LOG_DAYS=0)."
-    days = [f"`{d['day']}` {d['questions']} asked, {d['not_covered']} not covered"
-            for d in stats["per_day"][-DAYS_SHOWN:]]
+    days = [
+        f"`{d['day']}` {d['questions']} asked, {d['not_covered']} not covered" for d in stats["per_day"][-DAYS_SHOWN:]
+    ]
     embed.add_field(name="Per day (UTC)", value=_lines(days, "No questions yet."), inline=False)
-    gaps = [f"**{g['count']}×** {escape(', '.join(g['terms']))}: “{escape(clip(g['questions'][0], 150))}”"
-            for g in stats["gaps"]]
+    gaps = [
+        f"**{g['count']}×** {escape(', '.join(g['terms']))}: “{escape(clip(g['questions'][0], 150))}”"
+        for g in stats["gaps"]
+    ]
     embed.add_field(name="Coverage gaps (not covered, grouped)", value=_lines(gaps, "None."), inline=False)
-    worst = [f"👎 {w['down']} 👍 {w['up']} “{escape(clip(w['question'], 150))}”"
-             + (f" ({escape(', '.join(w['reasons']))})" if w["reasons"] else "") for w in stats["worst_rated"]]
+    worst = [
+        f"👎 {w['down']} 👍 {w['up']} “{escape(clip(w['question'], 150))}”"
+        + (f" ({escape(', '.join(w['reasons']))})" if w["reasons"] else "")
+        for w in stats["worst_rated"]
+    ]
     embed.add_field(name="Worst-rated answers", value=_lines(worst, "None."), inline=False)
     return embed
 
@@ -54,7 +62,7 @@ def stats_embed(stats: dict) -> discord.Embed:
 class Stats(commands.Cog):
     """What this server asked and how it went."""
 
-    def __init__(self, bot: "NewsdeskBot") -> None:
+    def __init__(self, bot: NewsdeskBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="stats", description="Questions, coverage gaps and worst-rated answers (moderators)")
@@ -65,6 +73,7 @@ class Stats(commands.Cog):
     async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 30) -> None:
         """Shown to the moderator only."""
         await defer(interaction, ephemeral=True)
-        figures = await self.bot.run_engine(self.bot.engine.stats, server_key(interaction.guild_id), days=days,
-                                            lane="quick")
+        figures = await self.bot.run_engine(
+            self.bot.engine.stats, server_key(interaction.guild_id), days=days, lane="quick"
+        )
         await edit_original(interaction, embed=stats_embed(figures))

@@ -10,8 +10,18 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import make_subset
-from bench.scoring import (LEAD_CHARS, answer_correct, answer_words, distinct, gold_rank, hits_at, mrr_at, percentile,
-                           shown_text, summarise)
+from bench.scoring import (
+    LEAD_CHARS,
+    answer_correct,
+    answer_words,
+    distinct,
+    gold_rank,
+    hits_at,
+    mrr_at,
+    percentile,
+    shown_text,
+    summarise,
+)
 
 
 # the README's answer rule -------------------------------------------------------------------------
@@ -75,8 +85,10 @@ def test_hits_and_mrr():
 def test_percentiles_and_summary():
     assert percentile([10, 20, 30, 40], 50) == pytest.approx(25)
     assert percentile([5], 95) == 5
-    rows = [{"rank": 1, "correct": True, "correct_lead": False, "covered": True, "latency_ms": 10.0},
-            {"rank": None, "correct": False, "correct_lead": False, "covered": False, "latency_ms": 30.0}]
+    rows = [
+        {"rank": 1, "correct": True, "correct_lead": False, "covered": True, "latency_ms": 10.0},
+        {"rank": None, "correct": False, "correct_lead": False, "covered": False, "latency_ms": 30.0},
+    ]
     s = summarise(rows)
     assert s["hits_at_1"] == 0.5 and s["mrr_at_10"] == 0.5
     assert s["answer_accuracy"] == 0.5 and s["answer_lead_accuracy"] == 0.0 and s["not_covered_rate"] == 0.5
@@ -95,15 +107,20 @@ def _led(lead: str | None, first: str, later: str, quote: str):
     from index.results import Answer, Citation, Passage, Sentence
 
     p = Passage("c1", "a1", quote, "Recall", "cnn.com", date(2022, 6, 15), None)
-    return Answer("q", (Sentence(first, (1,)), Sentence(later, (1,))), (Citation(1, p),), date(2022, 6, 16),
-                  lead=lead)
+    return Answer("q", (Sentence(first, (1,)), Sentence(later, (1,))), (Citation(1, p),), date(2022, 6, 16), lead=lead)
 
 
 def test_shown_text_starts_with_the_short_answer_then_the_sentences_then_the_quotes():
-    answer = _led("Ford", "Ford recalled 2.9 million vehicles.", "Dealers will fix them.",
-                  "Ford recalled 2.9 million vehicles. Dealers will fix them.")
-    assert shown_text(answer) == ("Ford — Ford recalled 2.9 million vehicles. [1] Dealers will fix them. [1]\n"
-                                  "[1] Ford recalled 2.9 million vehicles. Dealers will fix them.")
+    answer = _led(
+        "Ford",
+        "Ford recalled 2.9 million vehicles.",
+        "Dealers will fix them.",
+        "Ford recalled 2.9 million vehicles. Dealers will fix them.",
+    )
+    assert shown_text(answer) == (
+        "Ford — Ford recalled 2.9 million vehicles. [1] Dealers will fix them. [1]\n"
+        "[1] Ford recalled 2.9 million vehicles. Dealers will fix them."
+    )
 
 
 def test_the_lead_figure_counts_only_what_is_seen_first():
@@ -128,26 +145,57 @@ def test_citations_hold_only_when_the_first_sentence_says_the_short_answer():
 
 # the harness end to end -----------------------------------------------------------------------------
 ARTICLES = [
-    ("https://news.example/2024/03/02/flood", "River floods Dresden's old town", "2024-03-02",
-     "Heavy rain made the Elbe river burst its banks in Dresden on Friday. Firefighters evacuated 300 residents "
-     "from the old town and the bridges were closed to traffic. The mayor, Dirk Hilbert, asked people to stay home."),
-    ("https://news.example/2025/09/14/flood", "River floods Dresden again", "2025-09-14",
-     "Heavy rain made the Elbe river burst its banks in Dresden once more. Firefighters evacuated 120 residents "
-     "from the old town; the main bridge stayed open this time."),
-    ("https://news.example/2024/03/01/chips", "Chipmaker opens a plant in Magdeburg", "2024-03-01",
-     "Intel opened its new chip plant in Magdeburg, promising 3,000 jobs. The factory cost 30 billion euros "
-     "and will make processors from 2027, Intel said."),
-    ("https://news.example/2024/02/28/rail", "Rail strike halts trains across Germany", "2024-02-28",
-     "Train drivers of the GDL union walked out for 35 hours, halting most long-distance trains across Germany. "
-     "Deutsche Bahn said it would run an emergency timetable."),
+    (
+        "https://news.example/2024/03/02/flood",
+        "River floods Dresden's old town",
+        "2024-03-02",
+        "Heavy rain made the Elbe river burst its banks in Dresden on Friday. Firefighters evacuated 300 residents "
+        "from the old town and the bridges were closed to traffic. The mayor, Dirk Hilbert, asked people to stay home.",
+    ),
+    (
+        "https://news.example/2025/09/14/flood",
+        "River floods Dresden again",
+        "2025-09-14",
+        "Heavy rain made the Elbe river burst its banks in Dresden once more. Firefighters evacuated 120 residents "
+        "from the old town; the main bridge stayed open this time.",
+    ),
+    (
+        "https://news.example/2024/03/01/chips",
+        "Chipmaker opens a plant in Magdeburg",
+        "2024-03-01",
+        "Intel opened its new chip plant in Magdeburg, promising 3,000 jobs. The factory cost 30 billion euros "
+        "and will make processors from 2027, Intel said.",
+    ),
+    (
+        "https://news.example/2024/02/28/rail",
+        "Rail strike halts trains across Germany",
+        "2024-02-28",
+        "Train drivers of the GDL union walked out for 35 hours, halting most long-distance trains across Germany. "
+        "Deutsche Bahn said it would run an emergency timetable.",
+    ),
 ]
 QUESTIONS = [
-    {"id": "q1", "asked_on": "2024-03-04", "question": "How many residents were evacuated in Dresden this week?",
-     "answers": ["300"], "gold_url": ARTICLES[0][0]},
-    {"id": "q2", "asked_on": "2024-03-04", "question": "Which company opened a chip plant in Magdeburg?",
-     "answers": ["Intel"], "gold_url": ARTICLES[2][0]},
-    {"id": "q3", "asked_on": "2024-03-04", "question": "Which union's train drivers walked out?",
-     "answers": ["GDL"], "gold_url": ARTICLES[3][0]},
+    {
+        "id": "q1",
+        "asked_on": "2024-03-04",
+        "question": "How many residents were evacuated in Dresden this week?",
+        "answers": ["300"],
+        "gold_url": ARTICLES[0][0],
+    },
+    {
+        "id": "q2",
+        "asked_on": "2024-03-04",
+        "question": "Which company opened a chip plant in Magdeburg?",
+        "answers": ["Intel"],
+        "gold_url": ARTICLES[2][0],
+    },
+    {
+        "id": "q3",
+        "asked_on": "2024-03-04",
+        "question": "Which union's train drivers walked out?",
+        "answers": ["GDL"],
+        "gold_url": ARTICLES[3][0],
+    },
 ]
 
 
@@ -155,8 +203,9 @@ def _write_bench(tmp_path: Path) -> tuple[Path, Path]:
     corpus = tmp_path / "corpus.jsonl.gz"
     with gzip.open(corpus, "wt", encoding="utf-8") as handle:
         for url, title, published, body in ARTICLES:
-            handle.write(json.dumps({"url": url, "title": title, "published": published, "authors": [],
-                                     "body": body}) + "\n")
+            handle.write(
+                json.dumps({"url": url, "title": title, "published": published, "authors": [], "body": body}) + "\n"
+            )
     questions = tmp_path / "questions.jsonl"
     questions.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
     return corpus, questions
@@ -187,10 +236,21 @@ def test_harness_end_to_end_on_a_tiny_corpus(tmp_path, embed_model, monkeypatch)
         def write(self, text):
             printed.append(text)
 
-    result = harness.run_eval(corpus, questions, embed_model=embed_model, progress=_quiet, report=report_path, out=Out())
+    result = harness.run_eval(
+        corpus, questions, embed_model=embed_model, progress=_quiet, report=report_path, out=Out()
+    )
     report = json.loads(report_path.read_text())
-    for key in ("hits_at_1", "hits_at_5", "hits_at_10", "mrr_at_10", "answer_accuracy", "answer_lead_accuracy",
-                "not_covered_rate", "latency_ms_p50", "latency_ms_p95"):
+    for key in (
+        "hits_at_1",
+        "hits_at_5",
+        "hits_at_10",
+        "mrr_at_10",
+        "answer_accuracy",
+        "answer_lead_accuracy",
+        "not_covered_rate",
+        "latency_ms_p50",
+        "latency_ms_p95",
+    ):
         assert key in report and key in report["baseline"]
     assert report["hits_at_5"] == 1.0
     assert report["answer_accuracy"] >= 2 / 3
@@ -224,16 +284,29 @@ def test_llm_switch_scores_both_answerers_on_the_same_index(tmp_path, embed_mode
     printed: list[str] = []
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     with pytest.raises(Exception, match="LLM_BASE_URL"):
-        harness.run_eval(corpus, questions, embed_model=embed_model, progress=_quiet, llm=True, baseline=False, out=Out())
+        harness.run_eval(
+            corpus, questions, embed_model=embed_model, progress=_quiet, llm=True, baseline=False, out=Out()
+        )
     with FakeOpenAI() as fake:
         monkeypatch.setenv("LLM_BASE_URL", fake.base_url)
         monkeypatch.setenv("LLM_MODEL", "fake-model")
         # the model answers the first question well and the others with an unsupported claim
-        fake.script("About 300 residents of Dresden's old town were evacuated [1].",
-                    "The plant was opened by Samsung in Munich [1].",
-                    "The moon is made of blue cheese [7].")
+        fake.script(
+            "About 300 residents of Dresden's old town were evacuated [1].",
+            "The plant was opened by Samsung in Munich [1].",
+            "The moon is made of blue cheese [7].",
+        )
         report_path = tmp_path / "llm.json"
-        result = harness.run_eval(corpus, questions, embed_model=embed_model, progress=_quiet, report=report_path, llm=True, baseline=False, out=Out())
+        result = harness.run_eval(
+            corpus,
+            questions,
+            embed_model=embed_model,
+            progress=_quiet,
+            report=report_path,
+            llm=True,
+            baseline=False,
+            out=Out(),
+        )
     report = json.loads(report_path.read_text())
     assert result["answerer"] == "llm" and report["extractive"]["answerer"] == "extractive"
     assert [r["answerer"] for r in report["per_question"]] == ["llm:fake-model", "extractive", "extractive"]

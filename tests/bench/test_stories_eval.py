@@ -21,29 +21,63 @@ def passage(article: str, day: int, outlet: str) -> Passage:
 
 def answer(*cited: tuple[str, int, str], heading: str = "", shape: str = "timeline", notes: tuple = ()) -> Answer:
     citations = tuple(Citation(n, passage(*c)) for n, c in enumerate(cited, 1))
-    sentences = tuple(Sentence(f"Report {c[0]}.", (n,), day=date(2022, 9, c[1]), label=str(c[1]))
-                      for n, c in enumerate(cited, 1))
+    sentences = tuple(
+        Sentence(f"Report {c[0]}.", (n,), day=date(2022, 9, c[1]), label=str(c[1])) for n, c in enumerate(cited, 1)
+    )
     return Answer("q", sentences, citations, date(2022, 9, 30), shape=shape, heading=heading, notes=notes)
 
 
 def test_each_property_holds_or_not():
     timeline = answer(("a", 26, "cnn.com"), ("c", 28, "usatoday.com"), heading="As of 2022-09-28, the newest:")
-    held = check(timeline, {"shape": "timeline", "cites_story": "vote", "first_cites_story": "storm",
-                            "min_story_sources": ["storm", 1], "first_on_or_after": "2022-09-26",
-                            "first_on_or_before": "2022-09-26", "last_on_or_after": "2022-09-28",
-                            "all_on_or_before": "2022-09-28", "all_on_or_after": "2022-09-26", "date_order": True,
-                            "heading_as_of": True, "outlets_cited": ["CNN", "USA Today"],
-                            "only_outlets": ["CNN", "USA Today"], "no_copy_pairs": True, "one_line_per_story": True,
-                            "note_absent": "newest source"}, LABELS)
+    held = check(
+        timeline,
+        {
+            "shape": "timeline",
+            "cites_story": "vote",
+            "first_cites_story": "storm",
+            "min_story_sources": ["storm", 1],
+            "first_on_or_after": "2022-09-26",
+            "first_on_or_before": "2022-09-26",
+            "last_on_or_after": "2022-09-28",
+            "all_on_or_before": "2022-09-28",
+            "all_on_or_after": "2022-09-26",
+            "date_order": True,
+            "heading_as_of": True,
+            "outlets_cited": ["CNN", "USA Today"],
+            "only_outlets": ["CNN", "USA Today"],
+            "no_copy_pairs": True,
+            "one_line_per_story": True,
+            "note_absent": "newest source",
+        },
+        LABELS,
+    )
     assert all(held.values()), held
-    backwards = answer(("c", 28, "usatoday.com"), ("a", 26, "cnn.com"), ("b", 27, "theweek.co.uk"), shape="latest",
-                       notes=("The newest source is from 2022-09-28.",))
-    missed = check(backwards, {"shape": "timeline", "first_cites_story": "storm", "date_order": True,
-                               "min_story_sources": ["storm", 3], "first_on_or_after": "2022-09-29",
-                               "all_on_or_before": "2022-09-27", "all_on_or_after": "2022-09-27",
-                               "heading_as_of": True, "only_outlets": ["CNN", "USA Today"], "no_copy_pairs": True,
-                               "one_line_per_story": True, "note_absent": "newest source",
-                               "outlets_cited": ["Fox"]}, LABELS)
+    backwards = answer(
+        ("c", 28, "usatoday.com"),
+        ("a", 26, "cnn.com"),
+        ("b", 27, "theweek.co.uk"),
+        shape="latest",
+        notes=("The newest source is from 2022-09-28.",),
+    )
+    missed = check(
+        backwards,
+        {
+            "shape": "timeline",
+            "first_cites_story": "storm",
+            "date_order": True,
+            "min_story_sources": ["storm", 3],
+            "first_on_or_after": "2022-09-29",
+            "all_on_or_before": "2022-09-27",
+            "all_on_or_after": "2022-09-27",
+            "heading_as_of": True,
+            "only_outlets": ["CNN", "USA Today"],
+            "no_copy_pairs": True,
+            "one_line_per_story": True,
+            "note_absent": "newest source",
+            "outlets_cited": ["Fox"],
+        },
+        LABELS,
+    )
     assert not any(v for k, v in missed.items() if k not in ("citations_hold", "each_article_once")), missed
 
 

@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from bot.app import PROGRESS_INTERVAL, STREAM_INTERVAL, NewsdeskBot
 from bot.progress import HANDOVER
@@ -44,19 +45,33 @@ def make_engine(data_dir: Path, embed_model: Any, *, seeded: bool = True, **sett
 
 
 @contextlib.asynccontextmanager
-async def connected(engine: Any, *, heartbeat_ms: int = 1000, time_scale: float = FAST,
-                    token_lifetime: float = TOKEN_LIFETIME, progress_handover: float = HANDOVER,
-                    bot_class: type[NewsdeskBot] = NewsdeskBot, **discord_settings: Any) -> AsyncIterator[Harness]:
+async def connected(
+    engine: Any,
+    *,
+    heartbeat_ms: int = 1000,
+    time_scale: float = FAST,
+    token_lifetime: float = TOKEN_LIFETIME,
+    progress_handover: float = HANDOVER,
+    bot_class: type[NewsdeskBot] = NewsdeskBot,
+    **discord_settings: Any,
+) -> AsyncIterator[Harness]:
     """The bot on a fresh fake Discord, intervals and edit window times `time_scale`; fails on any rule broken."""
     async with running_fake(heartbeat_ms=heartbeat_ms, time_scale=time_scale, token_lifetime=token_lifetime) as fake:
-        async with bot_on(fake, engine, time_scale=time_scale, progress_handover=progress_handover,
-                          bot_class=bot_class, **discord_settings) as bot:
+        async with bot_on(
+            fake,
+            engine,
+            time_scale=time_scale,
+            progress_handover=progress_handover,
+            bot_class=bot_class,
+            **discord_settings,
+        ) as bot:
             yield Harness(fake, bot)
 
 
 @contextlib.asynccontextmanager
-async def running_fake(*, heartbeat_ms: int = 1000, time_scale: float = FAST,
-                       token_lifetime: float = TOKEN_LIFETIME) -> AsyncIterator[FakeDiscord]:
+async def running_fake(
+    *, heartbeat_ms: int = 1000, time_scale: float = FAST, token_lifetime: float = TOKEN_LIFETIME
+) -> AsyncIterator[FakeDiscord]:
     """A fresh fake Discord (edit window times `time_scale`) that bots connect to; fails on any rule broken."""
     rules = Rules(edit_window=EDIT_WINDOW * time_scale, token_lifetime=token_lifetime)
     fake = await FakeDiscord(heartbeat_ms=heartbeat_ms, rules=rules).start()
@@ -68,13 +83,26 @@ async def running_fake(*, heartbeat_ms: int = 1000, time_scale: float = FAST,
 
 
 @contextlib.asynccontextmanager
-async def bot_on(fake: FakeDiscord, engine: Any, *, time_scale: float = FAST, progress_handover: float = HANDOVER,
-                 bot_class: type[NewsdeskBot] = NewsdeskBot, **discord_settings: Any) -> AsyncIterator[NewsdeskBot]:
+async def bot_on(
+    fake: FakeDiscord,
+    engine: Any,
+    *,
+    time_scale: float = FAST,
+    progress_handover: float = HANDOVER,
+    bot_class: type[NewsdeskBot] = NewsdeskBot,
+    **discord_settings: Any,
+) -> AsyncIterator[NewsdeskBot]:
     """The real bot connected to a running fake until the block ends (a second one on the same fake is a restart:
     Discord keeps its messages)."""
     settings = DiscordSettings(**{"token": fake.token, "guild_id": int(fake.guild_id), **discord_settings})
-    bot = bot_class(settings, engine, guild_ready_timeout=0.1, stream_interval=STREAM_INTERVAL * time_scale,
-                    progress_interval=PROGRESS_INTERVAL * time_scale, progress_handover=progress_handover)
+    bot = bot_class(
+        settings,
+        engine,
+        guild_ready_timeout=0.1,
+        stream_interval=STREAM_INTERVAL * time_scale,
+        progress_interval=PROGRESS_INTERVAL * time_scale,
+        progress_handover=progress_handover,
+    )
     with fake.patched():
         runner = asyncio.create_task(bot.start(fake.token))
         ready = asyncio.create_task(bot.wait_until_ready())

@@ -4,22 +4,31 @@ answers, the buttons and menus on them, and articles added through Discord."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any
 
 from bot.app import NewsdeskBot
 
 from ..fakes.discord import FakeDiscord, FakeInteraction, FakeServer, FakeUser
 from .harness import bot_on, done, running_fake
 
-FERRY = {"title": "Westport ferry fares will double in March",
-         "body": "The Westport ferry company will double its fares in March, the harbour board said on Monday. "
-                 "A single crossing will cost 8 euros instead of 4; season tickets rise by half.",
-         "outlet": "Westport Post", "published": "2025-02-03", "url": "https://news.example/ferry-fares"}
-TOLL = {"title": "Eastport council approves a bridge toll",
-        "body": "Eastport's council approved a toll of 3 euros on the new river bridge on Tuesday. Lorries will pay "
-                "12 euros; the toll starts when the bridge opens in June.",
-        "outlet": "Eastport Courier", "published": "2025-02-04", "url": "https://news.example/bridge-toll"}
+FERRY = {
+    "title": "Westport ferry fares will double in March",
+    "body": "The Westport ferry company will double its fares in March, the harbour board said on Monday. "
+    "A single crossing will cost 8 euros instead of 4; season tickets rise by half.",
+    "outlet": "Westport Post",
+    "published": "2025-02-03",
+    "url": "https://news.example/ferry-fares",
+}
+TOLL = {
+    "title": "Eastport council approves a bridge toll",
+    "body": "Eastport's council approved a toll of 3 euros on the new river bridge on Tuesday. Lorries will pay "
+    "12 euros; the toll starts when the bridge opens in June.",
+    "outlet": "Eastport Courier",
+    "published": "2025-02-04",
+    "url": "https://news.example/bridge-toll",
+}
 FERRY_Q = "How much will a single ferry crossing in Westport cost?"
 TOLL_Q = "How much is the Eastport bridge toll?"
 
@@ -49,13 +58,19 @@ async def add_by_modal(env: Any, user: FakeUser, article: dict, channel_id: str 
     """Add an article as a member would: /add-article with no option, then the pasted-text modal."""
     opened = await env.slash("add-article", user, channel_id=channel_id)
     await env.wait_for(lambda: opened.callbacks, 10)
-    values = {"title": article["title"], "body": article["body"], "outlet": article["outlet"],
-              "published": article["published"], "url": article["url"]}
+    values = {
+        "title": article["title"],
+        "body": article["body"],
+        "outlet": article["outlet"],
+        "published": article["published"],
+        "url": article["url"],
+    }
     return await done(env, await env.submit_modal(opened, values))
 
 
-async def asked(env: Any, user: FakeUser, question: str, channel_id: str | None = None,
-                **options: Any) -> FakeInteraction:
+async def asked(
+    env: Any, user: FakeUser, question: str, channel_id: str | None = None, **options: Any
+) -> FakeInteraction:
     """An /ask, once its answer is final (every logged answer ends with its 👍 / 👎 buttons)."""
     ix = await env.slash("ask", user, channel_id=channel_id, question=question, **options)
     await env.wait_for(lambda: not ix.placeholder and (ix.original or {}).get("components"), 60)

@@ -16,9 +16,13 @@ def edits(env: Harness, token: str) -> list[str]:
 
 async def test_rebuild_by_a_moderator_shows_progress(discord_env: Harness) -> None:
     env = discord_env
-    await env.bot.run_engine(env.bot.engine.add_text, "Ferry strike ends in Helsinki",  # the server's own corpus
-                             "Ferry crews in Helsinki ended their strike after a pay deal on Tuesday. " * 3,
-                             server=env.guild_id, lane="write")
+    await env.bot.run_engine(
+        env.bot.engine.add_text,
+        "Ferry strike ends in Helsinki",  # the server's own corpus
+        "Ferry crews in Helsinki ended their strike after a pay deal on Tuesday. " * 3,
+        server=env.guild_id,
+        lane="write",
+    )
     ix = await done(env, await env.slash("rebuild-index", env.member("mod", moderator=True)))
     await env.wait_for(lambda: "Index rebuilt" in ix.text, 60)
     steps = edits(env, ix.token)
@@ -39,8 +43,7 @@ async def test_progress_faster_than_edits_are_allowed_is_coalesced(bot_engine: A
 async def test_moderator_commands_are_refused_for_members(discord_env: Harness) -> None:
     env, member = discord_env, discord_env.member("reader")  # ...the check in code is what counts
     collection, articles = env.bot.engine.status().collection, env.bot.engine.list_articles()
-    for name, options in (("rebuild-index", {}), ("remove-article", {"article": articles[0].id}),
-                          ("index-status", {})):
+    for name, options in (("rebuild-index", {}), ("remove-article", {"article": articles[0].id}), ("index-status", {})):
         ix = await done(env, await env.slash(name, member, **options))
         assert ix.ephemeral() and "Only moderators" in ix.text, name
     assert env.bot.engine.status().collection == collection and env.bot.engine.list_articles() == articles
@@ -56,9 +59,13 @@ async def test_moderator_role_setting(bot_engine: Any) -> None:
 
 async def test_remove_article_with_autocomplete(discord_env: Harness) -> None:
     env, mod = discord_env, discord_env.member("mod", moderator=True)
-    await env.bot.run_engine(env.bot.engine.add_text, "Ferry strike ends in Helsinki",
-                             "Ferry crews in Helsinki ended their strike after a pay deal on Tuesday. " * 3,
-                             server=env.guild_id, lane="write")
+    await env.bot.run_engine(
+        env.bot.engine.add_text,
+        "Ferry strike ends in Helsinki",
+        "Ferry crews in Helsinki ended their strike after a pay deal on Tuesday. " * 3,
+        server=env.guild_id,
+        lane="write",
+    )
     choices = await env.autocomplete("remove-article", mod, "article", "ferry strike")
     assert [c["name"] for c in choices] == ["Ferry strike ends in Helsinki"]
     ix = await done(env, await env.slash("remove-article", mod, article=choices[0]["value"]))
@@ -88,9 +95,15 @@ async def test_a_rebuild_outliving_the_reply_token_carries_on_in_a_channel_messa
     async with connected(SlowRebuild(bot_engine, 5), token_lifetime=4, progress_handover=2) as env:
         ix = await env.slash("rebuild-index", env.member("mod", moderator=True))
         channel = f"/channels/{env.channel_id}/messages"
-        await env.wait_for(lambda: any(m == "PATCH" and p.startswith(f"/api/v10{channel}/") and
-                                       (b or {}).get("content", "").startswith("Index rebuilt")
-                                       for m, p, b in env.requests), 60)
+        await env.wait_for(
+            lambda: any(
+                m == "PATCH"
+                and p.startswith(f"/api/v10{channel}/")
+                and (b or {}).get("content", "").startswith("Index rebuilt")
+                for m, p, b in env.requests
+            ),
+            60,
+        )
         posted = [b for m, p, b in env.requests if m == "POST" and p == f"/api/v10{channel}"]
         moved = [m for m in env.bot_messages(env.channel_id) if m["id"] != ix.original["id"]]
     assert len(posted) == 1 and posted[0]["content"].startswith("Rebuilding the index… ")  # posted once...

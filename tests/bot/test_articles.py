@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
 
 from .harness import Harness, connected, done, make_engine
 
-STORY = ("Port authorities in Gdansk reopened the northern terminal on Monday after a three-week closure "
-         "caused by a crane collapse. Shipping lines said the backlog of containers would take ten days to clear. "
-         "The city's mayor promised an inquiry into the maintenance of the cranes.")
+STORY = (
+    "Port authorities in Gdansk reopened the northern terminal on Monday after a three-week closure "
+    "caused by a crane collapse. Shipping lines said the backlog of containers would take ten days to clear. "
+    "The city's mayor promised an inquiry into the maintenance of the cranes."
+)
 HTML = f"""<!doctype html><html><head><title>Gdansk terminal reopens after crane collapse</title>
 <meta property="og:site_name" content="Baltic Wire"></head><body><article>
 <h1>Gdansk terminal reopens after crane collapse</h1><p>{STORY}</p>
@@ -68,9 +71,19 @@ async def test_add_pasted_text_with_the_modal(discord_env: Harness) -> None:
     opened = await env.slash("add-article", user)
     await env.wait_for(lambda: opened.callbacks, 10)
     assert opened.callbacks[0]["type"] == 9  # a modal, as the first response
-    submitted = await done(env, await env.submit_modal(opened, {
-        "title": "Tram line 7 extended to the airport", "body": "The city opened the tram extension on Friday. " * 3,
-        "outlet": "Krakow Post", "published": "2024-05-03", "url": ""}))
+    submitted = await done(
+        env,
+        await env.submit_modal(
+            opened,
+            {
+                "title": "Tram line 7 extended to the airport",
+                "body": "The city opened the tram extension on Friday. " * 3,
+                "outlet": "Krakow Post",
+                "published": "2024-05-03",
+                "url": "",
+            },
+        ),
+    )
     assert submitted.text.startswith("Added **Tram line 7 extended to the airport** (Krakow Post, 2024-05-03)")
 
 
@@ -79,21 +92,27 @@ async def test_modal_with_a_bad_date_is_refused(discord_env: Harness) -> None:
     opened = await env.slash("add-article", user)
     await env.wait_for(lambda: opened.callbacks, 10)
     before = count(env.bot.engine)
-    ix = await done(env, await env.submit_modal(opened, {"title": "T", "body": "Some body text " * 5,
-                                                         "published": "yesterday"}))
+    ix = await done(
+        env, await env.submit_modal(opened, {"title": "T", "body": "Some body text " * 5, "published": "yesterday"})
+    )
     assert ix.ephemeral() and "YYYY-MM-DD" in ix.text and count(env.bot.engine) == before
 
 
-@pytest.mark.parametrize("filename, data, content_type, expected", [
-    ("empty.txt", b"", "text/plain", "empty"),
-    ("image.bin", bytes(range(256)) * 8, "application/octet-stream", ""),
-])
-async def test_bad_attachment_is_an_ephemeral_error(discord_env: Harness, filename: str, data: bytes,
-                                                    content_type: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    "filename, data, content_type, expected",
+    [
+        ("empty.txt", b"", "text/plain", "empty"),
+        ("image.bin", bytes(range(256)) * 8, "application/octet-stream", ""),
+    ],
+)
+async def test_bad_attachment_is_an_ephemeral_error(
+    discord_env: Harness, filename: str, data: bytes, content_type: str, expected: str
+) -> None:
     env = discord_env
     before = count(env.bot.engine)
-    ix = await done(env, await env.slash("add-article", env.member("editor"),
-                                         file=env.attachment(filename, data, content_type)))
+    ix = await done(
+        env, await env.slash("add-article", env.member("editor"), file=env.attachment(filename, data, content_type))
+    )
     assert ix.ephemeral() and not ix.public_placeholder and "Something went wrong" not in ix.text  # nothing flashed
     assert expected.lower() in ix.text.lower() and count(env.bot.engine) == before
 
@@ -108,8 +127,12 @@ async def test_private_url_is_refused_by_default(discord_env: Harness, article_s
 
 async def test_link_and_file_together_is_refused(discord_env: Harness) -> None:
     env = discord_env
-    ix = await done(env, await env.slash("add-article", env.member("editor"), url="https://example.com/a",
-                                         file=env.attachment("a.txt", b"text")))
+    ix = await done(
+        env,
+        await env.slash(
+            "add-article", env.member("editor"), url="https://example.com/a", file=env.attachment("a.txt", b"text")
+        ),
+    )
     assert ix.ephemeral() and "not both" in ix.text and not ix.deleted  # refused before deferring
 
 
@@ -130,8 +153,9 @@ async def test_rejected_adds_do_not_count_toward_the_rate_limit(bot_engine: Any)
         assert bad.ephemeral() and "empty" in bad.text.lower()
         opened = await env.slash("add-article", user)
         await env.wait_for(lambda: opened.callbacks, 10)
-        dated = await done(env, await env.submit_modal(opened, {"title": "T", "body": "Some body text " * 5,
-                                                                "published": "yesterday"}))
+        dated = await done(
+            env, await env.submit_modal(opened, {"title": "T", "body": "Some body text " * 5, "published": "yesterday"})
+        )
         assert "YYYY-MM-DD" in dated.text
         text = f"# Ferry service resumes\n\n{STORY.replace('Gdansk', 'Rostock')}".encode()
         good = await done(env, await env.slash("add-article", user, file=env.attachment("rostock.md", text)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -57,8 +57,9 @@ async def test_pings_and_edit_bursts_are_recorded(fake: FakeDiscord) -> None:
     status, msg = await call(fake, "POST", f"/channels/{fake.channel_id}/messages", {"content": "@everyone hi"})
     assert status == 200 and "would ping" in fake.violations[-1]
     path = f"/channels/{fake.channel_id}/messages/{msg['id']}"
-    statuses = [(await call(fake, "PATCH", path, {"content": str(i), "allowed_mentions": {"parse": []}}))[0]
-                for i in range(6)]
+    statuses = [
+        (await call(fake, "PATCH", path, {"content": str(i), "allowed_mentions": {"parse": []}}))[0] for i in range(6)
+    ]
     assert statuses == [200] * 5 + [429] and "edits" in fake.violations[-1]
 
 

@@ -30,9 +30,9 @@ async def test_feedback_is_stored_and_the_buttons_work_after_a_restart(bot_engin
             await fake.choose(menu, buttons(menu)["Choose a reason"], ["bad source"], asker)
             await env.wait_for(lambda: "noted as “bad source”" in (menu.get("content") or ""), 10)
             assert not menu.get("components")  # the menu is gone once answered
-        (server, vote, reason, question), = feedback_rows(bot_engine)
+        ((server, vote, reason, question),) = feedback_rows(bot_engine)
         assert (server, vote, reason, question) == (fake.guild_id, -1, "bad source", CITIES)
-        stored, = bot_engine._catalog.query("SELECT answer, cited, as_of, user FROM feedback")
+        (stored,) = bot_engine._catalog.query("SELECT answer, cited, as_of, user FROM feedback")
         assert "Kyiv" in stored[0] and json.loads(stored[1])[0][0].endswith("-0000") and stored[3] != asker.id
         async with bot_on(fake, bot_engine) as bot:
             up = await done(Harness(fake, bot), await fake.click(answer.original, ids["👍"], asker))
@@ -61,8 +61,9 @@ async def test_a_click_on_an_answer_no_longer_on_record_is_refused_and_nothing_s
             db.execute("DELETE FROM questions WHERE id = ?", (log_id,))
         before = feedback_rows(bot_engine)
         async with bot_on(fake, bot_engine) as bot:
-            gone = await done(Harness(fake, bot), await fake.click(answer.original, buttons(answer.original)["👎"],
-                                                                    asker))
+            gone = await done(
+                Harness(fake, bot), await fake.click(answer.original, buttons(answer.original)["👎"], asker)
+            )
         assert gone.ephemeral() and "no longer have a record of this answer" in gone.text
         assert feedback_rows(bot_engine) == before
 

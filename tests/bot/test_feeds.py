@@ -7,19 +7,20 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
 from index import Engine, StoreError
-
+from tests.fakes.newsroom import Newsroom
 from tests.fakes.site import Reply, Site, SiteHandler
+
 from ..engine.feed_docs import HTML_PAGE, MALFORMED
 from ..fakes.discord import FakeInteraction, FakeUser
 from ..fakes.discord.server import COMMAND
-from tests.fakes.newsroom import Newsroom
 from .harness import EngineWrapper, Harness, connected, done, make_engine
 from .servers import asked, cited_titles, two_servers
 
@@ -27,18 +28,26 @@ from .servers import asked, cited_titles, two_servers
 @pytest.fixture
 def feed_engine(tmp_path: Path, embed_model: Any) -> Iterator[Engine]:
     """A real engine that polls every 0.6 s (so the bot's task runs often) and may fetch from 127.0.0.1."""
-    engine = make_engine(tmp_path / "data", embed_model, seeded=False, fetch_allow_private=True,
-                         feed_poll_minutes=0.01, fetch_timeout=10.0)
+    engine = make_engine(
+        tmp_path / "data",
+        embed_model,
+        seeded=False,
+        fetch_allow_private=True,
+        feed_poll_minutes=0.01,
+        fetch_timeout=10.0,
+    )
     yield engine
     engine.close()
 
 
-async def feeds(env: Any, action: str, user: FakeUser, channel_id: str | None = None,
-                **options: str) -> FakeInteraction:
+async def feeds(
+    env: Any, action: str, user: FakeUser, channel_id: str | None = None, **options: str
+) -> FakeInteraction:
     """/feeds <action> with string options, answered."""
     opts = [{"name": k, "type": 3, "value": v} for k, v in options.items()]
-    ix = await env.interact(COMMAND, "feeds", user, channel_id,
-                            {"options": [{"name": action, "type": 1, "options": opts}], "resolved": {}})
+    ix = await env.interact(
+        COMMAND, "feeds", user, channel_id, {"options": [{"name": action, "type": 1, "options": opts}], "resolved": {}}
+    )
     return await done(env, ix)
 
 
@@ -62,8 +71,7 @@ def listed(ix: FakeInteraction) -> str:
     return ix.original["embeds"][0]["description"] if ix.original else ""
 
 
-async def test_a_moderators_feed_is_polled_into_cited_answers_and_updates_show(feed_engine: Engine,
-                                                                                site: Site) -> None:
+async def test_a_moderators_feed_is_polled_into_cited_answers_and_updates_show(feed_engine: Engine, site: Site) -> None:
     room = Newsroom(site)
     room.publish("harbour")
     rail = room.publish("rail")
@@ -149,8 +157,21 @@ async def test_a_bad_feed_is_refused_and_a_feed_removed(feed_engine: Engine, sit
         assert ix.ephemeral() and "not a feed or sitemap" in ix.text
         assert feed_engine.list_feeds(server=env.guild_id) == []
         await feeds(env, "add", mod, url=room.feed_url)
-        choices = await env.interact(4, "feeds", mod, None, {"options": [
-            {"name": "remove", "type": 1, "options": [{"name": "feed", "type": 3, "value": "gaz", "focused": True}]}]})
+        choices = await env.interact(
+            4,
+            "feeds",
+            mod,
+            None,
+            {
+                "options": [
+                    {
+                        "name": "remove",
+                        "type": 1,
+                        "options": [{"name": "feed", "type": 3, "value": "gaz", "focused": True}],
+                    }
+                ]
+            },
+        )
         await env.wait_for(lambda: choices.callbacks, 10)
         assert choices.callbacks[0]["data"]["choices"] == [{"name": "1. Harbour Gazette", "value": "1"}]
         ix = await feeds(env, "remove", mod, feed="1")
@@ -200,8 +221,21 @@ async def test_a_servers_feeds_are_its_own_and_shared_feeds_are_everyones(feed_e
         assert title not in cited_titles((await asked(env, b_mod, harbour, env.b.channel_id)).original)
 
         assert "No feeds yet" in listed(await feeds(env, "list", b_mod, env.b.channel_id))
-        choices = await env.interact(4, "feeds", b_mod, env.b.channel_id, {"options": [
-            {"name": "remove", "type": 1, "options": [{"name": "feed", "type": 3, "value": "", "focused": True}]}]})
+        choices = await env.interact(
+            4,
+            "feeds",
+            b_mod,
+            env.b.channel_id,
+            {
+                "options": [
+                    {
+                        "name": "remove",
+                        "type": 1,
+                        "options": [{"name": "feed", "type": 3, "value": "", "focused": True}],
+                    }
+                ]
+            },
+        )
         await env.wait_for(lambda: choices.callbacks, 10)
         assert choices.callbacks[0]["data"]["choices"] == []
         for feed in ("1", room.feed_url):
@@ -214,8 +248,21 @@ async def test_a_servers_feeds_are_its_own_and_shared_feeds_are_everyones(feed_e
         assert f"**{shared.id}. Harbour Gazette** (shared)" in shown and "**1. " not in shown
         await eventually(lambda: feed_engine.list_articles(server=env.b.id), 60)
         assert title in cited_titles((await asked(env, b_mod, harbour, env.b.channel_id)).original)
-        choices = await env.interact(4, "feeds", b_mod, env.b.channel_id, {"options": [
-            {"name": "remove", "type": 1, "options": [{"name": "feed", "type": 3, "value": "", "focused": True}]}]})
+        choices = await env.interact(
+            4,
+            "feeds",
+            b_mod,
+            env.b.channel_id,
+            {
+                "options": [
+                    {
+                        "name": "remove",
+                        "type": 1,
+                        "options": [{"name": "feed", "type": 3, "value": "", "focused": True}],
+                    }
+                ]
+            },
+        )
         await env.wait_for(lambda: choices.callbacks, 10)
         assert choices.callbacks[0]["data"]["choices"] == []  # the shared feed is the operator's to remove
 

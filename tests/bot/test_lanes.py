@@ -13,9 +13,14 @@ async def test_a_question_is_answered_while_two_adds_are_in_progress(bot_engine:
     engine = HeldAdds(bot_engine)
     async with connected(engine) as env:
         try:
-            adds = [await env.slash("add-article", env.member(f"editor{i}"),
-                                    file=env.attachment(f"ferry{i}.txt", NOTE.format(i=i).encode()))
-                    for i in range(2)]
+            adds = [
+                await env.slash(
+                    "add-article",
+                    env.member(f"editor{i}"),
+                    file=env.attachment(f"ferry{i}.txt", NOTE.format(i=i).encode()),
+                )
+                for i in range(2)
+            ]
             await until(lambda: engine.waiting == 2)  # both adds hold a write slot
             ix = await env.slash("ask", env.member("reader"), question="Which cities were hit?")
             await env.wait_for(lambda: ix.original and ix.original.get("embeds"), 20)

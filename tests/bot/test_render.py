@@ -18,15 +18,23 @@ from ..fakes.discord.rules import message_errors
 
 
 def passage(n: int, text: str, title: str = "", url: str | None = "https://news.example/a") -> Passage:
-    return Passage(chunk_id=f"c{n}", article_id=f"a{n}", text=text, title=title or f"Article {n}",
-                   outlet="Outlet", published=date(2024, 1, n % 28 + 1), url=url)
+    return Passage(
+        chunk_id=f"c{n}",
+        article_id=f"a{n}",
+        text=text,
+        title=title or f"Article {n}",
+        outlet="Outlet",
+        published=date(2024, 1, n % 28 + 1),
+        url=url,
+    )
 
 
 def huge_answer(sentences: int = 60, sources: int = 14) -> Answer:
     cites = tuple(Citation(n, passage(n, f"Passage {n} sentence. " * 400, "T" * 300)) for n in range(1, sources + 1))
-    said = tuple(Sentence(f"Claim number {i} " + "word " * 40 + "ends here.",
-                          ((i % sources) + 1, ((i + 3) % sources) + 1))
-                 for i in range(sentences))
+    said = tuple(
+        Sentence(f"Claim number {i} " + "word " * 40 + "ends here.", ((i % sources) + 1, ((i + 3) % sources) + 1))
+        for i in range(sentences)
+    )
     return Answer(question="q", sentences=said, citations=cites, as_of=date(2024, 6, 1))
 
 
@@ -51,17 +59,24 @@ def test_huge_answer_fits_discord_limits_without_cutting_citations() -> None:
 
 
 def test_one_enormous_sentence_keeps_its_markers() -> None:
-    answer = Answer("q", (Sentence("word " * 1000, (1, 2)),),
-                    (Citation(1, passage(1, "a")), Citation(2, passage(2, "b"))),
-                    date(2024, 1, 1))
+    answer = Answer(
+        "q",
+        (Sentence("word " * 1000, (1, 2)),),
+        (Citation(1, passage(1, "a")), Citation(2, passage(2, "b"))),
+        date(2024, 1, 1),
+    )
     rendered = render_answer(answer)
     assert len(rendered.content) <= 2000 and "… [1][2]" in rendered.content and len(rendered.embeds) == 2
 
 
 def test_small_answer_is_untouched() -> None:
-    answer = Answer("q", (Sentence("Kyiv was hit.", (1,)),),
-                    (Citation(1, passage(1, "Kyiv was hit.", url=None), quoted=((0, 13),)),),
-                    date(2024, 1, 1), notes=("Answered from 1 article.",))
+    answer = Answer(
+        "q",
+        (Sentence("Kyiv was hit.", (1,)),),
+        (Citation(1, passage(1, "Kyiv was hit.", url=None), quoted=((0, 13),)),),
+        date(2024, 1, 1),
+        notes=("Answered from 1 article.",),
+    )
     rendered = render_answer(answer)
     assert rendered.content == "Kyiv was hit. [1]\n-# Answered from 1 article."
     assert rendered.embeds[0].description == "> **Kyiv was hit.**" and rendered.embeds[0].url is None
@@ -138,20 +153,26 @@ async def test_throttled_editor_coalesces_and_spaces_edits() -> None:
     elapsed = loop.time() - started
     assert sent[0][1] == "0" and sent[-1][1] == "final"
     assert 3 <= len(sent) <= elapsed / interval + 2  # at most one edit per interval, plus the first and the final
-    gaps = [b[0] - a[0] for a, b in zip(sent, sent[1:])]
+    gaps = [b[0] - a[0] for a, b in zip(sent, sent[1:], strict=False)]
     assert min(gaps) >= 0.95 * interval
 
 
-ARTICLE = ["Storms closed the northern rail line on Sunday.",
-           "Crews worked through the night to clear fallen trees from the tracks near Lund.",
-           "The line reopened on Monday morning after engineers checked every bridge along the route, the operator "
-           "said.",
-           "Trains ran about twenty minutes late for the rest of the day.",
-           "The operator apologised to passengers."]
+ARTICLE = [
+    "Storms closed the northern rail line on Sunday.",
+    "Crews worked through the night to clear fallen trees from the tracks near Lund.",
+    "The line reopened on Monday morning after engineers checked every bridge along the route, the operator said.",
+    "Trains ran about twenty minutes late for the rest of the day.",
+    "The operator apologised to passengers.",
+]
 
 
-def spanned(sentences: list[str], title: str = "Rail line reopens", headline: bool = False, n: int = 1,
-            quoted: Sequence[int] = ()) -> Citation:
+def spanned(
+    sentences: list[str],
+    title: str = "Rail line reopens",
+    headline: bool = False,
+    n: int = 1,
+    quoted: Sequence[int] = (),
+) -> Citation:
     """A citation whose passage holds `sentences` with their spans, as the engine stores them; the answer rests on
     the sentences numbered in `quoted`, as the engine says."""
     text, spans = "", []
@@ -159,21 +180,38 @@ def spanned(sentences: list[str], title: str = "Rail line reopens", headline: bo
         start = len(text) + (1 if text else 0)
         text = f"{text} {s}" if text else s
         spans.append((start, len(text)))
-    return Citation(n, Passage(chunk_id="c", article_id="a", text=text, title=title, outlet="Nordic Wire",
-                               published=date(2024, 2, 5), url=None, sentence_spans=tuple(spans)), headline=headline,
-                    quoted=tuple(sorted(spans[i] for i in quoted)))
+    return Citation(
+        n,
+        Passage(
+            chunk_id="c",
+            article_id="a",
+            text=text,
+            title=title,
+            outlet="Nordic Wire",
+            published=date(2024, 2, 5),
+            url=None,
+            sentence_spans=tuple(spans),
+        ),
+        headline=headline,
+        quoted=tuple(sorted(spans[i] for i in quoted)),
+    )
 
 
 def test_a_card_shows_where_the_quote_sits_and_does_not_repeat_it() -> None:
     quoted = ARTICLE[2]
-    rendered = render_answer(Answer("When did the line reopen?", (Sentence(quoted, (1,)),),
-                                    (spanned(ARTICLE, quoted=[2]),), date(2024, 2, 6)))
+    rendered = render_answer(
+        Answer(
+            "When did the line reopen?", (Sentence(quoted, (1,)),), (spanned(ARTICLE, quoted=[2]),), date(2024, 2, 6)
+        )
+    )
     card = rendered.embeds[0].description
     assert rendered.content == f"{quoted} [1]"
     assert quoted not in card and "**The line reopened on Monday morning after engineers…**" in card
-    assert card == ("> … Crews worked through the night to clear fallen trees from the tracks near Lund. "
-                    "**The line reopened on Monday morning after engineers…** "
-                    "Trains ran about twenty minutes late for the rest of the day. …")  # one sentence each side
+    assert card == (
+        "> … Crews worked through the night to clear fallen trees from the tracks near Lund. "
+        "**The line reopened on Monday morning after engineers…** "
+        "Trains ran about twenty minutes late for the rest of the day. …"
+    )  # one sentence each side
     assert message_errors(payload(rendered), creating=True) == {}
 
 
@@ -187,8 +225,10 @@ def test_quotes_of_one_passage_are_marked_in_article_order_with_what_lies_betwee
 
 def test_a_quoted_headline_stands_apart_and_is_not_repeated_on_its_card() -> None:
     title = "Tram line 9 extended to Vesna harbour"
-    body = ["Tram line 9 now runs from the old town to Vesna harbour, the city said on Friday.",
-            "The extension adds four stops and a depot."]
+    body = [
+        "Tram line 9 now runs from the old town to Vesna harbour, the city said on Friday.",
+        "The extension adds four stops and a depot.",
+    ]
     said = (Sentence(title, (1,), headline=True), Sentence(body[0], (1,)))
     rendered = render_answer(Answer("q", said, (spanned(body, title, headline=True, quoted=[0]),), date(2024, 2, 6)))
     assert rendered.content == f"**{title}** [1]\n{body[0]} [1]"
@@ -197,14 +237,23 @@ def test_a_quoted_headline_stands_apart_and_is_not_repeated_on_its_card() -> Non
     assert title not in card and "The extension adds four stops" in card
 
 
-@pytest.mark.parametrize("title, shown", [
-    ("Sudan's Prime Minister resigns amid violent anti-coup protests that ...",
-     "Sudan's Prime Minister resigns amid violent anti-coup protests"),
-    ("Elizabeth Holmes trial verdict: Guilty on four out of 11 charges | CNN ...",
-     "Elizabeth Holmes trial verdict: Guilty on four out of 11 charges"),
-    ("The curious story of Elon Musk's Tesla stock sales and SpaceX's ...",
-     "The curious story of Elon Musk's Tesla stock sales"),
-])
+@pytest.mark.parametrize(
+    "title, shown",
+    [
+        (
+            "Sudan's Prime Minister resigns amid violent anti-coup protests that ...",
+            "Sudan's Prime Minister resigns amid violent anti-coup protests",
+        ),
+        (
+            "Elizabeth Holmes trial verdict: Guilty on four out of 11 charges | CNN ...",
+            "Elizabeth Holmes trial verdict: Guilty on four out of 11 charges",
+        ),
+        (
+            "The curious story of Elon Musk's Tesla stock sales and SpaceX's ...",
+            "The curious story of Elon Musk's Tesla stock sales",
+        ),
+    ],
+)
 def test_a_cut_headline_ends_at_its_last_whole_phrase(title: str, shown: str) -> None:
     said = (Sentence(shown, (1,), headline=True), Sentence(ARTICLE[0], (1,)))  # the engine quotes it tidied
     rendered = render_answer(Answer("q", said, (spanned(ARTICLE, title, headline=True),), date(2024, 2, 6)))
@@ -219,12 +268,21 @@ def test_a_paraphrase_is_placed_on_the_sentence_it_rests_on() -> None:
 
 
 def test_cards_of_every_shape_fit_discord_limits() -> None:
-    sentences = [f"Sentence {i} of the long report says that item {i} rose by {i} percent over the year."
-                 for i in range(400)]
+    sentences = [
+        f"Sentence {i} of the long report says that item {i} rose by {i} percent over the year." for i in range(400)
+    ]
     cites = {i: ((i % 14) + 1, ((i + 5) % 14) + 1) for i in range(60)}
     said = tuple(Sentence(sentences[(7 * i) % 400], cites[i]) for i in range(60))
-    sources = tuple(spanned(sentences, "Headline word " * 30 + "...", headline=n % 2 == 0, n=n,
-                            quoted=sorted({(7 * i) % 400 for i in cites if n in cites[i]})) for n in range(1, 15))
+    sources = tuple(
+        spanned(
+            sentences,
+            "Headline word " * 30 + "...",
+            headline=n % 2 == 0,
+            n=n,
+            quoted=sorted({(7 * i) % 400 for i in cites if n in cites[i]}),
+        )
+        for n in range(1, 15)
+    )
     said = (Sentence(sources[1].passage.display_title, (2,), headline=True),) + said  # a (cut) headline quoted first
     rendered = render_answer(Answer("q", said, sources, date(2024, 1, 1)))
     assert message_errors(payload(rendered), creating=True) == {}
@@ -236,9 +294,23 @@ def test_cards_of_every_shape_fit_discord_limits() -> None:
 def test_a_short_answer_leads_in_bold_on_the_line_of_the_sentence_it_comes_from() -> None:
     title = "Nissan recalls more than 200,000 pickup trucks"
     said = (Sentence(title, (1,), headline=True), Sentence(ARTICLE[0], (1,)))
-    rendered = render_answer(Answer("Which automaker?", said, (spanned(ARTICLE, title, headline=True, quoted=[0]),),
-                                    date(2024, 2, 6), lead="Nissan"))
+    rendered = render_answer(
+        Answer(
+            "Which automaker?",
+            said,
+            (spanned(ARTICLE, title, headline=True, quoted=[0]),),
+            date(2024, 2, 6),
+            lead="Nissan",
+        )
+    )
     assert rendered.content == f"**Nissan** — {title} [1]\n{ARTICLE[0]} [1]"
-    plain = render_answer(Answer("Which line?", (Sentence(ARTICLE[0], (1,)),), (spanned(ARTICLE, quoted=[0]),),
-                                 date(2024, 2, 6), lead="northern rail line"))
+    plain = render_answer(
+        Answer(
+            "Which line?",
+            (Sentence(ARTICLE[0], (1,)),),
+            (spanned(ARTICLE, quoted=[0]),),
+            date(2024, 2, 6),
+            lead="northern rail line",
+        )
+    )
     assert plain.content == f"**northern rail line** — {ARTICLE[0]} [1]"

@@ -15,9 +15,11 @@ from .harness import RecordingEngine, connected, make_engine
 
 TRAM = "Tram line 9 extended to Vesna harbour, the city's ..."  # cut short by its source, as 44 % of the corpus's are
 SHOWN = "Tram line 9 extended to Vesna harbour"
-BODY = ("Tram line 9 now runs from the old town to Vesna harbour, the city transport office said on Friday. "
-        "The extension adds four stops and a depot at the ferry terminal. Work on the line began in 2022 and cost "
-        "40 million euros. Residents of the harbour district had campaigned for the link for a decade.")
+BODY = (
+    "Tram line 9 now runs from the old town to Vesna harbour, the city transport office said on Friday. "
+    "The extension adds four stops and a depot at the ferry terminal. Work on the line began in 2022 and cost "
+    "40 million euros. Residents of the harbour district had campaigned for the link for a decade."
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,9 @@ async def test_a_follow_up_reads_the_earlier_answer_without_its_markdown(tram_en
         thread = (await env.wait_for(env.threads, 30))[0]
         await env.wait_for(lambda: [m for m in env.bot_messages(thread["id"]) if m.get("embeds")], 30)
         await env.say("How many stops does it add?", user, channel_id=thread["id"])
-        await env.wait_for(lambda: len(engine.asks) == 2 and len(
-            [m for m in env.bot_messages(thread["id"]) if m.get("embeds")]) == 2, 30)
+        await env.wait_for(
+            lambda: len(engine.asks) == 2 and len([m for m in env.bot_messages(thread["id"]) if m.get("embeds")]) == 2,
+            30,
+        )
     history = engine.asks[-1][1]
     assert len(history) == 1 and SHOWN in history[0].answer and "**" not in history[0].answer

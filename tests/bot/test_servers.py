@@ -23,8 +23,10 @@ async def test_each_servers_corpus_is_its_own_both_ways(bot_engine: Any) -> None
         assert added.text.startswith("Added ") and FERRY["title"] in added.text
         await add_by_modal(env, b_mod, TOLL, channel_id=env.b.channel_id)
 
-        for user, channel, own, other in ((a_mod, env.channel_id, (FERRY_Q, FERRY), (TOLL_Q, TOLL)),
-                                          (b_mod, env.b.channel_id, (TOLL_Q, TOLL), (FERRY_Q, FERRY))):
+        for user, channel, own, other in (
+            (a_mod, env.channel_id, (FERRY_Q, FERRY), (TOLL_Q, TOLL)),
+            (b_mod, env.b.channel_id, (TOLL_Q, TOLL), (FERRY_Q, FERRY)),
+        ):
             mine = await asked(env, user, own[0], channel)
             assert cited_titles(mine.original) == {own[1]["title"]}
             theirs = await asked(env, user, other[0], channel)
@@ -51,8 +53,9 @@ async def test_each_servers_corpus_is_its_own_both_ways(bot_engine: Any) -> None
         fields = {f["name"]: f["value"] for f in status.original["embeds"][0]["fields"]}
         assert fields["Articles"] == "1" and int(fields["Shared articles"]) >= 2
 
-        removed = await done(env, await env.slash("remove-article", b_mod, channel_id=env.b.channel_id,
-                                                  article=toll_id))
+        removed = await done(
+            env, await env.slash("remove-article", b_mod, channel_id=env.b.channel_id, article=toll_id)
+        )
         assert removed.text.startswith("Removed ")
         history = await done(env, await env.slash("sources", b_mod, channel_id=env.b.channel_id, removed=True))
         assert TOLL["title"] in history.text and f"by <@{b_mod.id}>" in history.text
@@ -85,8 +88,12 @@ async def test_settings_change_where_the_bot_answers_at_once(bot_engine: Any) ->
 async def test_settings_naming_another_servers_channels_or_roles_are_refused(bot_engine: Any) -> None:
     async with two_servers(bot_engine) as env:
         mod = env.member("mod", moderator=True)
-        foreign = {"answer_in": f"<#{env.b.channel_id}>", "ask_channel": env.b.channel_id,
-                   "add_roles": f"<@&{env.b.plain_role['id']}>", "moderator_roles": f"<@&{env.b.mod_role['id']}>"}
+        foreign = {
+            "answer_in": f"<#{env.b.channel_id}>",
+            "ask_channel": env.b.channel_id,
+            "add_roles": f"<@&{env.b.plain_role['id']}>",
+            "moderator_roles": f"<@&{env.b.mod_role['id']}>",
+        }
         for option, value in foreign.items():
             ix = await done(env, await env.slash("settings", mod, **{option: value}))
             assert ix.ephemeral() and "belongs to another server" in ix.text and "nothing was changed" in ix.text
@@ -107,8 +114,10 @@ async def test_roles_chosen_in_settings_decide_who_adds_and_moderates(bot_engine
         mod = env.member("mod", moderator=True)
         desk, reader = env.member("desk", roles=(env.plain_role["id"],)), env.member("reader")
         assert "Only moderators" in (await done(env, await env.slash("stats", desk))).text
-        saved = await done(env, await env.slash("settings", mod, moderator_roles=f"<@&{env.plain_role['id']}>",
-                                                add_roles="@Night Desk"))  # a mention, or a name
+        saved = await done(
+            env,
+            await env.slash("settings", mod, moderator_roles=f"<@&{env.plain_role['id']}>", add_roles="@Night Desk"),
+        )  # a mention, or a name
         assert saved.text.startswith("Saved.")
         assert not (await done(env, await env.slash("stats", desk))).text.startswith("Only")
         refused = await env.slash("add-article", reader)

@@ -15,8 +15,19 @@ from ..fakes.discord import FakeDiscord
 from ..fakes.openai import FakeOpenAI, Reply
 from .harness import connected, make_engine
 
-COMMANDS = {"ask", "add-article", "sources", "rebuild-index", "remove-article", "index-status", "settings", "reports",
-            "stats", "digest", "feeds"}
+COMMANDS = {
+    "ask",
+    "add-article",
+    "sources",
+    "rebuild-index",
+    "remove-article",
+    "index-status",
+    "settings",
+    "reports",
+    "stats",
+    "digest",
+    "feeds",
+}
 
 
 async def test_commands_synced_to_the_guild_and_ready_logged(bot_engine: Any, caplog: pytest.LogCaptureFixture) -> None:
@@ -33,8 +44,7 @@ async def test_bad_token_exits_with_a_clear_message(bot_engine: Any) -> None:
     fake = await FakeDiscord().start()
     try:
         with fake.patched(), pytest.raises(SystemExit) as exited:
-            await asyncio.to_thread(run, bot_engine.settings, DiscordSettings(token="not-the-token"),
-                                    engine=bot_engine)
+            await asyncio.to_thread(run, bot_engine.settings, DiscordSettings(token="not-the-token"), engine=bot_engine)
     finally:
         await fake.stop()
     assert exited.value.code == BAD_TOKEN
@@ -50,14 +60,21 @@ def llm() -> Any:
 @pytest.fixture(scope="module")
 def llm_engine(tmp_path_factory: pytest.TempPathFactory, embed_model: Any, llm: FakeOpenAI) -> Any:
     """A seeded real engine whose answers are written by the (fake) LLM and streamed."""
-    engine = make_engine(tmp_path_factory.mktemp("llm-engine"), embed_model, llm_base_url=llm.base_url,
-                         llm_model="fake-model", llm_timeout=10)
+    engine = make_engine(
+        tmp_path_factory.mktemp("llm-engine"),
+        embed_model,
+        llm_base_url=llm.base_url,
+        llm_model="fake-model",
+        llm_timeout=10,
+    )
     yield engine
     engine.close()
 
 
-REPLY = ("Ukrainian air defense systems have been pushed to their limits as waves of aerial attacks targeted "
-         "urban centers including Kyiv, Kharkiv, and Zaporizhzhia [1].")  # 24 words
+REPLY = (
+    "Ukrainian air defense systems have been pushed to their limits as waves of aerial attacks targeted "
+    "urban centers including Kyiv, Kharkiv, and Zaporizhzhia [1]."
+)  # 24 words
 
 
 def edits(env: Any, token: str) -> list[dict]:
@@ -73,14 +90,15 @@ async def test_streamed_answer_is_shown_as_it_arrives(llm_engine: Any, llm: Fake
         patches = edits(env, ix.token)
     streamed = [b["content"] for b in patches[:-1]]
     assert len(streamed) >= 2 and all(not b.get("embeds") for b in patches[:-1])
-    assert all(len(a) < len(b) for a, b in zip(streamed, streamed[1:]))  # the text so far, growing
+    assert all(len(a) < len(b) for a, b in zip(streamed, streamed[1:], strict=False))  # the text so far, growing
     assert all(city in patches[-1]["content"] for city in ("Kyiv", "Kharkiv", "Zaporizhzhia"))
     assert patches[-1]["embeds"] and "[1]" in patches[-1]["content"]
 
 
 @pytest.mark.slow
-async def test_streamed_answer_at_real_intervals_edits_at_most_about_once_a_second(llm_engine: Any,
-                                                                                   llm: FakeOpenAI) -> None:
+async def test_streamed_answer_at_real_intervals_edits_at_most_about_once_a_second(
+    llm_engine: Any, llm: FakeOpenAI
+) -> None:
     llm.script(Reply(REPLY, chunk_delay=0.15, words_per_chunk=1))  # about 3.6 s of streaming
     async with connected(llm_engine, time_scale=1) as env:  # the fake answers 429 to > 5 edits in 5 s on one message
         ix = await env.slash("ask", env.member("reader"), question="Which cities were hit?")

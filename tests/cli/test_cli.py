@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from cli import main as cli
-
 from tests.conftest import SEEDS
 
 
@@ -51,16 +49,21 @@ def test_bad_as_of_is_a_usage_error(env, capsys):
 
 def test_add_list_remove(env, capsys, tmp_path):
     article = tmp_path / "bridge.md"
-    article.write_text("---\ntitle: Bridge reopens\noutlet: Test Wire\npublished: 2024-05-06\n---\n"
-                       "The Golden Gate Bridge reopened on Monday after repairs to its cables.\n")
+    article.write_text(
+        "---\ntitle: Bridge reopens\noutlet: Test Wire\npublished: 2024-05-06\n---\n"
+        "The Golden Gate Bridge reopened on Monday after repairs to its cables.\n"
+    )
     code, out, _ = run(capsys, env, "add", str(article))
     assert code == 0 and out.startswith("Added ") and "'Bridge reopens'" in out and "2024-05-06" in out
     code, out, _ = run(capsys, env, "add", str(article))
     assert code == 0 and out.startswith("Already there:")
     code, out, _ = run(capsys, env, "list", "--json")
     listed = {a["title"]: a for a in json.loads(out)}
-    assert set(listed) == {"Bridge reopens", "Russia and Ukraine trade strikes a day before peace talks",
-                           "Russia escalates drone and missile strikes on Kyiv, Kharkiv and Zaporizhzhia"}
+    assert set(listed) == {
+        "Bridge reopens",
+        "Russia and Ukraine trade strikes a day before peace talks",
+        "Russia escalates drone and missile strikes on Kyiv, Kharkiv and Zaporizhzhia",
+    }
     code, out, _ = run(capsys, env, "remove", listed["Bridge reopens"]["id"])
     assert code == 0 and out.startswith("Removed")
     code, _, err = run(capsys, env, "remove", listed["Bridge reopens"]["id"])
@@ -72,8 +75,9 @@ def test_bad_input_exits_1_with_a_message_and_stores_nothing(env, capsys, tmp_pa
     empty.write_text("   \n")
     binary = tmp_path / "image.txt"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    code, out, err = run(capsys, env, "add", str(empty), str(binary), str(tmp_path / "missing.txt"),
-                         "http://127.0.0.1:9/article")
+    code, out, err = run(
+        capsys, env, "add", str(empty), str(binary), str(tmp_path / "missing.txt"), "http://127.0.0.1:9/article"
+    )
     assert code == 1 and out == ""
     assert err.count("error:") == 4
     code, out, _ = run(capsys, env, "status", "--json")
@@ -89,15 +93,27 @@ def test_rebuild_and_status(env, capsys):
 
 def test_chat_keeps_the_conversation(env, capsys, tmp_path):
     flood = tmp_path / "flood.md"
-    flood.write_text("---\ntitle: Elbe floods Dresden\npublished: 2024-03-02\n---\nHeavy rain made the Elbe burst its "
-                     "banks in Dresden. Firefighters evacuated 300 residents of Dresden's old town.\n")
+    flood.write_text(
+        "---\ntitle: Elbe floods Dresden\npublished: 2024-03-02\n---\nHeavy rain made the Elbe burst its "
+        "banks in Dresden. Firefighters evacuated 300 residents of Dresden's old town.\n"
+    )
     fire = tmp_path / "fire.md"
-    fire.write_text("---\ntitle: Thousands evacuated as fire spreads in Lyon\npublished: 2024-03-02\n---\n"
-                    "Firefighters evacuated 1,200 people from homes in Lyon as a warehouse fire spread. People were "
-                    "evacuated to schools; the evacuation of the district continued overnight.\n")
+    fire.write_text(
+        "---\ntitle: Thousands evacuated as fire spreads in Lyon\npublished: 2024-03-02\n---\n"
+        "Firefighters evacuated 1,200 people from homes in Lyon as a warehouse fire spread. People were "
+        "evacuated to schools; the evacuation of the district continued overnight.\n"
+    )
     run(capsys, env, "add", str(flood), str(fire))
-    questions = iter(["What happened in Dresden?", "", "How many people were evacuated there?", "new",
-                      "How many people were evacuated there?", "quit"])
+    questions = iter(
+        [
+            "What happened in Dresden?",
+            "",
+            "How many people were evacuated there?",
+            "new",
+            "How many people were evacuated there?",
+            "quit",
+        ]
+    )
     code, out, _ = run(capsys, env, "chat", "--as-of", "2024-03-03", input_fn=lambda prompt: next(questions))
     answers = [_last_paragraph(part) for part in out.split("\n\nSources:")[:-1]]  # each answer's text
     assert code == 0 and answers[1].lstrip().startswith("Firefighters evacuated 300")  # the follow-up: Dresden
@@ -142,12 +158,23 @@ def test_output_into_a_closed_pipe_ends_quietly(env, tmp_path):
 
     from tests.conftest import ROOT
 
-    environ = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path / "data"), "NEWSDESK_SEEDS_DIR": str(SEEDS),
-               "PYTHONPATH": str(ROOT)}
+    environ = {
+        **os.environ,
+        "NEWSDESK_DATA_DIR": str(tmp_path / "data"),
+        "NEWSDESK_SEEDS_DIR": str(SEEDS),
+        "PYTHONPATH": str(ROOT),
+    }
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before anything is printed (as `| head -0` would be)
-    done = subprocess.run([sys.executable, "-m", "cli", "--env-file", "/nonexistent", "ask", "Which cities were hit?"],
-                          cwd=ROOT, env=environ, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "--env-file", "/nonexistent", "ask", "Which cities were hit?"],
+        cwd=ROOT,
+        env=environ,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+    )
     os.close(write_end)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr and done.returncode == 141
 
@@ -160,8 +187,13 @@ def test_a_short_answer_is_printed_first():
 
     said = "Nissan recalls more than 200,000 pickup trucks due to rollaway risk"
     page = Passage("c1", "a1", "Video player was slow to load content.", said, "cnn.com", date(2022, 9, 18), None)
-    answer = Answer("Which automaker?", (Sentence(said, (1,), headline=True),), (Citation(1, page, headline=True),),
-                    date(2022, 9, 20), lead="Nissan")
+    answer = Answer(
+        "Which automaker?",
+        (Sentence(said, (1,), headline=True),),
+        (Citation(1, page, headline=True),),
+        date(2022, 9, 20),
+        lead="Nissan",
+    )
     assert render_answer(answer).startswith(f"Nissan — {said} [1]\n")
 
 

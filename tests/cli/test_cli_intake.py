@@ -16,12 +16,11 @@ from pathlib import Path
 import pytest
 
 from cli import main as cli
-
 from tests.conftest import ROOT, SEEDS
-from tests.fakes.site import Reply, Site
 from tests.engine.feed_docs import MALFORMED
 from tests.engine.procs import article
 from tests.fakes.newsroom import CORRECTION, Newsroom
+from tests.fakes.site import Reply, Site
 
 
 @pytest.fixture
@@ -46,8 +45,9 @@ def test_feeds_add_list_poll_remove(env: object, capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, env, "feeds", "add", room.feed_url)
     assert code == 0 and out.startswith(f"Following feed 1: Harbour Gazette <{room.feed_url}>")
     code, out, _ = run(capsys, env, "feeds", "list")
-    assert code == 0 and out.strip() == (f"1  Harbour Gazette (shared)  <{room.feed_url}>  last poll never, next now, "
-                                         "0 item(s) added")
+    assert code == 0 and out.strip() == (
+        f"1  Harbour Gazette (shared)  <{room.feed_url}>  last poll never, next now, 0 item(s) added"
+    )
 
     code, out, err = run(capsys, env, "feeds", "poll")
     assert code == 0 and out.splitlines()[0] == "Harbour Gazette: 2 added, 0 failed"
@@ -61,7 +61,7 @@ def test_feeds_add_list_poll_remove(env: object, capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, env, "feeds", "poll")
     assert code == 1 and out.startswith("Harbour Gazette: failed: The feed is not well-formed XML")
     code, out, _ = run(capsys, env, "feeds", "list", "--json")
-    listed, = json.loads(out)
+    (listed,) = json.loads(out)
     assert listed["items_added"] == 2 and listed["failures"] == 1 and "not well-formed" in listed["last_error"]
 
     code, out, _ = run(capsys, env, "feeds", "remove", "1")
@@ -78,8 +78,9 @@ def test_feeds_add_list_poll_remove(env: object, capsys: pytest.CaptureFixture[s
         assert exc.value.code == 2
 
 
-def test_updated_and_corrected_articles_in_citations(env: object, capsys: pytest.CaptureFixture[str],
-                                                     site: Site) -> None:
+def test_updated_and_corrected_articles_in_citations(
+    env: object, capsys: pytest.CaptureFixture[str], site: Site
+) -> None:
     room = Newsroom(site)
     room.publish("harbour", first=(CORRECTION,))
     run(capsys, env, "feeds", "add", room.feed_url)
@@ -94,8 +95,9 @@ def test_updated_and_corrected_articles_in_citations(env: object, capsys: pytest
     assert f"    {CORRECTION}" in out and out.count("earlier version") == 1  # beside the citation, not quoted
 
 
-def test_import_prints_progress_and_line_errors(env: object, capsys: pytest.CaptureFixture[str],
-                                                tmp_path: Path) -> None:
+def test_import_prints_progress_and_line_errors(
+    env: object, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "wire.jsonl"
     path.write_text("\n".join([json.dumps(_record(0)), "{broken", json.dumps(_record(1))]) + "\n")
     code, out, err = run(capsys, env, "import", str(path))
@@ -110,8 +112,13 @@ def test_import_killed_and_run_again_resumes(env: object, capsys: pytest.Capture
     path.write_text("".join(json.dumps(_record(i)) + "\n" for i in range(160)))
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "CHROMA_", "LLM_"))}
     environ.update(PYTHONPATH=str(ROOT), NEWSDESK_DATA_DIR=str(tmp_path / "data"), NEWSDESK_SEEDS_DIR=str(SEEDS))
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "--env-file", "/nonexistent", "import", str(path)],
-                            cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "--env-file", "/nonexistent", "import", str(path)],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     catalog = tmp_path / "data" / "newsdesk.sqlite3"
     deadline = time.monotonic() + 240
     while _position(catalog) < 32:  # one batch landed: kill it in the middle
@@ -129,8 +136,9 @@ def test_import_killed_and_run_again_resumes(env: object, capsys: pytest.Capture
     assert len(ids) == 160 + 2 and {article("Wire", i).id for i in range(160)} <= set(ids)  # and the 2 seeds
 
 
-def test_feeds_and_imports_of_one_server(env: object, capsys: pytest.CaptureFixture[str], site: Site,
-                                         tmp_path: Path) -> None:
+def test_feeds_and_imports_of_one_server(
+    env: object, capsys: pytest.CaptureFixture[str], site: Site, tmp_path: Path
+) -> None:
     room = Newsroom(site)
     room.publish("harbour")
     assert run(capsys, env, "feeds", "add", room.feed_url, "--server", "A")[0] == 0

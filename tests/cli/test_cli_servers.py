@@ -8,9 +8,11 @@ import json
 
 from .test_cli import env, run  # noqa: F401 - the fixture
 
-FERRY = ("---\ntitle: Westport ferry fares will double in March\noutlet: Westport Post\npublished: 2025-02-03\n---\n"
-         "The Westport ferry company will double its fares in March, the harbour board said on Monday. A single "
-         "crossing will cost 8 euros instead of 4.\n")
+FERRY = (
+    "---\ntitle: Westport ferry fares will double in March\noutlet: Westport Post\npublished: 2025-02-03\n---\n"
+    "The Westport ferry company will double its fares in March, the harbour board said on Monday. A single "
+    "crossing will cost 8 euros instead of 4.\n"
+)
 QUESTION = "How much will a single ferry crossing in Westport cost?"
 
 

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-STORY = ("The harbour reopened on Saturday after a week of repairs to the sea wall, the port authority said. "
-         "Fishing boats returned to their moorings and the ferry service will resume its normal timetable on "
-         "Monday. Engineers replaced forty metres of the wall, which the storm had breached in two places, and "
-         "added a drainage channel so that waves breaking over the top no longer flood the quay. The authority "
-         "said the repairs cost less than expected because local firms lent cranes free of charge, and that "
-         "a second phase, raising the wall by half a metre, will start in the spring once funding is agreed.")
+STORY = (
+    "The harbour reopened on Saturday after a week of repairs to the sea wall, the port authority said. "
+    "Fishing boats returned to their moorings and the ferry service will resume its normal timetable on "
+    "Monday. Engineers replaced forty metres of the wall, which the storm had breached in two places, and "
+    "added a drainage channel so that waves breaking over the top no longer flood the quay. The authority "
+    "said the repairs cost less than expected because local firms lent cranes free of charge, and that "
+    "a second phase, raising the wall by half a metre, will start in the spring once funding is agreed."
+)
 
 
 def rss2(items: list[tuple[str, str, str]], *, title: str = "Coast News") -> bytes:
     """An RSS 2.0 feed; each item is (link, title, pubDate)."""
     body = "".join(
-        f"<item><title>{t}</title><link>{link}</link><guid isPermaLink=\"false\">id-{n}</guid>"
+        f'<item><title>{t}</title><link>{link}</link><guid isPermaLink="false">id-{n}</guid>'
         f"<description>&lt;p&gt;Teaser for &lt;b&gt;{t}&lt;/b&gt;.&lt;/p&gt;</description>"
         f"<pubDate>{date}</pubDate><dc:creator>Ann Lee</dc:creator></item>"
-        for n, (link, t, date) in enumerate(items))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
-            f'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
-            f"<channel><title>{title}</title><link>http://news.example/</link><description>News</description>"
-            f"{body}</channel></rss>").encode()
+        for n, (link, t, date) in enumerate(items)
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+        f'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<channel><title>{title}</title><link>http://news.example/</link><description>News</description>"
+        f"{body}</channel></rss>"
+    ).encode()
 
 
 RSS2 = (
@@ -38,7 +43,8 @@ RSS2 = (
     b"<item><title>Ferry timetable &amp; fares</title><link>/2024/02/ferry</link>"
     b"<pubDate>Fri, 09 Feb 2024 10:00:00 GMT</pubDate><description>Fares stay the same.</description></item>\n"
     b"<item><title>No link here</title><description>An item without a link is skipped.</description></item>\n"
-    b"</channel></rss>\n")
+    b"</channel></rss>\n"
+)
 
 RSS091 = (
     b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'
@@ -50,7 +56,8 @@ RSS091 = (
     b"<description>A new caf\xe9 opened &amp; drew a queue.</description></item>"
     b"<item><title>Council meets</title><link>http://gazette.example/council</link>"
     b"<description>The council met.</description></item>"
-    b"</channel></rss>")
+    b"</channel></rss>"
+)
 
 RSS1 = (
     b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
@@ -58,7 +65,8 @@ RSS1 = (
     b'<channel rdf:about="http://rdf.example/"><title>RDF Times</title><link>http://rdf.example/</link>'
     b"<description>d</description></channel>"
     b'<item rdf:about="http://rdf.example/one"><title>One</title><link>http://rdf.example/one</link>'
-    b"<dc:date>2024-02-11T09:00:00Z</dc:date></item></rdf:RDF>")
+    b"<dc:date>2024-02-11T09:00:00Z</dc:date></item></rdf:RDF>"
+)
 
 ATOM = (
     b'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
@@ -72,7 +80,8 @@ ATOM = (
     b"</entry>"
     b'<entry><title type="text">Older news</title><id>urn:2</id><link href="http://atom.example/older"/>'
     b'<updated>2024-01-01T00:00:00Z</updated><summary type="text">1 &lt; 2 is plain text</summary></entry>'
-    b"</feed>")
+    b"</feed>"
+)
 
 NEWS_SITEMAP = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -89,43 +98,53 @@ NEWS_SITEMAP = (
     b"<news:title>Newest story</news:title></news:news>"
     b"<image:image><image:loc>https://news.example/p.jpg</image:loc><image:title>A photo</image:title>"
     b"</image:image></url>"
-    b"</urlset>")
+    b"</urlset>"
+)
 
 PLAIN_SITEMAP = (
     b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
     b"<url><loc>https://news.example/a</loc><lastmod>2024-01-05</lastmod></url>"
     b"<url><loc>https://news.example/b</loc><lastmod>2024-03-01T10:00:00Z</lastmod></url>"
     b"<url><loc>https://news.example/c</loc></url>"
-    b"</urlset>")
+    b"</urlset>"
+)
 
 
 def sitemap_index(*children: tuple[str, str | None]) -> bytes:
     """A sitemap index listing (loc, lastmod) children."""
-    entries = "".join(f"<sitemap><loc>{loc}</loc>{f'<lastmod>{mod}</lastmod>' if mod else ''}</sitemap>"
-                      for loc, mod in children)
+    entries = "".join(
+        f"<sitemap><loc>{loc}</loc>{f'<lastmod>{mod}</lastmod>' if mod else ''}</sitemap>" for loc, mod in children
+    )
     return f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'.encode()
 
 
 def urlset(*locs: str) -> bytes:
     """A plain sitemap of the given URLs."""
-    return ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            + "".join(f"<url><loc>{loc}</loc></url>" for loc in locs) + "</urlset>").encode()
+    return (
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<url><loc>{loc}</loc></url>" for loc in locs)
+        + "</urlset>"
+    ).encode()
 
 
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n <!ENTITY lol "lol">\n'
-    + b"".join(b' <!ENTITY lol%d "%s">\n' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10)
-               for n in range(1, 10))
+    + b"".join(
+        b' <!ENTITY lol%d "%s">\n' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10) for n in range(1, 10)
+    )
     + b']>\n<rss version="2.0"><channel><title>&lol9;</title>'
-      b"<item><title>&lol9;</title><link>http://news.example/x</link></item></channel></rss>")
+    b"<item><title>&lol9;</title><link>http://news.example/x</link></item></channel></rss>"
+)
 
 QUADRATIC_BLOWUP = (
     b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "' + b"A" * 50_000 + b'">]>'
-    b"<rss><channel><title>" + b"&big;" * 1000 + b"</title></channel></rss>")
+    b"<rss><channel><title>" + b"&big;" * 1000 + b"</title></channel></rss>"
+)
 
 EXTERNAL_ENTITY = (
     b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
-    b"<rss><channel><title>&secret;</title></channel></rss>")
+    b"<rss><channel><title>&secret;</title></channel></rss>"
+)
 
 MALFORMED = b'<?xml version="1.0"?><rss><channel><title>Broken</title><item><title>A</item></channel></rss>'
 TRUNCATED = RSS2[: len(RSS2) // 2]

@@ -28,10 +28,14 @@ from index import Article, Engine, NewsdeskError, Settings  # noqa: E402
 def article(prefix: str, i: int) -> Article:
     """A small generated article, distinct per prefix and number."""
     day = date(2024, 1, 1) + timedelta(days=i % 300)
-    return Article(title=f"{prefix} report {i}: harbour {i} reopens",
-                   body=f"The harbour number {i} of {prefix} reopened on {day:%A} after repairs. "
-                        f"Officials in {prefix} town said {i * 3} ships were waiting. Trade resumed at noon.",
-                   outlet=f"{prefix} Wire", published=day, url=f"https://{prefix.lower()}.example/harbour-{i}")
+    return Article(
+        title=f"{prefix} report {i}: harbour {i} reopens",
+        body=f"The harbour number {i} of {prefix} reopened on {day:%A} after repairs. "
+        f"Officials in {prefix} town said {i * 3} ships were waiting. Trade resumed at noon.",
+        outlet=f"{prefix} Wire",
+        published=day,
+        url=f"https://{prefix.lower()}.example/harbour-{i}",
+    )
 
 
 def pause(point: str) -> None:
@@ -97,9 +101,12 @@ def _install_pauses() -> None:
 def main(argv: list[str]) -> int:
     command, data_dir, *rest = argv
     _install_pauses()
-    settings = Settings(data_dir=Path(data_dir), seeds_dir=ROOT / "seeds",
-                        chroma_host=os.environ.get("CHROMA_HOST") or None,
-                        chroma_port=int(os.environ.get("CHROMA_PORT") or 8000))
+    settings = Settings(
+        data_dir=Path(data_dir),
+        seeds_dir=ROOT / "seeds",
+        chroma_host=os.environ.get("CHROMA_HOST") or None,
+        chroma_port=int(os.environ.get("CHROMA_PORT") or 8000),
+    )
     try:
         engine = Engine.open(settings, seed=False)
         if command == "add":
@@ -126,8 +133,10 @@ def main(argv: list[str]) -> int:
             for line in sys.stdin:
                 try:
                     answer = engine.ask(line.strip(), as_of=date(2024, 12, 31))
-                    print(json.dumps({"text": answer.text, "ids": [c.passage.article_id for c in answer.citations]}),
-                          flush=True)
+                    print(
+                        json.dumps({"text": answer.text, "ids": [c.passage.article_id for c in answer.citations]}),
+                        flush=True,
+                    )
                 except NewsdeskError as exc:
                     print(json.dumps({"error": str(exc)}), flush=True)
         engine.close()

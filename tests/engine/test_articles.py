@@ -12,15 +12,24 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from index.articles import (
-    Article, article_from_bytes, article_from_html, article_from_markdown, article_from_pdf, article_from_text,
-    iter_article_paths, parse_front_matter, read_path,
+    Article,
+    article_from_bytes,
+    article_from_html,
+    article_from_markdown,
+    article_from_pdf,
+    article_from_text,
+    iter_article_paths,
+    parse_front_matter,
+    read_path,
 )
 from index.errors import ArticleTooLarge, InvalidArticle, UnsupportedFormat
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 MB = 1_000_000
-BODY = ("The city council voted on Tuesday to rebuild the old bridge over the river, officials said. "
-        "Residents welcomed the decision after years of delays and many public meetings.")
+BODY = (
+    "The city council voted on Tuesday to rebuild the old bridge over the river, officials said. "
+    "Residents welcomed the decision after years of delays and many public meetings."
+)
 
 HOSTILE_HTML = f"""<!DOCTYPE html>
 <html><head>
@@ -72,9 +81,14 @@ def minimal_pdf(text: str, title: str | None = None) -> bytes:
 
 # --- pasted text --------------------------------------------------------------------------------
 
+
 def test_text_is_normalised_and_title_cleaned():
-    article = article_from_text("  First line.  \r\n\r\n\r\n\r\nSecond line.\t\n", title="  A \n title  ",
-                                outlet="The Herald", published=date(2024, 3, 5))
+    article = article_from_text(
+        "  First line.  \r\n\r\n\r\n\r\nSecond line.\t\n",
+        title="  A \n title  ",
+        outlet="The Herald",
+        published=date(2024, 3, 5),
+    )
     assert article.body == "First line.\n\nSecond line."
     assert article.title == "A title"
     assert article.published == date(2024, 3, 5)
@@ -106,11 +120,17 @@ def test_binary_looking_text_is_refused(body):
 
 # --- ids ----------------------------------------------------------------------------------------
 
+
 def test_same_url_spellings_give_same_id():
-    urls = ["https://www.herald.example/news/bridge?utm_source=x&utm_medium=y",
-            "https://herald.example/news/bridge/", "HTTPS://Herald.example/news/bridge",
-            "https://www.herald.example/news/bridge/index.html", "https://herald.example/news/bridge/index.html/",
-            "https://herald.example/news/bridge?cid=external-feeds_partner", "https://herald.example/news/bridge#comments"]
+    urls = [
+        "https://www.herald.example/news/bridge?utm_source=x&utm_medium=y",
+        "https://herald.example/news/bridge/",
+        "HTTPS://Herald.example/news/bridge",
+        "https://www.herald.example/news/bridge/index.html",
+        "https://herald.example/news/bridge/index.html/",
+        "https://herald.example/news/bridge?cid=external-feeds_partner",
+        "https://herald.example/news/bridge#comments",
+    ]
     ids = {article_from_text(BODY, title="T", url=u).id for u in urls}
     assert len(ids) == 1 and ids.pop().startswith("u")
 
@@ -122,9 +142,16 @@ def test_an_unparsable_link_is_refused(url):
 
 
 def test_different_pages_keep_different_ids():
-    urls = ["https://herald.example/news/bridge", "https://herald.example/news/bridge?page=2",
-            "https://herald.example/news/bridge-2", "https://herald.example/news", "https://herald.example/",
-            "https://herald.example/story?id=1", "https://herald.example/story?id=2", "https://other.example/news/bridge"]
+    urls = [
+        "https://herald.example/news/bridge",
+        "https://herald.example/news/bridge?page=2",
+        "https://herald.example/news/bridge-2",
+        "https://herald.example/news",
+        "https://herald.example/",
+        "https://herald.example/story?id=1",
+        "https://herald.example/story?id=2",
+        "https://other.example/news/bridge",
+    ]
     assert len({article_from_text(BODY, title="T", url=u).id for u in urls}) == len(urls)
 
 
@@ -139,9 +166,12 @@ def test_id_without_url_is_content_hash_and_changed_body_keeps_url_id():
 
 # --- Markdown and front matter --------------------------------------------------------------------
 
+
 def test_markdown_with_front_matter():
-    text = ("---\ntitle: \"Bridge: the vote\"\noutlet: The Herald\npublished: 2024-03-05\n"
-            "url: https://herald.example/bridge\nauthors: Jane Doe, John Roe\n---\n# Ignored heading\n\n" + BODY)
+    text = (
+        '---\ntitle: "Bridge: the vote"\noutlet: The Herald\npublished: 2024-03-05\n'
+        "url: https://herald.example/bridge\nauthors: Jane Doe, John Roe\n---\n# Ignored heading\n\n" + BODY
+    )
     article = article_from_markdown(text)
     assert article.title == "Bridge: the vote"
     assert (article.outlet, article.published) == ("The Herald", date(2024, 3, 5))
@@ -168,6 +198,7 @@ def test_text_without_front_matter_is_unchanged():
 
 # --- HTML ---------------------------------------------------------------------------------------
 
+
 def test_html_keeps_article_text_and_drops_scripts_styles_handlers():
     article = article_from_html(HOSTILE_HTML, url="https://herald.example/news/bridge")
     assert "rebuild the old bridge" in article.body and "two years" in article.body
@@ -188,12 +219,15 @@ def test_html_outlet_falls_back_to_url_host():
 
 
 def test_html_without_article_text_is_refused():
-    html = "<html><head><title>Menu</title><script>var x = 1;</script></head><body><nav>Home | About</nav></body></html>"
+    html = (
+        "<html><head><title>Menu</title><script>var x = 1;</script></head><body><nav>Home | About</nav></body></html>"
+    )
     with pytest.raises(InvalidArticle, match="No article text found in the HTML page."):
         article_from_html(html)
 
 
 # --- PDF ----------------------------------------------------------------------------------------
+
 
 def test_pdf_text_and_title():
     article = article_from_pdf(minimal_pdf("Council votes to rebuild the bridge", title="Bridge vote"))
@@ -221,6 +255,7 @@ def test_pdf_encrypted_textless_and_broken_are_refused():
 
 # --- uploads (bytes) ----------------------------------------------------------------------------
 
+
 def test_bytes_size_checked_first():
     with pytest.raises(ArticleTooLarge, match=r"The file is 50.0 MB; the limit is 5.0 MB."):
         article_from_bytes(b"\x00" * (50 * MB), filename="big.txt", max_bytes=5 * MB)
@@ -232,13 +267,16 @@ def test_bytes_empty_refused(data):
         article_from_bytes(data, filename="a.txt", max_bytes=MB)
 
 
-@pytest.mark.parametrize("data, what", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64), "PNG"),
-    (b"PK\x03\x04" + bytes(40), "ZIP"),
-    (b"\x7fELF\x02\x01\x01" + bytes(40), "executable"),
-    (bytes(range(256)) * 8, "binary"),
-    (b"\x01" + random.Random(0).randbytes(4096), "binary"),
-])
+@pytest.mark.parametrize(
+    "data, what",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64), "PNG"),
+        (b"PK\x03\x04" + bytes(40), "ZIP"),
+        (b"\x7fELF\x02\x01\x01" + bytes(40), "executable"),
+        (bytes(range(256)) * 8, "binary"),
+        (b"\x01" + random.Random(0).randbytes(4096), "binary"),
+    ],
+)
 def test_bytes_binary_refused(data, what):
     with pytest.raises(UnsupportedFormat, match=what):
         article_from_bytes(data, filename="upload.txt", max_bytes=MB)
@@ -279,8 +317,12 @@ def test_bom_text_decodes(codec):
 
 def test_bytes_dispatch_by_type_extension_and_sniffing():
     html = HOSTILE_HTML.encode()
-    for kwargs in ({"content_type": "text/html; charset=utf-8"}, {"filename": "page.htm"},
-                   {"filename": "upload"}, {"content_type": "application/octet-stream"}):
+    for kwargs in (
+        {"content_type": "text/html; charset=utf-8"},
+        {"filename": "page.htm"},
+        {"filename": "upload"},
+        {"content_type": "application/octet-stream"},
+    ):
         article = article_from_bytes(html, max_bytes=MB, **kwargs)
         assert article.title == "Council votes to rebuild bridge" and "alert" not in article.body
     pdf = article_from_bytes(minimal_pdf("Bridge text in a PDF"), filename="x.bin", max_bytes=MB)
@@ -292,13 +334,16 @@ def test_bytes_dispatch_by_type_extension_and_sniffing():
 
 
 def test_html_bytes_with_meta_charset_decode():
-    html = ('<html><head><meta charset="iso-8859-1"><title>Caf\xe9 news</title></head>'
-            f"<body><article><p>Caf\xe9 owners said: {BODY}</p></article></body></html>").encode("latin-1")
+    html = (
+        '<html><head><meta charset="iso-8859-1"><title>Caf\xe9 news</title></head>'
+        f"<body><article><p>Caf\xe9 owners said: {BODY}</p></article></body></html>"
+    ).encode("latin-1")
     article = article_from_bytes(html, filename="page.html", max_bytes=MB)
     assert "Café owners" in article.body
 
 
 # --- files on disk ------------------------------------------------------------------------------
+
 
 def test_read_path_50mb_fails_fast_by_size(tmp_path):
     big = tmp_path / "big.txt"
@@ -319,8 +364,9 @@ def test_read_path_with_sidecar_overrides(tmp_path):
     path = tmp_path / "story.md"
     path.write_text("---\ntitle: Front matter title\noutlet: FM outlet\n---\n" + BODY, encoding="utf-8")
     (tmp_path / "story.meta.toml").write_text(
-        'title = "Sidecar title"\npublished = 2023-10-24\nurl = "https://herald.example/s"\n'
-        'authors = ["Jane Doe"]\n', encoding="utf-8")
+        'title = "Sidecar title"\npublished = 2023-10-24\nurl = "https://herald.example/s"\nauthors = ["Jane Doe"]\n',
+        encoding="utf-8",
+    )
     article = read_path(path, max_bytes=MB)
     assert article.title == "Sidecar title" and article.outlet == "FM outlet"
     assert article.published == date(2023, 10, 24) and article.authors == ("Jane Doe",)

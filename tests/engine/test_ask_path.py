@@ -22,7 +22,9 @@ def test_answers_quote_the_sentences_stored_at_indexing_else_split_now():
     passage = Passage("c1", "a1", text, "Ford recall", "cnn.com", date(2022, 6, 15), None, sentence_spans=stored)
     assert passage_sentences(passage) == [text]
     assert passage_sentences(Passage("c1", "a1", text, "Ford recall", "cnn.com", date(2022, 6, 15), None)) == [
-        "Ford Motor Co. is recalling 2.9 million vehicles that may roll away.", "The recall covers five models."]
+        "Ford Motor Co. is recalling 2.9 million vehicles that may roll away.",
+        "The recall covers five models.",
+    ]
 
 
 def test_chunks_store_their_sentences_and_passages_carry_them(seeded):
@@ -54,8 +56,11 @@ def test_asking_from_a_fresh_process_does_not_import_llamaindex_or_nltk(seeded, 
 def test_an_added_article_is_found_by_keyword_and_by_vector_when_the_add_returns(seeded, monkeypatch):
     from index import retrieve
 
-    article = Article(title="Ferry service resumes", body="The ferry between Gdansk and Ystad runs again after the "
-                      "strike ended, the operator said on Monday.", published=date(2024, 5, 6))
+    article = Article(
+        title="Ferry service resumes",
+        body="The ferry between Gdansk and Ystad runs again after the strike ended, the operator said on Monday.",
+        published=date(2024, 5, 6),
+    )
     seeded.add_article(article)
     question = "Does the Gdansk Ystad ferry run again?"
     assert seeded.retrieve(question, as_of=date(2024, 5, 7)).passages[0].article_id == article.id

@@ -26,8 +26,13 @@ def test_engine_on_a_chroma_server(settings, embed_model, chroma_server):
 
     server_settings = replace(settings, chroma_host="127.0.0.1", chroma_port=chroma_server)
     engine = Engine(server_settings, embed_model=embed_model)
-    article = Article(title="Bridge reopens", body="The Golden Gate Bridge reopened on Monday after repairs to its cables.",
-                      outlet="Test Wire", published=date(2024, 5, 6), url="https://news.example/bridge")
+    article = Article(
+        title="Bridge reopens",
+        body="The Golden Gate Bridge reopened on Monday after repairs to its cables.",
+        outlet="Test Wire",
+        published=date(2024, 5, 6),
+        url="https://news.example/bridge",
+    )
     assert engine.add_article(article).status == "added"
     assert engine.add_article(article).status == "unchanged"
     status = engine.status()

@@ -27,11 +27,13 @@ OUTLET = "ledger.example"
 
 def _page(n: int, *extra: str) -> str:
     """A made-up article of the Daily Ledger: its own text, then whatever the page adds."""
-    return "\n\n".join([
-        f"Story {n}: the council of town {n} voted on budget item {n} after a long debate on Monday.",
-        f"Residents of town {n} said the vote on item {n} would change how the library is funded.",
-        *extra,
-    ])
+    return "\n\n".join(
+        [
+            f"Story {n}: the council of town {n} voted on budget item {n} after a long debate on Monday.",
+            f"Residents of town {n} said the vote on item {n} would change how the library is funded.",
+            *extra,
+        ]
+    )
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -112,8 +114,11 @@ def test_short_repeated_headings_stay(stats):
 
 def test_a_photo_caption_with_its_credit_is_removed():
     caption = "Firefighters work near the bridge on Tuesday. Jane Roe/AFP/Getty Images"
-    kept = ["The fund is open 24/7 and/or by appointment.", "He left the Gray/White party in 2019.",
-            "Smoke House / SmokeHQ"]
+    kept = [
+        "The fund is open 24/7 and/or by appointment.",
+        "He left the Gray/White party in 2019.",
+        "Smoke House / SmokeHQ",
+    ]
     cleaned = clean(_page(1, caption, *kept), None, MemoryLineStats())
     assert caption not in cleaned.body and [r.reason for r in cleaned.removed] == ["credit"]
     assert all(line in cleaned.body for line in kept)
@@ -137,17 +142,20 @@ def test_video_player_text_is_removed_but_clock_times_stay():
 
 
 def test_a_whole_article_run_into_one_line_is_not_taken_for_a_widget_or_a_caption():
-    story = " ".join(f"The council of town {n} met on Monday and the council of town {n} voted for the plan."
-                     for n in range(8))
+    story = " ".join(
+        f"The council of town {n} met on Monday and the council of town {n} voted for the plan." for n in range(8)
+    )
     for line in (story + " Skip advert", story + " The vote ended late. Jane Roe/Getty Images"):
         assert line in clean(_page(1, line), None, MemoryLineStats()).body
 
 
 def test_a_glued_related_link_is_removed_but_a_paragraph_after_a_label_stays():
     link = "More:Council approves new library budget after long debate"
-    paragraph = ("Springfield:The council approved the budget on Monday after a debate that lasted six hours. "
-                 "Residents who spoke at the meeting were divided, and the mayor said the library would reopen "
-                 "in the spring once repairs to its roof and heating system have been finished by the city.")
+    paragraph = (
+        "Springfield:The council approved the budget on Monday after a debate that lasted six hours. "
+        "Residents who spoke at the meeting were divided, and the mayor said the library would reopen "
+        "in the spring once repairs to its roof and heating system have been finished by the city."
+    )
     cleaned = clean(_page(1, link, paragraph), None, MemoryLineStats())
     assert link not in cleaned.body and paragraph in cleaned.body
 

@@ -12,19 +12,26 @@ from pathlib import Path
 from bot.render import render_answer as discord_render
 from cli.output import render_answer as terminal_render
 from index import Article, Engine, Settings
-
-from ..conftest import ROOT
 from tests.fakes.newsroom import CORRECTION, CREDIT, PROMO, STORIES
 
-CONSENT = ["We use cookies and data to deliver and maintain our services and to measure audience engagement.",
-           "If you choose to accept all we and our partners will also use cookies for personalised advertising."]
+from ..conftest import ROOT
+
+CONSENT = [
+    "We use cookies and data to deliver and maintain our services and to measure audience engagement.",
+    "If you choose to accept all we and our partners will also use cookies for personalised advertising.",
+]
 
 
 def story(slug: str, *, first: tuple[str, ...] = (), extra: tuple[str, ...] = (PROMO,)) -> Article:
     """One of the newsroom's stories as a gazette.example article, with extra lines after its first paragraph."""
     title, paragraphs = STORIES[slug]
-    return Article(title=title, body="\n".join([*first, paragraphs[0], *extra, *paragraphs[1:]]),
-                   outlet="Harbour Gazette", published=date(2024, 3, 1), url=f"https://gazette.example/news/{slug}")
+    return Article(
+        title=title,
+        body="\n".join([*first, paragraphs[0], *extra, *paragraphs[1:]]),
+        outlet="Harbour Gazette",
+        published=date(2024, 3, 1),
+        url=f"https://gazette.example/news/{slug}",
+    )
 
 
 def catalog(engine: Engine) -> sqlite3.Connection:
@@ -37,8 +44,9 @@ def writes(engine: Engine) -> dict[str, int]:
 
 
 def test_clutter_leaves_the_body_raw_is_kept_and_the_correction_goes_with_the_citation(engine: Engine) -> None:
-    articles = [story("harbour", first=(CORRECTION,), extra=(CREDIT, PROMO))] + [story(s) for s in STORIES
-                                                                                  if s != "harbour"]
+    articles = [story("harbour", first=(CORRECTION,), extra=(CREDIT, PROMO))] + [
+        story(s) for s in STORIES if s != "harbour"
+    ]
     assert {r.status for r in engine.add_articles(articles)} == {"added"}
     assert set(writes(engine).values()) == {1}  # one add is judged as a whole: nobody is cleaned twice
     for article in articles:
@@ -47,8 +55,9 @@ def test_clutter_leaves_the_body_raw_is_kept_and_the_correction_goes_with_the_ci
     harbour = articles[0]
     stored = engine.get_article(harbour.id).body
     assert CREDIT not in stored and CORRECTION not in stored
-    raw, corrections = catalog(engine).execute("SELECT raw_body, corrections FROM articles WHERE id=?",
-                                               (harbour.id,)).fetchone()
+    raw, corrections = (
+        catalog(engine).execute("SELECT raw_body, corrections FROM articles WHERE id=?", (harbour.id,)).fetchone()
+    )
     assert raw == harbour.body and corrections == f'["{CORRECTION}"]'
 
     answer = engine.ask("How many metres of the harbour wall did engineers replace?", as_of=date(2024, 3, 2))
@@ -76,8 +85,12 @@ def test_lines_that_become_boilerplate_are_cleaned_from_the_earlier_articles(eng
 
 def test_a_body_that_was_all_clutter_is_indexed_as_its_title(engine: Engine) -> None:
     articles = [story(s, extra=tuple(CONSENT)) for s in STORIES]
-    form = Article(title="Watch: storm waves break over the Port Elwin sea wall", body="\n".join(CONSENT),
-                   url="https://gazette.example/video/storm-waves", published=date(2024, 3, 1))
+    form = Article(
+        title="Watch: storm waves break over the Port Elwin sea wall",
+        body="\n".join(CONSENT),
+        url="https://gazette.example/video/storm-waves",
+        published=date(2024, 3, 1),
+    )
     results = engine.add_articles([*articles, form])
     assert results[-1].status == "added" and results[-1].article.chunks == 1
     assert engine.get_article(form.id).body == form.title
@@ -90,8 +103,9 @@ def test_a_correction_added_later_updates_the_article(engine: Engine) -> None:
     engine.add_article(first)
     later = story("harbour", first=(CORRECTION,))
     assert engine.add_article(later).status == "replaced"  # same cleaned text, but now with a correction
-    passage = next(p for p in engine.retrieve("harbour wall repaired", as_of=date(2024, 3, 2)).passages
-                   if p.article_id == first.id)
+    passage = next(
+        p for p in engine.retrieve("harbour wall repaired", as_of=date(2024, 3, 2)).passages if p.article_id == first.id
+    )
     assert passage.corrections == (CORRECTION,) and passage.updated == date.today()
     assert engine.add_article(later).status == "unchanged"
 

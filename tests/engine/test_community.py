@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,8 +27,9 @@ def _rows(engine: Engine, sql: str, params: tuple = ()) -> list[tuple]:
 def test_a_question_is_logged_with_what_was_cited_and_a_hashed_asker(seeded: Engine) -> None:
     seeded.add_article(FERRY, server="A")
     answer = seeded.ask(FERRY_Q, server="A", asker=ALICE, as_of=date(2025, 2, 10))
-    (server, question, covered, cited, ms, asker), = _rows(
-        seeded, "SELECT server, question, covered, cited, ms, asker FROM questions WHERE id = ?", (answer.log_id,))
+    ((server, question, covered, cited, ms, asker),) = _rows(
+        seeded, "SELECT server, question, covered, cited, ms, asker FROM questions WHERE id = ?", (answer.log_id,)
+    )
     assert (server, question, covered) == ("A", FERRY_Q, 1) and ms >= 0
     assert answer.citations[0].passage.chunk_id in cited and answer.citations[0].passage.article_id in cited
     assert asker and len(asker) == 64 and ALICE.split(":")[1] not in asker
@@ -53,7 +54,7 @@ def test_rows_older_than_the_retention_are_pruned(settings: Any, embed_model: An
     old = engine.ask("Which cities were hit?", asker=ALICE)
     engine.rate_answer(old.log_id, server=None, user=ALICE, vote=1)
     recent = engine.ask("Which cities were hit?", asker=BOB)
-    stale = (datetime.now(timezone.utc) - timedelta(days=31)).isoformat(timespec="seconds")
+    stale = (datetime.now(UTC) - timedelta(days=31)).isoformat(timespec="seconds")
     with engine._catalog.transaction("age the first row") as db:
         db.execute("UPDATE questions SET asked_at = ? WHERE id = ?", (stale, old.log_id))
         db.execute("UPDATE feedback SET updated_at = ?", (stale,))
@@ -82,7 +83,7 @@ def test_only_the_asker_rates_an_answer_and_nothing_else_is_stored(seeded: Engin
     first = seeded.rate_answer(answer.log_id, server="A", user=ALICE, vote=1)
     again = seeded.rate_answer(answer.log_id, server="A", user=ALICE, vote=-1, reason="outdated")
     assert first.id == again.id and (again.vote, again.reason) == (-1, "outdated")
-    (question, as_of, text, cited, user), = _rows(seeded, "SELECT question, as_of, answer, cited, user FROM feedback")
+    ((question, as_of, text, cited, user),) = _rows(seeded, "SELECT question, as_of, answer, cited, user FROM feedback")
     assert question == "Which cities were hit?" and as_of == date.today().isoformat() and "Kyiv" in text
     assert answer.citations[0].passage.chunk_id in cited and user == seeded._log.hash(ALICE)
 
@@ -106,15 +107,25 @@ def test_a_bad_source_report_lets_a_moderator_hide_a_cited_article(seeded: Engin
 
 
 def test_stats_count_what_was_asked_per_server(seeded: Engine) -> None:
-    for question in ("Which cities were hit?", "What is the best recipe for banana bread?",
-                     "How long should banana bread bake?", "Which cities were hit?"):
+    for question in (
+        "Which cities were hit?",
+        "What is the best recipe for banana bread?",
+        "How long should banana bread bake?",
+        "Which cities were hit?",
+    ):
         seeded.ask(question, server="A", asker=ALICE)
     answer = seeded.ask("Which cities were hit?", server="B", asker=BOB)
     seeded.rate_answer(answer.log_id, server="B", user=BOB, vote=-1, reason="wrong")
     stats = seeded.stats("A")
     assert (stats["questions"], stats["not_covered"], stats["not_covered_rate"]) == (4, 2, 0.5)
-    assert stats["per_day"] == [{"day": datetime.now(timezone.utc).date().isoformat(), "questions": 4,
-                                 "not_covered": 2, "ms_mean": stats["per_day"][0]["ms_mean"]}]
+    assert stats["per_day"] == [
+        {
+            "day": datetime.now(UTC).date().isoformat(),
+            "questions": 4,
+            "not_covered": 2,
+            "ms_mean": stats["per_day"][0]["ms_mean"],
+        }
+    ]
     assert stats["gaps"][0]["count"] == 2 and "banana" in stats["gaps"][0]["terms"]
     assert stats["worst_rated"] == [] and stats["ratings"] == {"up": 0, "down": 0}
     other = seeded.stats("B")
@@ -123,9 +134,14 @@ def test_stats_count_what_was_asked_per_server(seeded: Engine) -> None:
 
 
 def test_coverage_gaps_group_questions_by_the_informative_terms_they_share() -> None:
-    missed = ["When does the Westport ferry strike end?", "Is the Westport ferry strike over?",
-              "Who won the chess olympiad?", "Which country won the chess olympiad in 2024?",
-              "What is the weather like?", "What did the Westport mayor say?"]
+    missed = [
+        "When does the Westport ferry strike end?",
+        "Is the Westport ferry strike over?",
+        "Who won the chess olympiad?",
+        "Which country won the chess olympiad in 2024?",
+        "What is the weather like?",
+        "What did the Westport mayor say?",
+    ]
     asked = missed + ["What happened in Westport this week?"] * 5
     gaps = coverage_gaps(missed, asked)
     groups = sorted(sorted(g["questions"]) for g in gaps if g["count"] == 2)
@@ -136,8 +152,13 @@ def test_coverage_gaps_group_questions_by_the_informative_terms_they_share() -> 
 
 def test_the_digest_groups_the_days_stories_most_covered_first(seeded: Engine) -> None:
     today = date.today()
-    rival = Article(title="Westport ferry fares to double from March", body=FERRY.body.replace("Monday", "Tuesday"),
-                    outlet="Harbour Times", published=today, url="https://news.example/ferry-fares-2")
+    rival = Article(
+        title="Westport ferry fares to double from March",
+        body=FERRY.body.replace("Monday", "Tuesday"),
+        outlet="Harbour Times",
+        published=today,
+        url="https://news.example/ferry-fares-2",
+    )
     for article in (replace(FERRY, published=today), rival, replace(TOLL, published=today)):
         seeded.add_article(article, server="A")
     seeded.add_article(replace(TOLL, url="https://news.example/b-toll", published=today), server="B")

@@ -58,8 +58,10 @@ def test_day_first_and_iso_dates():
 def test_time_words_are_left_out_of_the_text_that_is_matched():
     from index.dates import without_time_words
 
-    assert without_time_words("Which automaker recalled 2.9 million vehicles this week?") == \
-        "Which automaker recalled 2.9 million vehicles ?"
+    assert (
+        without_time_words("Which automaker recalled 2.9 million vehicles this week?")
+        == "Which automaker recalled 2.9 million vehicles ?"
+    )
     assert without_time_words("Who became the new prime minister last week?") == "Who became the new prime minister ?"
     assert without_time_words("Who recently won the Emmy?") == "Who recently won the Emmy?"
     assert without_time_words("today") == "today"  # nothing left: the question as it was

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from index.articles import Article
-from index.errors import ArticleNotFound, InvalidArticle, InvalidInput, StoreError
+from index.errors import ArticleNotFound, InvalidInput, StoreError
 from index.results import NOT_COVERED, Turn
 
 
@@ -19,13 +19,17 @@ FLOOD_1 = _article(
     "River floods the old town",
     "Heavy rain made the Elbe river burst its banks in Dresden. Firefighters evacuated 300 residents "
     "from the old town and the bridges were closed to traffic.",
-    outlet="Daily Test", published=date(2024, 3, 2), url="https://news.example/flood-2024",
+    outlet="Daily Test",
+    published=date(2024, 3, 2),
+    url="https://news.example/flood-2024",
 )
 FLOOD_2 = _article(
     "River floods the old town again",
     "Heavy rain made the Elbe river burst its banks in Dresden once more. Firefighters evacuated 120 "
     "residents from the old town; the main bridge stayed open.",
-    outlet="Daily Test", published=date(2025, 9, 14), url="https://news.example/flood-2025",
+    outlet="Daily Test",
+    published=date(2025, 9, 14),
+    url="https://news.example/flood-2025",
 )
 
 
@@ -68,13 +72,20 @@ def test_as_of_dates_out_of_range_are_refused_not_overflowed(seeded, as_of):
         seeded.ask("Which cities were hit?", as_of=as_of)
 
 
-@pytest.mark.parametrize("question", ["What happened on 0001-01-01?", "What happened on 9999-12-31?",
-                                      "What happened on January 1?"])
+@pytest.mark.parametrize(
+    "question", ["What happened on 0001-01-01?", "What happened on 9999-12-31?", "What happened on January 1?"]
+)
 def test_questions_naming_extreme_dates_are_answered(seeded, question):
-    seeded.add_article(Article(title="Ancient record", body="A record from the first year was found in a cave.",
-                               published=date(1, 1, 1)))
-    seeded.add_article(Article(title="Far future", body="A time capsule is to be opened in the last year.",
-                               published=date(9999, 12, 31)))
+    seeded.add_article(
+        Article(
+            title="Ancient record", body="A record from the first year was found in a cave.", published=date(1, 1, 1)
+        )
+    )
+    seeded.add_article(
+        Article(
+            title="Far future", body="A time capsule is to be opened in the last year.", published=date(9999, 12, 31)
+        )
+    )
     assert seeded.ask(question, as_of=date(2024, 1, 5)).question == question
 
 
@@ -88,8 +99,13 @@ def test_adding_twice_changes_nothing(engine):
 
 def test_changed_version_replaces_old_chunks(engine):
     engine.add_article(FLOOD_1)
-    changed = Article(title=FLOOD_1.title, body=FLOOD_1.body.replace("300 residents", "450 residents"),
-                      outlet=FLOOD_1.outlet, published=FLOOD_1.published, url=FLOOD_1.url + "/?utm_source=x")
+    changed = Article(
+        title=FLOOD_1.title,
+        body=FLOOD_1.body.replace("300 residents", "450 residents"),
+        outlet=FLOOD_1.outlet,
+        published=FLOOD_1.published,
+        url=FLOOD_1.url + "/?utm_source=x",
+    )
     assert changed.id == FLOOD_1.id
     result = engine.add_article(changed)
     assert result.status == "replaced"
@@ -148,13 +164,20 @@ LYON_FIRE = _article(
     "Thousands evacuated as fire spreads in Lyon",
     "Firefighters evacuated 1,200 people from homes in Lyon as a warehouse fire spread on Saturday. People were "
     "evacuated to schools and sports halls; the evacuation of the district continued overnight.",
-    outlet="Daily Test", published=date(2024, 3, 2), url="https://news.example/lyon-fire")
+    outlet="Daily Test",
+    published=date(2024, 3, 2),
+    url="https://news.example/lyon-fire",
+)
 
 
 DRESDEN_FLOOD = _article(
-    "Elbe floods Dresden", "Heavy rain made the Elbe burst its banks in Dresden on Saturday. Firefighters evacuated "
+    "Elbe floods Dresden",
+    "Heavy rain made the Elbe burst its banks in Dresden on Saturday. Firefighters evacuated "
     "300 residents of Dresden's old town, and the city's bridges were closed.",
-    outlet="Daily Test", published=date(2024, 3, 2), url="https://news.example/dresden-flood")
+    outlet="Daily Test",
+    published=date(2024, 3, 2),
+    url="https://news.example/dresden-flood",
+)
 
 
 def test_a_follow_up_is_read_with_the_conversation(engine):
@@ -243,8 +266,9 @@ def test_changed_chunking_is_detected_and_a_rebuild_rechunks_the_stored_articles
         assert not smaller.needs_rebuild()
         answer = smaller.ask("Which cities were hit?")
         texts = [r.text for r in rows]  # a source quotes its article's chunks (several joined by " … ")
-        assert answer.citations and all(any(piece in t for t in texts) for c in answer.citations
-                                        for piece in c.quote.split(" … "))
+        assert answer.citations and all(
+            any(piece in t for t in texts) for c in answer.citations for piece in c.quote.split(" … ")
+        )
         assert any("Kharkiv" in p.text for p in smaller.retrieve("Which cities were hit?").passages)
     finally:
         smaller.close()
@@ -256,8 +280,12 @@ def test_article_replaced_during_a_rebuild_keeps_its_new_chunks(seeded, monkeypa
     if rechunk:
         seeded._catalog.set_state(chunking="an older chunking")
     assert seeded.needs_rebuild() is rechunk
-    newer = _article(FLOOD_1.title, FLOOD_1.body + " Officials later raised the count to 350.",
-                     url=FLOOD_1.url, published=FLOOD_1.published)
+    newer = _article(
+        FLOOD_1.title,
+        FLOOD_1.body + " Officials later raised the count to 350.",
+        url=FLOOD_1.url,
+        published=FLOOD_1.published,
+    )
     fill = seeded._generations._fill
 
     def fill_then_replace(*args):

@@ -23,9 +23,14 @@ from .chroma_server import ChromaServer, free_port
 from .test_processes import ROOT, _env, assert_consistent
 
 SEEDS = ROOT / "seeds"
-FLOOD = Article(title="River floods the old town", body="Heavy rain made the Elbe river burst its banks in Dresden. "
-                "Firefighters evacuated 300 residents from the old town.", outlet="Daily Test",
-                published=date(2024, 3, 2), url="https://news.example/flood-2024")
+FLOOD = Article(
+    title="River floods the old town",
+    body="Heavy rain made the Elbe river burst its banks in Dresden. "
+    "Firefighters evacuated 300 residents from the old town.",
+    outlet="Daily Test",
+    published=date(2024, 3, 2),
+    url="https://news.example/flood-2024",
+)
 
 
 def within(seconds: float, fn: Callable[[], Any]) -> Any:
@@ -62,8 +67,9 @@ def servers():
 
 def test_a_hung_server_is_reported_as_not_answering_and_nothing_half_stored(tmp_path, embed_model, servers):
     server = servers(tmp_path / "server")
-    settings = Settings(data_dir=tmp_path / "data", seeds_dir=SEEDS, chroma_host="127.0.0.1",
-                        chroma_port=server.port, chroma_timeout=3)
+    settings = Settings(
+        data_dir=tmp_path / "data", seeds_dir=SEEDS, chroma_host="127.0.0.1", chroma_port=server.port, chroma_timeout=3
+    )
     engine = Engine.open(settings, embed_model=embed_model)
     try:
         server.freeze()
@@ -110,9 +116,25 @@ def test_a_full_disk_fails_an_add_clearly_and_the_index_keeps_working(tmp_path, 
     def small_disk() -> None:  # every file may grow only this far: as a full disk, for this process alone
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "tests.engine.procs", "add",
-                             str(settings.data_dir), "200", "Bigport"], cwd=ROOT, env=_env(ADD_BATCH="5"),
-                            preexec_fn=small_disk, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-X",
+            "faulthandler",
+            "-m",
+            "tests.engine.procs",
+            "add",
+            str(settings.data_dir),
+            "200",
+            "Bigport",
+        ],
+        cwd=ROOT,
+        env=_env(ADD_BATCH="5"),
+        preexec_fn=small_disk,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         out, err = proc.communicate(timeout=240)
     except subprocess.TimeoutExpired:
@@ -143,8 +165,14 @@ except StoreError as exc:
 
 
 def test_a_full_disk_while_caching_vectors_says_the_disk_is_full(tmp_path):
-    done = subprocess.run([sys.executable, "-c", FILL_CACHE, str(tmp_path / "cache.sqlite3")], cwd=ROOT,
-                          env=_env(), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", FILL_CACHE, str(tmp_path / "cache.sqlite3")],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "disk is full" in done.stdout, done.stdout + done.stderr[-2000:]
 
 
@@ -156,8 +184,14 @@ def _cli(data_dir: Path, *args: str, as_user: bool = False) -> subprocess.Comple
     """The newsdesk command in a fresh process; as_user: without root's power to ignore file permissions."""
     env = _env(NEWSDESK_DATA_DIR=str(data_dir), NEWSDESK_SEEDS_DIR=str(SEEDS))
     prefix = PERMISSIONS_APPLY if as_user else []
-    return subprocess.run([*prefix, sys.executable, "-m", "cli", "--env-file", "/nonexistent", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "cli", "--env-file", "/nonexistent", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture
@@ -183,11 +217,15 @@ def test_a_damaged_vector_store_names_the_way_out_and_rebuild_takes_it(built, em
     assert_consistent(built, embed_model).close()
 
 
-@pytest.mark.parametrize("damage, expected", [
-    (lambda p: p.write_bytes(p.read_bytes()[:4096]), "damaged"),
-    (lambda p: p.write_bytes(b"not a database at all" * 300), "damaged"),
-    (lambda p: p.write_bytes(b""), "0 bytes"),
-], ids=["truncated", "not a database", "emptied"])
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (lambda p: p.write_bytes(p.read_bytes()[:4096]), "damaged"),
+        (lambda p: p.write_bytes(b"not a database at all" * 300), "damaged"),
+        (lambda p: p.write_bytes(b""), "0 bytes"),
+    ],
+    ids=["truncated", "not a database", "emptied"],
+)
 def test_a_damaged_catalog_is_a_clear_error(built, damage, expected):
     for extra in built.data_dir.glob("newsdesk.sqlite3-*"):
         extra.unlink()
@@ -218,8 +256,10 @@ def _chmod_tree(root: Path, mode_dirs: int, mode_files: int) -> None:
         path.chmod(mode_dirs if path.is_dir() else mode_files)
 
 
-needs_setpriv = pytest.mark.skipif(not PERMISSIONS_APPLY or os.geteuid() != 0,
-                                   reason="needs setpriv (and root) to run a command that file permissions apply to")
+needs_setpriv = pytest.mark.skipif(
+    not PERMISSIONS_APPLY or os.geteuid() != 0,
+    reason="needs setpriv (and root) to run a command that file permissions apply to",
+)
 
 
 @needs_setpriv

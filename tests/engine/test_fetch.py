@@ -8,7 +8,6 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -41,8 +40,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep test output quiet
         pass
 
-    def send(self, status: int, body: bytes = b"", content_type: str = "text/html; charset=utf-8",
-             headers: dict | None = None) -> None:
+    def send(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str = "text/html; charset=utf-8",
+        headers: dict | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -51,7 +55,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         self.requests.append(f"{self.headers['Host']} {self.path}")
         route = getattr(self, "route_" + self.path.strip("/").split("?")[0].replace("-", "_"), None)
         try:
@@ -161,10 +165,12 @@ def fake_dns(table: dict[str, list[str]]):
         if host not in table:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return table[host]
+
     return resolve
 
 
 # --- success ------------------------------------------------------------------------------------
+
 
 def test_html_page_becomes_article(base, server):
     page = get(base + "/article")
@@ -187,13 +193,15 @@ def test_redirect_followed_and_final_url_reported(base):
 
 
 def test_public_host_is_pinned_with_host_header(base, server, public_route):
-    page = get("http://news.example:8080/article", allow_private=False,
-               resolver=fake_dns({"news.example": [PUBLIC_IP]}))
+    page = get(
+        "http://news.example:8080/article", allow_private=False, resolver=fake_dns({"news.example": [PUBLIC_IP]})
+    )
     assert b"Harbour" in page.data
     assert server.RequestHandlerClass.requests == ["news.example:8080 /article"]
 
 
 # --- refused before any connection ----------------------------------------------------------------
+
 
 def test_loopback_refused_without_allow_private(base, server):
     with pytest.raises(BlockedURL, match="127.0.0.1"):
@@ -201,11 +209,23 @@ def test_loopback_refused_without_allow_private(base, server):
     assert server.RequestHandlerClass.requests == []
 
 
-@pytest.mark.parametrize("url", [
-    "http://10.1.2.3/", "http://192.168.0.1/", "http://169.254.169.254/latest/meta-data/", "http://[::1]/",
-    "http://0.0.0.0/", "http://172.16.5.4/", "http://100.64.0.1/", "http://224.0.0.1/", "http://[::ffff:127.0.0.1]/",
-    "http://2130706433/", "http://127.1/", "http://localhost/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.1.2.3/",
+        "http://192.168.0.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://0.0.0.0/",
+        "http://172.16.5.4/",
+        "http://100.64.0.1/",
+        "http://224.0.0.1/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://2130706433/",
+        "http://127.1/",
+        "http://localhost/",
+    ],
+)
 def test_private_literal_hosts_refused(url):
     with pytest.raises(BlockedURL):
         get(url, allow_private=False)
@@ -213,18 +233,20 @@ def test_private_literal_hosts_refused(url):
 
 def test_any_private_address_among_several_refused():
     with pytest.raises(BlockedURL, match="10.0.0.7"):
-        get("http://mixed.example/", allow_private=False,
-            resolver=fake_dns({"mixed.example": [PUBLIC_IP, "10.0.0.7"]}))
+        get("http://mixed.example/", allow_private=False, resolver=fake_dns({"mixed.example": [PUBLIC_IP, "10.0.0.7"]}))
 
 
-@pytest.mark.parametrize("url, error, message", [
-    ("ftp://example.com/file", BlockedURL, "Only http and https"),
-    ("file:///etc/passwd", BlockedURL, "Only http and https"),
-    ("javascript:alert(1)", BlockedURL, "Only http and https"),
-    ("http://user:pass@example.com/", BlockedURL, "user name or password"),
-    ("http:///nohost", FetchError, "no host"),
-    ("http://example.com:99999/", FetchError, "invalid port"),
-])
+@pytest.mark.parametrize(
+    "url, error, message",
+    [
+        ("ftp://example.com/file", BlockedURL, "Only http and https"),
+        ("file:///etc/passwd", BlockedURL, "Only http and https"),
+        ("javascript:alert(1)", BlockedURL, "Only http and https"),
+        ("http://user:pass@example.com/", BlockedURL, "user name or password"),
+        ("http:///nohost", FetchError, "no host"),
+        ("http://example.com:99999/", FetchError, "invalid port"),
+    ],
+)
 def test_bad_urls_refused(url, error, message):
     with pytest.raises(error, match=message):
         get(url, allow_private=False)
@@ -232,11 +254,21 @@ def test_bad_urls_refused(url, error, message):
 
 def test_address_classification():
     assert is_public_address("8.8.8.8") and is_public_address("2606:4700::1111")
-    for address in ("127.0.0.1", "10.0.0.1", "fe80::1", "fc00::1", "::", "::ffff:10.0.0.1", "2002:7f00:1::1", "ff02::1"):
+    for address in (
+        "127.0.0.1",
+        "10.0.0.1",
+        "fe80::1",
+        "fc00::1",
+        "::",
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::1",
+        "ff02::1",
+    ):
         assert not is_public_address(address), address
 
 
 # --- redirects re-checked -------------------------------------------------------------------------
+
 
 def test_redirect_to_metadata_address_refused(base, server, public_route):
     with pytest.raises(BlockedURL, match="169.254.169.254"):
@@ -258,6 +290,7 @@ def test_redirect_loop_stops(base, server):
 
 
 # --- slow, large, wrong --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", ["/sleep", "/trickle", "/trickle-headers"])
 def test_slow_servers_time_out(base, path):
@@ -297,14 +330,35 @@ def test_unreachable_and_unknown_hosts():
 
 # --- HTTPS --------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def tls_server(tmp_path):
     """A TLS server with a self-signed certificate for news.example; it records the SNI it receives."""
     if not shutil.which("openssl"):
         pytest.skip("openssl is not installed")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
-                    "/CN=news.example", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=news.example",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     names: list[str | None] = []
@@ -324,8 +378,9 @@ def tls_server(tmp_path):
 
 def test_https_pins_address_sends_sni_and_verifies_certificate(tls_server, monkeypatch):
     port, names = tls_server
-    monkeypatch.setattr(fetch, "_open_socket",
-                        lambda address, _port, timeout: socket.create_connection(("127.0.0.1", port), timeout))
+    monkeypatch.setattr(
+        fetch, "_open_socket", lambda address, _port, timeout: socket.create_connection(("127.0.0.1", port), timeout)
+    )
     with pytest.raises(FetchError, match="certificate of news.example is not valid"):
         get("https://news.example/article", allow_private=False, resolver=fake_dns({"news.example": [PUBLIC_IP]}))
     assert names == ["news.example"]

@@ -9,7 +9,6 @@ import pytest
 
 from index.errors import ArticleTooLarge, FetchError, UnsupportedFormat
 from index.fetch import FetchedPage, fetch_url
-
 from tests.fakes.site import UA, Reply, Site, SiteHandler
 
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Coast News</title></channel></rss>'
@@ -21,6 +20,7 @@ def get(url: str, **kwargs: object) -> FetchedPage:
 
 
 # --- Content-Length that lies -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lengths", [["-5"], ["abc"], ["12", "40"], ["12, 40"], [""], ["+12"], ["1e3"]])
 def test_lying_content_length_is_a_bad_response(site: Site, lengths: list[str]) -> None:
@@ -36,6 +36,7 @@ def test_repeated_identical_content_length_is_accepted(site: Site) -> None:
 
 
 # --- slow DNS inside the deadline --------------------------------------------------------------------
+
 
 def test_slow_dns_answer_is_cut_by_the_total_deadline() -> None:
     release, finished = threading.Event(), threading.Event()
@@ -63,10 +64,13 @@ def test_resolver_errors_still_reported(site: Site) -> None:
 
 # --- conditional GET ---------------------------------------------------------------------------------
 
+
 def conditional_feed(handler: SiteHandler) -> None:
     """Answers 304 when the client already holds version v1 (by ETag or by date)."""
-    if handler.headers.get("If-None-Match") == '"v1"' or \
-            handler.headers.get("If-Modified-Since") == "Sat, 10 Feb 2024 08:30:00 GMT":
+    if (
+        handler.headers.get("If-None-Match") == '"v1"'
+        or handler.headers.get("If-Modified-Since") == "Sat, 10 Feb 2024 08:30:00 GMT"
+    ):
         handler.reply(Reply(b"", "", 304, headers=[("ETag", '"v1"')]))
     else:
         handler.reply(Reply(RSS, headers=[("ETag", '"v1"'), ("Last-Modified", "Sat, 10 Feb 2024 08:30:00 GMT")]))
@@ -104,8 +108,10 @@ def test_unusable_validators_are_not_sent(site: Site) -> None:
 
 # --- feed content types and Accept --------------------------------------------------------------------
 
-@pytest.mark.parametrize("mime", ["application/rss+xml", "application/atom+xml", "application/xml", "text/xml",
-                                  "application/rdf+xml"])
+
+@pytest.mark.parametrize(
+    "mime", ["application/rss+xml", "application/atom+xml", "application/xml", "text/xml", "application/rdf+xml"]
+)
 def test_feed_types_accepted_only_in_feed_mode(site: Site, mime: str) -> None:
     site.routes["/feed"] = Reply(RSS, f"{mime}; charset=utf-8")
     page = get(site.base + "/feed", feed=True)
@@ -130,6 +136,7 @@ def test_redirect_loop_stops_in_feed_mode(site: Site) -> None:
 
 
 # --- gzip for feeds, capped on the decompressed size ---------------------------------------------------
+
 
 def test_gzip_feed_is_inflated(site: Site) -> None:
     site.routes["/feed"] = Reply(gzip.compress(RSS), headers=[("Content-Encoding", "gzip")])

@@ -10,13 +10,16 @@ from index.results import Turn
 DRESDEN = [Turn("What happened in Dresden?", "Heavy rain made the Elbe burst its banks in Dresden. [1]")]
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("How many people were evacuated there?", "How many people were evacuated in Dresden?"),
-    ("What about Lyon?", "What happened in Lyon?"),
-    ("And Prague?", "What happened in Prague?"),
-    ("Who ordered the evacuation in Lyon?", "Who ordered the evacuation in Lyon?"),  # names its own subject
-    ("How high did it rise?", "How high did Dresden rise?"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How many people were evacuated there?", "How many people were evacuated in Dresden?"),
+        ("What about Lyon?", "What happened in Lyon?"),
+        ("And Prague?", "What happened in Prague?"),
+        ("Who ordered the evacuation in Lyon?", "Who ordered the evacuation in Lyon?"),  # names its own subject
+        ("How high did it rise?", "How high did Dresden rise?"),
+    ],
+)
 def test_a_follow_up_becomes_a_question_that_stands_alone(question, expected):
     assert standalone(question, DRESDEN) == expected
 

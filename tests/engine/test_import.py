@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from index import Article, Engine, InvalidInput, Settings, importer
-
 from tests.fakes.newsroom import PROMO, STORIES
+
 from .procs import article
 from .test_processes import ROOT, assert_consistent, kill, start
 
@@ -21,8 +21,14 @@ from .test_processes import ROOT, assert_consistent, kill, start
 def record(prefix: str, i: int, **changes: object) -> dict:
     """A corpus record (the benchmark's shape) of a generated article."""
     a = article(prefix, i)
-    return {"url": a.url, "title": a.title, "published": a.published.isoformat() if a.published else None,
-            "authors": ["Ann Lee"], "body": a.body, **changes}
+    return {
+        "url": a.url,
+        "title": a.title,
+        "published": a.published.isoformat() if a.published else None,
+        "authors": ["Ann Lee"],
+        "body": a.body,
+        **changes,
+    }
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -34,16 +40,28 @@ def write(path: Path, lines: list[str]) -> Path:
 
 def test_import_reports_bad_lines_and_does_not_stop(engine: Engine, tmp_path: Path) -> None:
     good = [json.dumps(record("Northport", i)) for i in range(5)]
-    lines = [good[0], "{not json", good[1], "", json.dumps(["a", "list"]), good[2],
-             json.dumps({"url": "https://x.example/a", "title": "No body"}), good[3],
-             json.dumps(record("Northport", 9, body="   ")), good[4]]
+    lines = [
+        good[0],
+        "{not json",
+        good[1],
+        "",
+        json.dumps(["a", "list"]),
+        good[2],
+        json.dumps({"url": "https://x.example/a", "title": "No body"}),
+        good[3],
+        json.dumps(record("Northport", 9, body="   ")),
+        good[4],
+    ]
     path = write(tmp_path / "corpus.jsonl.gz", lines)
     seen: list[tuple[int, int]] = []
     report = engine.import_jsonl(path, lambda done, total: seen.append((done, total)))
     assert (report.lines, report.added, report.unchanged, report.failed) == (10, 5, 0, 4)
     assert [(e.line, e.error.split(" (")[0]) for e in report.errors] == [
-        (2, "not valid JSON"), (5, "a record must be a JSON object, not a list"),
-        (7, "A record needs a 'body' string."), (9, "the record's body is empty")]
+        (2, "not valid JSON"),
+        (5, "a record must be a JSON object, not a list"),
+        (7, "A record needs a 'body' string."),
+        (9, "the record's body is empty"),
+    ]
     assert sorted(a.title for a in engine.list_articles()) == sorted(record("Northport", i)["title"] for i in range(5))
     assert seen[0] == (0, 10) and seen[-1] == (10, 10)
     again = engine.import_jsonl(path)
@@ -52,14 +70,22 @@ def test_import_reports_bad_lines_and_does_not_stop(engine: Engine, tmp_path: Pa
         engine.import_jsonl(tmp_path / "missing.jsonl")
 
 
-def test_import_judges_clutter_over_the_whole_file(engine: Engine, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_judges_clutter_over_the_whole_file(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(importer, "BATCH", 2)  # so that no single add sees the whole file
     records = []
     for slug, (title, paragraphs) in STORIES.items():
-        records.append(json.dumps({"url": f"https://gazette.example/news/{slug}", "title": title,
-                                   "published": "2024-03-01", "body": "\n".join([paragraphs[0], PROMO,
-                                                                                 *paragraphs[1:]])}))
+        records.append(
+            json.dumps(
+                {
+                    "url": f"https://gazette.example/news/{slug}",
+                    "title": title,
+                    "published": "2024-03-01",
+                    "body": "\n".join([paragraphs[0], PROMO, *paragraphs[1:]]),
+                }
+            )
+        )
     report = engine.import_jsonl(write(tmp_path / "gazette.jsonl", records))
     assert report.added == 5
     assert all(PROMO not in engine.get_article(a.id).body for a in engine.list_articles())
@@ -68,8 +94,9 @@ def test_import_judges_clutter_over_the_whole_file(engine: Engine, tmp_path: Pat
     assert writes == [1] * 5  # each article written once, already clean: nothing cleaned again afterwards
 
 
-def test_articles_stored_before_an_import_are_cleaned_of_lines_it_made_boilerplate(engine: Engine,
-                                                                                   tmp_path: Path) -> None:
+def test_articles_stored_before_an_import_are_cleaned_of_lines_it_made_boilerplate(
+    engine: Engine, tmp_path: Path
+) -> None:
     slugs = list(STORIES)
     for slug in slugs[:3]:
         engine.add_article(gazette(slug))
@@ -80,8 +107,12 @@ def test_articles_stored_before_an_import_are_cleaned_of_lines_it_made_boilerpla
 
 def gazette(slug: str) -> Article:
     title, paragraphs = STORIES[slug]
-    return Article(title=title, body="\n".join([paragraphs[0], PROMO, *paragraphs[1:]]), published=date(2024, 3, 1),
-                   url=f"https://gazette.example/news/{slug}")
+    return Article(
+        title=title,
+        body="\n".join([paragraphs[0], PROMO, *paragraphs[1:]]),
+        published=date(2024, 3, 1),
+        url=f"https://gazette.example/news/{slug}",
+    )
 
 
 def test_import_killed_mid_way_resumes_and_every_article_lands_once(tmp_path: Path, embed_model: object) -> None:

@@ -6,25 +6,29 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
 from index import BlockedURL, Engine, FeedError, FeedNotFound, FetchError, InvalidInput, Settings, url_article_id
 from index import fetch as fetching
-
 from tests.fakes.newsroom import Newsroom
-from . import feed_docs as docs
 from tests.fakes.site import PUBLIC_IP, Reply, Site, SiteHandler
+
+from . import feed_docs as docs
 
 
 @pytest.fixture
 def newsdesk(tmp_path: Path, embed_model: object) -> Iterator[Engine]:
     """A real engine that may fetch from 127.0.0.1 (where the test sites are)."""
-    engine = Engine(Settings(data_dir=tmp_path / "data", seeds_dir=tmp_path / "no-seeds", fetch_allow_private=True,
-                             fetch_timeout=2.0), embed_model=embed_model)  # type: ignore[arg-type]
+    engine = Engine(
+        Settings(
+            data_dir=tmp_path / "data", seeds_dir=tmp_path / "no-seeds", fetch_allow_private=True, fetch_timeout=2.0
+        ),
+        embed_model=embed_model,
+    )  # type: ignore[arg-type]
     yield engine
     engine.close()
 
@@ -33,17 +37,20 @@ def article_paths(site: Site) -> list[str]:
     return [p for p in site.paths() if p.startswith("/news/")]
 
 
-def test_feed_items_become_searchable_cited_articles_and_only_new_ones_are_fetched(newsdesk: Engine,
-                                                                                    site: Site) -> None:
+def test_feed_items_become_searchable_cited_articles_and_only_new_ones_are_fetched(
+    newsdesk: Engine, site: Site
+) -> None:
     room = Newsroom(site)
     harbour, _ = room.publish("harbour"), room.publish("library")
     feed = newsdesk.add_feed(room.feed_url)
     assert (feed.title, feed.items_added, feed.next_poll) == ("Harbour Gazette", 0, None)
     assert newsdesk.list_articles() == []  # following a feed reads it; its items come with the polls
 
-    report, = newsdesk.poll_feeds()
-    assert sorted(a.title for a in report.added) == ["Council approves new library on Mill Street",
-                                                     "Harbour at Port Elwin reopens after storm repairs"]
+    (report,) = newsdesk.poll_feeds()
+    assert sorted(a.title for a in report.added) == [
+        "Council approves new library on Mill Street",
+        "Harbour at Port Elwin reopens after storm repairs",
+    ]
     assert report.error is None and report.feed.items_added == 2 and report.feed.last_poll is not None
     answer = newsdesk.ask("When did the harbour at Port Elwin reopen after the storm?")
     cited = answer.citations[0].passage
@@ -52,12 +59,12 @@ def test_feed_items_become_searchable_cited_articles_and_only_new_ones_are_fetch
 
     room.publish("rail")
     site.requests.clear()
-    report, = newsdesk.poll_feeds(every=True)
+    (report,) = newsdesk.poll_feeds(every=True)
     assert [a.title for a in report.added] == ["Rail strike ends after drivers accept pay deal"]
     assert article_paths(site) == ["/news/rail"]  # items already stored are not fetched again
 
     site.requests.clear()
-    report, = newsdesk.poll_feeds(every=True)
+    (report,) = newsdesk.poll_feeds(every=True)
     assert report.not_modified and report.added == () and site.paths() == ["/feed.xml"]
     assert site.requests[0].headers.get("If-None-Match")  # a conditional GET: nothing else was done
     assert site.requests[0].headers["User-Agent"].startswith("NewsdeskBot/")
@@ -68,7 +75,7 @@ def test_only_due_feeds_are_polled(newsdesk: Engine, site: Site) -> None:
     room = Newsroom(site)
     room.publish("wildfire")
     newsdesk.add_feed(room.feed_url)
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     assert len(newsdesk.poll_feeds(now=start)) == 1
     assert newsdesk.poll_feeds(now=start + timedelta(minutes=5)) == []  # the interval is 15 minutes
     assert len(newsdesk.poll_feeds(now=start + timedelta(minutes=16))) == 1
@@ -77,7 +84,7 @@ def test_only_due_feeds_are_polled(newsdesk: Engine, site: Site) -> None:
 def test_changed_page_replaces_its_article_same_id_and_citation_says_updated(newsdesk: Engine, site: Site) -> None:
     room = Newsroom(site)
     url = room.publish("harbour")
-    old = room.publish("hospital", published=datetime.now(timezone.utc) - timedelta(days=5))
+    old = room.publish("hospital", published=datetime.now(UTC) - timedelta(days=5))
     newsdesk.add_feed(room.feed_url)
     newsdesk.poll_feeds()
     article_id = url_article_id(url)
@@ -99,8 +106,8 @@ def test_changed_page_replaces_its_article_same_id_and_citation_says_updated(new
     assert after.published == before.published
     cited = newsdesk.ask("How many metres of the harbour wall did engineers replace?").citations[0].passage
     assert cited.article_id == article_id and "sixty" in cited.text
-    assert cited.updated == datetime.now(timezone.utc).date()
-    assert newsdesk.refresh_recent(now=datetime.now(timezone.utc) + timedelta(days=3)).checked == 0  # too old now
+    assert cited.updated == datetime.now(UTC).date()
+    assert newsdesk.refresh_recent(now=datetime.now(UTC) + timedelta(days=3)).checked == 0  # too old now
 
 
 def test_an_article_added_by_url_is_followed_too(newsdesk: Engine, site: Site) -> None:
@@ -130,6 +137,7 @@ def test_a_poll_and_a_refresh_together_send_one_request_at_a_time_to_a_host(news
             with guard:  # before the response goes out: the client may send its next request as soon as it has it
                 in_flight[0] -= 1
             route(h)
+
         return handler
 
     site.routes.update({path: counted(route) for path, route in site.routes.items()})  # type: ignore[arg-type]
@@ -149,7 +157,7 @@ def test_redirecting_and_failing_items_are_not_fetched_at_every_poll(newsdesk: E
     room.publish("library")
     room.hidden.add("library")  # its page is gone: the item fails
     newsdesk.add_feed(room.feed_url)
-    report, = newsdesk.poll_feeds()
+    (report,) = newsdesk.poll_feeds()
     assert [a.url for a in report.added] == [room.url("harbour")]
     assert [f.url for f in report.failed] == [room.url("library")] and "404" in report.failed[0].error
     fetched = []
@@ -163,45 +171,58 @@ def test_redirecting_and_failing_items_are_not_fetched_at_every_poll(newsdesk: E
 
 
 def test_a_feed_of_ten_thousand_items_is_capped_and_paged(tmp_path: Path, embed_model: object, site: Site) -> None:
-    start = datetime(2024, 2, 1, tzinfo=timezone.utc)
-    entries = [(f"{site.base}/n/{n}", f"Story {n}",
-                (start - timedelta(minutes=n)).strftime("%a, %d %b %Y %H:%M:%S GMT")) for n in range(10_000)]
+    start = datetime(2024, 2, 1, tzinfo=UTC)
+    entries = [
+        (f"{site.base}/n/{n}", f"Story {n}", (start - timedelta(minutes=n)).strftime("%a, %d %b %Y %H:%M:%S GMT"))
+        for n in range(10_000)
+    ]
     site.routes["/big.xml"] = Reply(docs.rss2(entries), headers=[("ETag", '"big"')])
 
     def page(handler: SiteHandler) -> None:
         n = handler.path.rsplit("/", 1)[1]
-        handler.reply(Reply(f"<html><body><article><h1>Story {n}</h1><p>Report number {n} says that the "
-                            f"pier number {n} was painted blue by volunteers on a sunny day.</p></article></body>"
-                            "</html>".encode(), "text/html"))
+        handler.reply(
+            Reply(
+                f"<html><body><article><h1>Story {n}</h1><p>Report number {n} says that the "
+                f"pier number {n} was painted blue by volunteers on a sunny day.</p></article></body>"
+                "</html>".encode(),
+                "text/html",
+            )
+        )
 
     site.routes.update({f"/n/{n}": page for n in range(10_000)})
-    engine = Engine(Settings(data_dir=tmp_path / "data", seeds_dir=tmp_path / "none", fetch_allow_private=True,
-                             feed_max_items=3), embed_model=embed_model)  # type: ignore[arg-type]
+    engine = Engine(
+        Settings(data_dir=tmp_path / "data", seeds_dir=tmp_path / "none", fetch_allow_private=True, feed_max_items=3),
+        embed_model=embed_model,
+    )  # type: ignore[arg-type]
     try:
         engine.add_feed(f"{site.base}/big.xml")
-        now = datetime.now(timezone.utc)
-        first, = engine.poll_feeds(now=now)
+        now = datetime.now(UTC)
+        (first,) = engine.poll_feeds(now=now)
         assert [a.title for a in first.added] == ["Story 0", "Story 1", "Story 2"] and first.more
         assert first.feed.next_poll == now + timedelta(minutes=1)  # the backlog is paged, a minute apart
         assert len([p for p in site.paths() if p.startswith("/n/")]) == 3
-        second, = engine.poll_feeds(now=now + timedelta(minutes=2))
+        (second,) = engine.poll_feeds(now=now + timedelta(minutes=2))
         assert [a.title for a in second.added] == ["Story 3", "Story 4", "Story 5"]
         assert len(engine.list_articles()) == 6
     finally:
         engine.close()
 
 
-@pytest.mark.parametrize("route, kind, message", [
-    (Reply(docs.MALFORMED), FeedError, "not well-formed XML"),
-    (Reply(docs.BILLION_LAUGHS), FeedError, "declares the XML entity"),
-    (Reply(docs.HTML_PAGE, "text/html"), Exception, "not a feed or sitemap"),
-    (Reply(status=302, headers=[("Location", "/bad")]), FetchError, "Too many redirects"),
-    (lambda handler: handler.site.stop.wait(10), FetchError, "timed out after 2 s"),
-    (Reply(docs.sitemap_index(("/bad", None))), FeedError, "a cycle"),
-    (Reply(b"", status=404), FetchError, "HTTP 404"),
-])
-def test_a_bad_source_is_refused_clearly_and_nothing_is_stored(newsdesk: Engine, site: Site, route: object,
-                                                               kind: type, message: str) -> None:
+@pytest.mark.parametrize(
+    "route, kind, message",
+    [
+        (Reply(docs.MALFORMED), FeedError, "not well-formed XML"),
+        (Reply(docs.BILLION_LAUGHS), FeedError, "declares the XML entity"),
+        (Reply(docs.HTML_PAGE, "text/html"), Exception, "not a feed or sitemap"),
+        (Reply(status=302, headers=[("Location", "/bad")]), FetchError, "Too many redirects"),
+        (lambda handler: handler.site.stop.wait(10), FetchError, "timed out after 2 s"),
+        (Reply(docs.sitemap_index(("/bad", None))), FeedError, "a cycle"),
+        (Reply(b"", status=404), FetchError, "HTTP 404"),
+    ],
+)
+def test_a_bad_source_is_refused_clearly_and_nothing_is_stored(
+    newsdesk: Engine, site: Site, route: object, kind: type, message: str
+) -> None:
     site.routes["/bad"] = route  # type: ignore[assignment]
     with pytest.raises(kind, match=message):
         newsdesk.add_feed(f"{site.base}/bad")
@@ -215,7 +236,7 @@ def test_a_feed_that_breaks_is_reported_backs_off_and_the_others_go_on(newsdesk:
     newsdesk.add_feed(f"{site.base}/other.xml")
     newsdesk.add_feed(room.feed_url)
     site.routes["/other.xml"] = Reply(docs.BILLION_LAUGHS)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     reports = {r.feed.url: r for r in newsdesk.poll_feeds(now=now)}
     broken = reports[f"{site.base}/other.xml"]
     assert broken.error is not None and "entity" in broken.error and broken.added == ()
@@ -225,9 +246,9 @@ def test_a_feed_that_breaks_is_reported_backs_off_and_the_others_go_on(newsdesk:
     assert listed.next_poll == now + timedelta(minutes=30)  # backing off: twice the interval
 
 
-def test_item_links_to_private_addresses_are_refused_and_store_nothing(tmp_path: Path, embed_model: object,
-                                                                      site: Site, public: None,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_item_links_to_private_addresses_are_refused_and_store_nothing(
+    tmp_path: Path, embed_model: object, site: Site, public: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     names = {"news.example": [PUBLIC_IP], "intranet.example": ["10.20.30.40"]}
 
     def resolve(host: str, port: int) -> list[str]:
@@ -236,16 +257,20 @@ def test_item_links_to_private_addresses_are_refused_and_store_nothing(tmp_path:
         return names[host]
 
     monkeypatch.setattr(fetching, "resolve_host", resolve)
-    site.routes["/feed.xml"] = Reply(docs.rss2([
-        ("http://10.1.2.3/admin", "Internal", "Sat, 10 Feb 2024 08:30:00 GMT"),
-        ("http://intranet.example/x", "Intranet", "Sat, 10 Feb 2024 08:00:00 GMT")]))
-    engine = Engine(Settings(data_dir=tmp_path / "data", seeds_dir=tmp_path / "none"),
-                    embed_model=embed_model)  # type: ignore[arg-type]
+    site.routes["/feed.xml"] = Reply(
+        docs.rss2(
+            [
+                ("http://10.1.2.3/admin", "Internal", "Sat, 10 Feb 2024 08:30:00 GMT"),
+                ("http://intranet.example/x", "Intranet", "Sat, 10 Feb 2024 08:00:00 GMT"),
+            ]
+        )
+    )
+    engine = Engine(Settings(data_dir=tmp_path / "data", seeds_dir=tmp_path / "none"), embed_model=embed_model)  # type: ignore[arg-type]
     try:
         with pytest.raises(BlockedURL, match="private or local address"):
             engine.add_feed("http://intranet.example/feed.xml")
         engine.add_feed("http://news.example/feed.xml")
-        report, = engine.poll_feeds()
+        (report,) = engine.poll_feeds()
         assert report.added == () and len(report.failed) == 2
         assert all("private or local address" in f.error for f in report.failed)
         assert engine.list_articles() == [] and site.paths() == ["/feed.xml", "/feed.xml"]

@@ -13,33 +13,39 @@ AS_OF = date(2024, 9, 13)  # a Friday
 OUTLETS = {outlet_name_key(o): o for o in ("cnn.com", "usatoday.com", "theweek.co.uk", "Gulf Herald")}
 
 
-@pytest.mark.parametrize("question, kind, subject", [
-    ("What's the latest on Hurricane Delia?", "latest", "Hurricane Delia"),
-    ("Any news on the Norland prime minister?", "latest", "Norland prime minister"),
-    ("Latest updates about Ilse Varga", "latest", "Ilse Varga"),
-    ("What has changed since Wednesday with Hurricane Delia?", "since", "Hurricane Delia"),
-    ("Since Tuesday, what is new for Port Alden?", "since", "Port Alden"),
-    ("Give me a timeline of the Varga crisis", "timeline", "Varga crisis"),
-    ("How did the Port Alden flooding unfold?", "timeline", "Port Alden flooding"),
-    ("What happened today?", "digest", ""),
-    ("Summarise this week's news", "digest", ""),
-    ("What are the top stories?", "digest", ""),
-    ("How did CNN cover the midterm elections?", "outlets", "midterm elections"),
-    ("Compare The Week and USA Today on the energy price cap", "outlets", "energy price cap"),
-    ("What did the Gulf Herald say about the tram?", "outlets", "tram"),
-])
+@pytest.mark.parametrize(
+    "question, kind, subject",
+    [
+        ("What's the latest on Hurricane Delia?", "latest", "Hurricane Delia"),
+        ("Any news on the Norland prime minister?", "latest", "Norland prime minister"),
+        ("Latest updates about Ilse Varga", "latest", "Ilse Varga"),
+        ("What has changed since Wednesday with Hurricane Delia?", "since", "Hurricane Delia"),
+        ("Since Tuesday, what is new for Port Alden?", "since", "Port Alden"),
+        ("Give me a timeline of the Varga crisis", "timeline", "Varga crisis"),
+        ("How did the Port Alden flooding unfold?", "timeline", "Port Alden flooding"),
+        ("What happened today?", "digest", ""),
+        ("Summarise this week's news", "digest", ""),
+        ("What are the top stories?", "digest", ""),
+        ("How did CNN cover the midterm elections?", "outlets", "midterm elections"),
+        ("Compare The Week and USA Today on the energy price cap", "outlets", "energy price cap"),
+        ("What did the Gulf Herald say about the tram?", "outlets", "tram"),
+    ],
+)
 def test_kinds_and_subjects(question, kind, subject):
     intent = read_intent(question, AS_OF, OUTLETS)
     assert (intent.kind, intent.subject) == (kind, subject)
 
 
-@pytest.mark.parametrize("question", [
-    "Which company released its latest model this week?",  # "latest" as a word of the subject
-    "What happened to the submarine that went missing?",  # a subject: a question to answer, not a digest
-    "How did the central bank react to inflation?",  # no outlet the catalog knows
-    "Who won the vote since the polls closed?",  # "since" an event, not a day
-    "Which cities were hit?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which company released its latest model this week?",  # "latest" as a word of the subject
+        "What happened to the submarine that went missing?",  # a subject: a question to answer, not a digest
+        "How did the central bank react to inflation?",  # no outlet the catalog knows
+        "Who won the vote since the polls closed?",  # "since" an event, not a day
+        "Which cities were hit?",
+    ],
+)
 def test_other_questions_keep_the_default_path(question):
     assert read_intent(question, AS_OF, OUTLETS).kind == "answer"
 
@@ -66,10 +72,13 @@ def test_outlets_are_matched_by_the_outlet_field_whatever_the_spelling():
     assert outlet_name_key("college.usatoday.com") == "usatoday"
 
 
-@pytest.mark.parametrize("question", [
-    "Which team won its first title since 1990?",  # a year: a quiz question, not "what changed since"
-    "What changed since the 2019 election in Canada?",
-    "What has changed since March 2021 in the housing market?",  # more than three months before the as-of date
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which team won its first title since 1990?",  # a year: a quiz question, not "what changed since"
+        "What changed since the 2019 election in Canada?",
+        "What has changed since March 2021 in the housing market?",  # more than three months before the as-of date
+    ],
+)
 def test_since_a_long_time_ago_or_an_event_is_a_default_question(question):
     assert read_intent(question, AS_OF, OUTLETS).kind == "answer"

@@ -20,8 +20,14 @@ def test_scores_of_given_chunks_are_bm25_with_lucenes_idf(engine: Engine):
     expected = {}
     for seq, text in rows.items():
         words = text.split()
-        score = sum(math.log(1 + (len(rows) - docs[t] + 0.5) / (docs[t] + 0.5)) * words.count(t) * 2.2
-                    / (words.count(t) + 1.2 * (0.25 + 0.75 * len(words) / avg)) for t in terms if t in words)
+        score = sum(
+            math.log(1 + (len(rows) - docs[t] + 0.5) / (docs[t] + 0.5))
+            * words.count(t)
+            * 2.2
+            / (words.count(t) + 1.2 * (0.25 + 0.75 * len(words) / avg))
+            for t in terms
+            if t in words
+        )
         if score:
             expected[seq] = score
     got = scores(catalog, terms, list(rows))
@@ -30,8 +36,11 @@ def test_scores_of_given_chunks_are_bm25_with_lucenes_idf(engine: Engine):
     some = list(rows)[:2]
     assert scores(catalog, terms, some).keys() == {s for s in some if s in expected}  # only the chunks asked for
     match = " OR ".join(f'"{t}"' for t in terms)
-    fts5 = dict(catalog.reader().execute(
-        "SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?", (match,)).fetchall())
+    fts5 = dict(
+        catalog.reader()
+        .execute("SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?", (match,))
+        .fetchall()
+    )
     assert fts5.keys() == got.keys()  # the same chunks match as in FTS5 itself
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from index import Engine, Settings
-from index import migrations
+from index import Engine, Settings, migrations
 from index.embedcache import EmbeddingCache
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "release0-index.tar.gz"
@@ -34,8 +33,10 @@ def test_an_index_of_the_previous_release_upgrades_itself_and_answers(release0, 
     try:
         applied = [r[0] for r in engine._catalog.query("SELECT name FROM _migrations ORDER BY rowid")]
         assert applied == [name for name, _ in migrations.MIGRATIONS]
-        assert {i.title for i in engine.list_articles()} >= {"Tram line 9 extended to Vesna harbour",
-                                                            "Storm Alma reaches the coast"}
+        assert {i.title for i in engine.list_articles()} >= {
+            "Tram line 9 extended to Vesna harbour",
+            "Storm Alma reaches the coast",
+        }
         status = engine.status()
         assert (status.articles, status.chunks) == (4, 10)
         assert status.extra == {"vectors": 10, "title_vectors": 4}  # title vectors restored into the store
@@ -55,8 +56,9 @@ def test_an_index_of_the_previous_release_upgrades_itself_and_answers(release0, 
 
 def test_a_migration_that_fails_leaves_the_catalog_as_it_was(tmp_path, monkeypatch):
     db = sqlite3.connect(tmp_path / "c.sqlite3", isolation_level=None)
-    context = migrations.Context(cache=EmbeddingCache(tmp_path / "e.sqlite3"), terms_text=lambda t, x: x,
-                                 data_dir=tmp_path)
+    context = migrations.Context(
+        cache=EmbeddingCache(tmp_path / "e.sqlite3"), terms_text=lambda t, x: x, data_dir=tmp_path
+    )
     migrations.apply(db, context)
 
     def m999_breaks(db: sqlite3.Connection, context: migrations.Context) -> None:

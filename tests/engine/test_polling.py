@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from index.fetch import fetch_url
 from index.polling import FeedState, HostGate, PollPolicy, due_by_host, host_key, next_poll_at
-
 from tests.fakes.site import PUBLIC_IP, UA, Reply, Site, SiteHandler, fake_dns
 
-NOW = datetime(2024, 2, 12, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 2, 12, 12, 0, tzinfo=UTC)
 
 
 def test_next_poll_interval_backlog_and_capped_backoff() -> None:
@@ -21,7 +20,11 @@ def test_next_poll_interval_backlog_and_capped_backoff() -> None:
     assert next_poll_at(NOW, 0, policy) == NOW + timedelta(minutes=15)
     assert next_poll_at(NOW, 0, policy, backlog=True) == NOW + timedelta(minutes=1)
     assert [next_poll_at(NOW, n, policy) - NOW for n in (1, 2, 3, 4)] == [
-        timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2), timedelta(hours=4)]
+        timedelta(minutes=30),
+        timedelta(hours=1),
+        timedelta(hours=2),
+        timedelta(hours=4),
+    ]
     assert next_poll_at(NOW, 5, policy) == NOW + timedelta(hours=6)
     assert next_poll_at(NOW, 100_000, policy) == NOW + timedelta(hours=6)  # no overflow after a long outage
     custom = PollPolicy(interval=timedelta(minutes=5), max_backoff=timedelta(minutes=12))
@@ -30,10 +33,19 @@ def test_next_poll_interval_backlog_and_capped_backoff() -> None:
 
 
 def test_state_round_trips_through_json() -> None:
-    state = FeedState("http://news.example/feed", title="Coast", etag='"x"', last_modified="Sat, 10 Feb 2024",
-                      last_poll=NOW, next_poll=NOW + timedelta(minutes=15), consecutive_failures=2,
-                      last_error="boom", items_added=7, backlog=True,
-                      child_lastmod=(("http://news.example/s1.xml", "2024-02-10T00:00:00+00:00"),))
+    state = FeedState(
+        "http://news.example/feed",
+        title="Coast",
+        etag='"x"',
+        last_modified="Sat, 10 Feb 2024",
+        last_poll=NOW,
+        next_poll=NOW + timedelta(minutes=15),
+        consecutive_failures=2,
+        last_error="boom",
+        items_added=7,
+        backlog=True,
+        child_lastmod=(("http://news.example/s1.xml", "2024-02-10T00:00:00+00:00"),),
+    )
     assert FeedState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
     assert FeedState.from_dict({"url": "http://a.example/f", "future_field": 1}) == FeedState("http://a.example/f")
     assert state.with_added(3).items_added == 10
@@ -43,11 +55,22 @@ def test_due_feeds_interleaved_by_host() -> None:
     def feed(url: str, minutes: int | None) -> FeedState:
         return FeedState(url, next_poll=None if minutes is None else NOW + timedelta(minutes=minutes))
 
-    states = [feed("http://a.example/1", -30), feed("http://www.a.example/2", -20), feed("http://a.example/3", -10),
-              feed("http://b.example/1", -5), feed("http://c.example/1", None), feed("http://c.example/later", 5)]
+    states = [
+        feed("http://a.example/1", -30),
+        feed("http://www.a.example/2", -20),
+        feed("http://a.example/3", -10),
+        feed("http://b.example/1", -5),
+        feed("http://c.example/1", None),
+        feed("http://c.example/later", 5),
+    ]
     order = [s.url for s in due_by_host(states, NOW)]
-    assert order == ["http://c.example/1", "http://a.example/1", "http://b.example/1",  # never polled first
-                     "http://www.a.example/2", "http://a.example/3"]
+    assert order == [
+        "http://c.example/1",
+        "http://a.example/1",
+        "http://b.example/1",  # never polled first
+        "http://www.a.example/2",
+        "http://a.example/3",
+    ]
     assert host_key("http://WWW.A.example:8080/x") == "a.example"
 
 
@@ -97,8 +120,9 @@ def busy_site(site: Site) -> Site:
 def test_host_gate_lets_one_request_at_a_time_reach_a_host(busy_site: Site) -> None:
     dns = fake_dns({"a.example": [PUBLIC_IP], "b.example": [PUBLIC_IP]})
     gate = HostGate()
-    fetch = gate.wrap(lambda url, **kw: fetch_url(url, timeout=5, max_bytes=1000, user_agent=UA, resolver=dns,
-                                                  feed=True, **kw))
+    fetch = gate.wrap(
+        lambda url, **kw: fetch_url(url, timeout=5, max_bytes=1000, user_agent=UA, resolver=dns, feed=True, **kw)
+    )
     errors: list[BaseException] = []
 
     def worker(host: str) -> None:

@@ -29,21 +29,34 @@ def _env(**extra: str) -> dict[str, str]:
 
 def run(data_dir: Path, *args: str, **env: str) -> dict:
     """Run the helper process to the end; its JSON line (with "returncode")."""
-    done = subprocess.run([sys.executable, "-m", "tests.engine.procs", args[0], str(data_dir), *args[1:]],
-                          cwd=ROOT, env=_env(**env), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.engine.procs", args[0], str(data_dir), *args[1:]],
+        cwd=ROOT,
+        env=_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert lines, f"no result (exit {done.returncode}): {done.stderr[-2000:]}"
     return {**json.loads(lines[-1]), "returncode": done.returncode}
 
 
-def start(data_dir: Path, tmp_path: Path, *args: str, pause_at: str | None = None, **env: str
-          ) -> tuple[subprocess.Popen, Path]:
+def start(
+    data_dir: Path, tmp_path: Path, *args: str, pause_at: str | None = None, **env: str
+) -> tuple[subprocess.Popen, Path]:
     """Start the helper process; with pause_at, wait until it stops there. Returns it and its pause file."""
     flag = tmp_path / f"pause-{time.monotonic_ns()}"
     if pause_at:
         env.update(PAUSE_AT=pause_at, PAUSE_FILE=str(flag))
-    proc = subprocess.Popen([sys.executable, "-m", "tests.engine.procs", args[0], str(data_dir), *args[1:]],
-                            cwd=ROOT, env=_env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.engine.procs", args[0], str(data_dir), *args[1:]],
+        cwd=ROOT,
+        env=_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if pause_at:
         deadline = time.monotonic() + 120
         while not flag.exists():
@@ -196,7 +209,7 @@ def test_killed_after_replacing_an_article_leaves_no_old_vectors(shared, tmp_pat
     checked.close()
 
 
-def Article_with_body(a, body: str):  # noqa: N802 - reads as a constructor
+def Article_with_body(a, body: str):
     from dataclasses import replace
 
     return replace(a, body=body)

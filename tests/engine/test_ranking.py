@@ -7,8 +7,17 @@ from datetime import date
 import pytest
 
 from index.dates import TimeWindow, question_window
-from index.ranking import (CHUNKS_PER_ARTICLE, RRF_K, ChunkEvidence, article_evidence, choose_chunks, date_weight,
-                           fuse, rank_weights, without_duplicates)
+from index.ranking import (
+    CHUNKS_PER_ARTICLE,
+    RRF_K,
+    ChunkEvidence,
+    article_evidence,
+    choose_chunks,
+    date_weight,
+    fuse,
+    rank_weights,
+    without_duplicates,
+)
 from index.results import Passage
 
 

@@ -11,27 +11,38 @@ from index import retrieve
 from index.articles import Article
 from index.chunking import title_key
 
-BOILERPLATE = ("We use cookies to improve your experience. By continuing you agree to our privacy policy and the "
-               "processing of your data for personalised advertising. Manage your preferences at any time.")
+BOILERPLATE = (
+    "We use cookies to improve your experience. By continuing you agree to our privacy policy and the "
+    "processing of your data for personalised advertising. Manage your preferences at any time."
+)
 
 
 def _coast(title: str, body: str, slug: str) -> Article:
-    return Article(title=title, body=body, outlet="Coast News", published=date(2025, 2, 1),
-                   url=f"https://coast.example/{slug}")
+    return Article(
+        title=title, body=body, outlet="Coast News", published=date(2025, 2, 1), url=f"https://coast.example/{slug}"
+    )
 
 
 @pytest.fixture
 def coast(engine):
-    engine.add_articles([
-        _coast("Harbour ferry fares will double from March", BOILERPLATE, "ferry-fares"),
-        _coast("Ferry timetable changes this spring",
-               "New ferry timetables start in April with fewer evening crossings on the harbour route.", "timetable"),
-        _coast("", BOILERPLATE, "lighthouse-keeper-retires-after-forty-years"),
-        _coast("Lighthouse museum opens on the pier",
-               "The old lighthouse on the pier opens as a museum on Saturday. Visitors can climb the lighthouse "
-               "tower, see the lamp the keepers tended, and read the logbooks the lighthouse keepers kept.", "museum"),
-        *[_coast(f"Notice {i}", BOILERPLATE, f"notice-{i}") for i in range(4)],
-    ])
+    engine.add_articles(
+        [
+            _coast("Harbour ferry fares will double from March", BOILERPLATE, "ferry-fares"),
+            _coast(
+                "Ferry timetable changes this spring",
+                "New ferry timetables start in April with fewer evening crossings on the harbour route.",
+                "timetable",
+            ),
+            _coast("", BOILERPLATE, "lighthouse-keeper-retires-after-forty-years"),
+            _coast(
+                "Lighthouse museum opens on the pier",
+                "The old lighthouse on the pier opens as a museum on Saturday. Visitors can climb the lighthouse "
+                "tower, see the lamp the keepers tended, and read the logbooks the lighthouse keepers kept.",
+                "museum",
+            ),
+            *[_coast(f"Notice {i}", BOILERPLATE, f"notice-{i}") for i in range(4)],
+        ]
+    )
     return engine
 
 

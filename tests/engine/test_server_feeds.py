@@ -7,15 +7,14 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from index import Article, Engine, FeedNotFound, Settings, url_article_id
 from index.servers import scoped_article_id
-
 from tests.fakes.newsroom import PROMO, STORIES, Newsroom
 from tests.fakes.site import Site
 
@@ -25,8 +24,12 @@ HARBOUR = "When did the harbour at Port Elwin reopen after the storm?"
 @pytest.fixture
 def newsdesk(tmp_path: Path, embed_model: object) -> Iterator[Engine]:
     """A real engine that may fetch from 127.0.0.1 (where the test sites are)."""
-    engine = Engine(Settings(data_dir=tmp_path / "data", seeds_dir=tmp_path / "no-seeds", fetch_allow_private=True,
-                             fetch_timeout=2.0), embed_model=embed_model)  # type: ignore[arg-type]
+    engine = Engine(
+        Settings(
+            data_dir=tmp_path / "data", seeds_dir=tmp_path / "no-seeds", fetch_allow_private=True, fetch_timeout=2.0
+        ),
+        embed_model=embed_model,
+    )  # type: ignore[arg-type]
     yield engine
     engine.close()
 
@@ -47,7 +50,7 @@ def test_a_servers_feed_brings_articles_into_that_server_only(newsdesk: Engine, 
     assert [f.id for f in newsdesk.list_feeds(server="A")] == [feed.id]
     assert newsdesk.list_feeds(server="B") == [] and newsdesk.list_feeds() == []
 
-    report, = newsdesk.poll_feeds()
+    (report,) = newsdesk.poll_feeds()
     own = scoped_article_id("A", url_article_id(harbour))
     assert [a.id for a in report.added] == [own]
     assert ids(newsdesk, "A") == {own} and ids(newsdesk, "B") == set() and ids(newsdesk, None) == set()
@@ -67,14 +70,18 @@ def test_a_shared_feeds_articles_are_read_by_every_server(newsdesk: Engine, site
     assert shared in cited(newsdesk, HARBOUR, "B")
 
 
-def test_a_server_manages_only_its_own_feeds_and_may_follow_one_another_follows(newsdesk: Engine,
-                                                                                site: Site) -> None:
+def test_a_server_manages_only_its_own_feeds_and_may_follow_one_another_follows(newsdesk: Engine, site: Site) -> None:
     room = Newsroom(site)
     room.publish("harbour")
     theirs = newsdesk.add_feed(room.feed_url, server="A")
     shared = newsdesk.add_feed(room.feed_url)
-    for feed, server in ((theirs.id, "B"), (str(theirs.id), "B"), (room.feed_url, "B"), (theirs.id, None),
-                         (shared.id, "A")):
+    for feed, server in (
+        (theirs.id, "B"),
+        (str(theirs.id), "B"),
+        (room.feed_url, "B"),
+        (theirs.id, None),
+        (shared.id, "A"),
+    ):
         with pytest.raises(FeedNotFound):
             newsdesk.remove_feed(feed, server=server)
     assert {f.id for f in newsdesk.list_feeds(server="A")} == {theirs.id, shared.id}
@@ -94,8 +101,9 @@ def test_a_feed_skips_only_pages_its_own_corpus_holds(newsdesk: Engine, site: Si
     newsdesk.add_feed(room.feed_url, server="B")
     site.requests.clear()
     reports = {r.feed.server: r for r in newsdesk.poll_feeds()}
-    assert reports["A"].added == () and [a.id for a in reports["B"].added] == [scoped_article_id(
-        "B", url_article_id(harbour))]
+    assert reports["A"].added == () and [a.id for a in reports["B"].added] == [
+        scoped_article_id("B", url_article_id(harbour))
+    ]
     assert [p for p in site.paths() if p.startswith("/news/")] == ["/news/harbour"]  # fetched for B only
 
 
@@ -116,8 +124,13 @@ def test_a_refreshed_article_keeps_its_id_and_corpus(newsdesk: Engine, site: Sit
 
 def story(slug: str) -> Article:
     title, paragraphs = STORIES[slug]
-    return Article(title=title, body="\n".join([paragraphs[0], PROMO, *paragraphs[1:]]), outlet="Harbour Gazette",
-                   published=date(2024, 3, 1), url=f"https://gazette.example/news/{slug}")
+    return Article(
+        title=title,
+        body="\n".join([paragraphs[0], PROMO, *paragraphs[1:]]),
+        outlet="Harbour Gazette",
+        published=date(2024, 3, 1),
+        url=f"https://gazette.example/news/{slug}",
+    )
 
 
 def test_articles_cleaned_again_stay_in_their_corpus(newsdesk: Engine) -> None:
@@ -132,8 +145,16 @@ def test_articles_cleaned_again_stay_in_their_corpus(newsdesk: Engine) -> None:
 
 def test_an_import_goes_to_one_servers_corpus(newsdesk: Engine, tmp_path: Path) -> None:
     path = tmp_path / "articles.jsonl.gz"
-    lines = [{"url": f"https://gazette.example/news/{s}", "title": STORIES[s][0], "published": "2024-03-01",
-              "authors": [], "body": "\n".join(STORIES[s][1])} for s in ("harbour", "library")]
+    lines = [
+        {
+            "url": f"https://gazette.example/news/{s}",
+            "title": STORIES[s][0],
+            "published": "2024-03-01",
+            "authors": [],
+            "body": "\n".join(STORIES[s][1]),
+        }
+        for s in ("harbour", "library")
+    ]
     with gzip.open(path, "wt", encoding="utf-8") as f:
         f.write("".join(json.dumps(line) + "\n" for line in lines))
     report = newsdesk.import_jsonl(path, server="A", actor="cli:ops")
@@ -151,8 +172,12 @@ def test_an_import_into_one_server_cleans_anothers_articles_where_they_are(newsd
     own = ids(newsdesk, "A")
     path = tmp_path / "fifth.jsonl"
     fifth = story(slugs[4])
-    path.write_text(json.dumps({"url": fifth.url, "title": fifth.title, "published": "2024-03-01", "authors": [],
-                                "body": fifth.body}) + "\n")
+    path.write_text(
+        json.dumps(
+            {"url": fifth.url, "title": fifth.title, "published": "2024-03-01", "authors": [], "body": fifth.body}
+        )
+        + "\n"
+    )
     assert newsdesk.import_jsonl(path, server="B").added == 1  # its promotion line is on a fifth page now
     assert ids(newsdesk, "A") == own and len(ids(newsdesk, "B")) == 1 and ids(newsdesk, None) == set()
     assert all(PROMO not in newsdesk.get_article(i, server="A").body for i in own)

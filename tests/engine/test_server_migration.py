@@ -90,8 +90,8 @@ def test_an_old_catalog_is_upgraded_without_rechunking_or_embedding(tmp_path: An
         stored = live._chunks.get(include=["metadatas", "embeddings"])
         assert {m["server"] for m in stored["metadatas"]} == {"*"}
         assert {m["server"] for m in live._titles.get(include=["metadatas"])["metadatas"]} == {"*"}
-        before = dict(zip(vectors["ids"], vectors["embeddings"]))
-        assert all(np.allclose(before[i], v) for i, v in zip(stored["ids"], stored["embeddings"]))
+        before = dict(zip(vectors["ids"], vectors["embeddings"], strict=False))
+        assert all(np.allclose(before[i], v) for i, v in zip(stored["ids"], stored["embeddings"], strict=False))
         question = "Which cities were hit?"
         assert index.keywords.search(engine._catalog, index.keywords.query_terms(question), 10, Scope("A"))
         qvec = embed_model.get_query_embedding(question)

@@ -14,14 +14,22 @@ from index.articles import Article
 from index.errors import ArticleNotFound, InvalidInput
 from index.servers import Scope, keyword_token
 
-FERRY = Article(title="Westport ferry fares will double in March",
-                body="The Westport ferry company will double its fares in March, the harbour board said on Monday. "
-                     "A single crossing will cost 8 euros instead of 4; season tickets rise by half.",
-                outlet="Westport Post", published=date(2025, 2, 3), url="https://news.example/ferry-fares")
-TOLL = Article(title="Eastport council approves a bridge toll",
-               body="Eastport's council approved a toll of 3 euros on the new river bridge on Tuesday. Lorries will "
-                    "pay 12 euros; the toll starts when the bridge opens in June.",
-               outlet="Eastport Courier", published=date(2025, 2, 4), url="https://news.example/bridge-toll")
+FERRY = Article(
+    title="Westport ferry fares will double in March",
+    body="The Westport ferry company will double its fares in March, the harbour board said on Monday. "
+    "A single crossing will cost 8 euros instead of 4; season tickets rise by half.",
+    outlet="Westport Post",
+    published=date(2025, 2, 3),
+    url="https://news.example/ferry-fares",
+)
+TOLL = Article(
+    title="Eastport council approves a bridge toll",
+    body="Eastport's council approved a toll of 3 euros on the new river bridge on Tuesday. Lorries will "
+    "pay 12 euros; the toll starts when the bridge opens in June.",
+    outlet="Eastport Courier",
+    published=date(2025, 2, 4),
+    url="https://news.example/bridge-toll",
+)
 FERRY_Q = "How much will a single ferry crossing in Westport cost?"
 TOLL_Q = "How much is the Eastport bridge toll?"
 
@@ -225,10 +233,14 @@ def test_hiding_is_per_server(two: Any) -> None:
 
 
 def test_a_demoted_article_ranks_below_an_equal_one(two: Any) -> None:
-    rival = Article(title="Westport ferry fares to double from March",
-                    body="Fares on the Westport ferry double in March: a single crossing costs 8 euros, the harbour "
-                         "board said. Season tickets rise by half.",
-                    outlet="Harbour Times", published=date(2025, 2, 3), url="https://news.example/ferry-fares-2")
+    rival = Article(
+        title="Westport ferry fares to double from March",
+        body="Fares on the Westport ferry double in March: a single crossing costs 8 euros, the harbour "
+        "board said. Season tickets rise by half.",
+        outlet="Harbour Times",
+        published=date(2025, 2, 3),
+        url="https://news.example/ferry-fares-2",
+    )
     two.add_article(rival, server="A")
     first = two.retrieve(FERRY_Q, server="A", as_of=date(2025, 2, 10)).passages[0].article_id
     two.moderate(first, server="A", mode="demoted")

@@ -167,8 +167,10 @@ def test_an_outlet_with_nothing_on_the_subject_is_named_in_a_note(newsroom):
 
 def test_stories_are_ranked_by_outlets_before_reports():
     def story(name: str, *outlets: str) -> list[Member]:
-        return [Member(f"{name}{i}", name, None, date(2024, 9, 12), o, "T", None, date(2024, 9, 12))
-                for i, o in enumerate(outlets)]
+        return [
+            Member(f"{name}{i}", name, None, date(2024, 9, 12), o, "T", None, date(2024, 9, 12))
+            for i, o in enumerate(outlets)
+        ]
 
     one_outlet_four_reports = story("a", "Herald", "Herald", "Herald", "Herald")
     two_outlets_two_reports = story("b", "Herald", "Courier")

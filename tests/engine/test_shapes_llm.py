@@ -23,8 +23,10 @@ AS_OF = date(2024, 9, 20)
 def llm(embed_model):
     with FakeOpenAI() as fake:
         settings = Settings(llm_base_url=fake.base_url, llm_model="fake-model", llm_timeout=5)
-        yield fake, LLMAnswerer(llm=build_llm(settings), fallback=ExtractiveAnswerer(embed_model),
-                                embed_model=embed_model)
+        yield (
+            fake,
+            LLMAnswerer(llm=build_llm(settings), fallback=ExtractiveAnswerer(embed_model), embed_model=embed_model),
+        )
 
 
 def numbered(newsroom, question: str, as_of: date) -> list[Passage]:
@@ -54,7 +56,8 @@ def test_an_llm_timeline_is_dated_in_date_order_and_checked(newsroom, llm):
         f"Schools in Port Alden will reopen on Monday, five days after Hurricane Delia flooded the Saltmarsh "
         f"district [{schools}]. The storm destroyed 75 bridges near Port Alden [{landfall}]. "
         f"Hurricane Delia made landfall near Port Alden early Wednesday with winds of 115 mph [{first}]. "
-        f"Hurricane Delia strengthened to a Category 3 storm on Tuesday as it churned toward Port Alden [{first}].")
+        f"Hurricane Delia strengthened to a Category 3 storm on Tuesday as it churned toward Port Alden [{first}]."
+    )
     answer = newsroom.ask(TIMELINE, as_of=AS_OF, answerer=answerer)
     assert answer.answerer == "llm:fake-model" and answer.shape == "timeline"
     days = [s.day for s in answer.sentences]
@@ -74,8 +77,10 @@ def test_an_llm_latest_answer_leads_with_the_newest_report(newsroom, llm):
     passages = numbered(newsroom, question, AS_OF)
     toll = number_of(passages, docs.DELIA_3.id, "27 people")
     schools = number_of(passages, docs.DELIA_4.id, "Schools in Port Alden")
-    fake.script(f"Officials now count 27 people killed in Port Alden [{toll}]. Schools in Port Alden will reopen "
-                f"on Monday, Governor Mara Quint said [{schools}].")
+    fake.script(
+        f"Officials now count 27 people killed in Port Alden [{toll}]. Schools in Port Alden will reopen "
+        f"on Monday, Governor Mara Quint said [{schools}]."
+    )
     answer = newsroom.ask(question, as_of=AS_OF, answerer=answerer)
     assert answer.answerer == "llm:fake-model" and answer.shape == "latest"
     assert answer.sentences[0].day == date(2024, 9, 14) and answer.heading.startswith("As of 2024-09-14")
@@ -89,8 +94,10 @@ def test_an_llm_digest_keeps_one_line_per_story_with_its_coverage(newsroom, llm)
     passages = numbered(newsroom, question, day)
     lions = number_of(passages, docs.LIONS.id, "Harbor Lions")
     varga = number_of(passages, docs.VARGA_2.id, "resigned")
-    fake.script(f"The Harbor Lions won the national basketball championship in overtime [{lions}]. Ilse Varga "
-                f"resigned as prime minister of Norland after losing a confidence vote [{varga}].")
+    fake.script(
+        f"The Harbor Lions won the national basketball championship in overtime [{lions}]. Ilse Varga "
+        f"resigned as prime minister of Norland after losing a confidence vote [{varga}]."
+    )
     answer = newsroom.ask(question, as_of=day, answerer=answerer)
     assert answer.shape == "digest" and [s.label for s in answer.sentences] == ["1 outlet, 1 report"] * 2
     assert {c.passage.article_id for c in answer.citations} == {docs.LIONS.id, docs.VARGA_2.id}

@@ -24,7 +24,7 @@ def test_a_dropped_collection_leaves_no_segment_folder(tmp_path):
     handle = ChromaHandle(Settings(data_dir=tmp_path / "data"))
     store = VectorStore(handle, "newsdesk-test-g1")
     store.add_chunks(["c1"], np.ones((1, 384), dtype=np.float32), ["a1"], ["*"])
-    folders = lambda: {p.name for p in (tmp_path / "data" / "chroma").iterdir() if p.is_dir()}  # noqa: E731
+    folders = lambda: {p.name for p in (tmp_path / "data" / "chroma").iterdir() if p.is_dir()}
     assert len(folders()) >= 1
     handle.drop(store.name)
     handle.drop(store.titles_name)

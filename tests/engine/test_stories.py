@@ -63,21 +63,41 @@ REGISTRATION_FORM = (
 )
 # Earlier reports in the store: an agency named in many of them is common, not a story's subject.
 BACKGROUND = [
-    ("Regulators open probe into driver-assist crashes",
-     ("The National Highway Traffic Safety Administration has opened an investigation into 11 crashes involving "
-      "cars using a driver-assist system, the agency said in documents posted on Friday.")),
-    ("Road deaths fell last year, safety agency says",
-     ("Traffic deaths in the United States fell 3% last year, the National Highway Traffic Safety Administration "
-      "said, although pedestrian deaths rose for the fourth year in a row.")),
-    ("New rule requires rear seat belt reminders",
-     ("Carmakers will have to fit rear seat belt reminders in new vehicles from 2027 under a rule issued by the "
-      "National Highway Traffic Safety Administration on Thursday.")),
-    ("Storm brings snow to the Rockies",
-     ("A late winter storm dropped a foot of snow on Denver and closed schools across Colorado, the National "
-      "Weather Service said.")),
-    ("Central bank holds rates",
-     ("The Federal Reserve left interest rates unchanged on Wednesday and signalled two cuts later this year, "
-      "Chair Jerome Powell told reporters in Washington.")),
+    (
+        "Regulators open probe into driver-assist crashes",
+        (
+            "The National Highway Traffic Safety Administration has opened an investigation into 11 crashes involving "
+            "cars using a driver-assist system, the agency said in documents posted on Friday."
+        ),
+    ),
+    (
+        "Road deaths fell last year, safety agency says",
+        (
+            "Traffic deaths in the United States fell 3% last year, the National Highway Traffic Safety Administration "
+            "said, although pedestrian deaths rose for the fourth year in a row."
+        ),
+    ),
+    (
+        "New rule requires rear seat belt reminders",
+        (
+            "Carmakers will have to fit rear seat belt reminders in new vehicles from 2027 under a rule issued by the "
+            "National Highway Traffic Safety Administration on Thursday."
+        ),
+    ),
+    (
+        "Storm brings snow to the Rockies",
+        (
+            "A late winter storm dropped a foot of snow on Denver and closed schools across Colorado, the National "
+            "Weather Service said."
+        ),
+    ),
+    (
+        "Central bank holds rates",
+        (
+            "The Federal Reserve left interest rates unchanged on Wednesday and signalled two cuts later this year, "
+            "Chair Jerome Powell told reporters in Washington."
+        ),
+    ),
 ]
 DAY = date(2024, 3, 4)
 
@@ -91,8 +111,9 @@ def index():
 def make(embed_model, index):
     """Build a StoryInput with the real vector of its story text in `index` (or in the index given)."""
 
-    def build(article_id: str, title: str, body: str, day: date, outlet: str,
-              into: StoryIndex | None = None) -> StoryInput:
+    def build(
+        article_id: str, title: str, body: str, day: date, outlet: str, into: StoryIndex | None = None
+    ) -> StoryInput:
         vector = embed_model.embed([(into or index).story_text(title, body)])[0]
         return StoryInput(article_id, title, body, day, outlet, vector)
 
@@ -122,27 +143,51 @@ def test_identical_boilerplate_bodies_with_different_headlines_are_not_copies(in
 
 def test_updated_version_joins_the_story_without_being_a_copy(index, make):
     first = index.add(make("a1", "Acme recalls 120,000 SUVs over brake lines", RECALL, DAY, "Daily Wire"))
-    update = index.add(make("a2", "Acme more than doubles SUV brake recall to 310,000", RECALL_UPDATE,
-                            DAY + timedelta(days=1), "Daily Wire"))
+    update = index.add(
+        make(
+            "a2",
+            "Acme more than doubles SUV brake recall to 310,000",
+            RECALL_UPDATE,
+            DAY + timedelta(days=1),
+            "Daily Wire",
+        )
+    )
     assert update.story_id == first.story_id
     assert update.copy_of is None and not update.new_story
 
 
 def test_same_event_from_another_outlet_next_day_joins_the_story(index, make):
     first = index.add(make("a1", "Acme recalls 120,000 SUVs over brake lines", RECALL, DAY, "Daily Wire"))
-    other = index.add(make("c1", "Rusting brake lines prompt Trailblazer recall", RECALL_OTHER_OUTLET,
-                           DAY + timedelta(days=1), "Courier"))
+    other = index.add(
+        make(
+            "c1",
+            "Rusting brake lines prompt Trailblazer recall",
+            RECALL_OTHER_OUTLET,
+            DAY + timedelta(days=1),
+            "Courier",
+        )
+    )
     assert other.story_id == first.story_id and other.copy_of is None
 
 
-@pytest.mark.xfail(strict=True, reason="known limitation: two recalls announced by the same agency in one week "
-                   "score 0.55 (cosine 0.55, shared agency names); the weights fitted on the sample join them")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: two recalls announced by the same agency in one week "
+    "score 0.55 (cosine 0.55, shared agency names); the weights fitted on the sample join them",
+)
 def test_same_topic_different_event_a_week_later_starts_a_new_story(index, make):
     for n, (title, body) in enumerate(BACKGROUND):
         index.add(make(f"bg{n}", title, body, DAY - timedelta(days=30 + n), "Daily Wire"))
     first = index.add(make("a1", "Acme recalls 120,000 SUVs over brake lines", RECALL, DAY, "Daily Wire"))
-    other = index.add(make("d1", "Bolt Cars recalls Zephyr sedans over airbag software", OTHER_RECALL,
-                           DAY + timedelta(days=6), "Daily Wire"))
+    other = index.add(
+        make(
+            "d1",
+            "Bolt Cars recalls Zephyr sedans over airbag software",
+            OTHER_RECALL,
+            DAY + timedelta(days=6),
+            "Daily Wire",
+        )
+    )
     assert other.new_story and other.story_id != first.story_id
 
 
@@ -155,8 +200,9 @@ def test_an_article_must_fit_the_story_not_only_its_nearest_member(make):
     # Scores from the cosine alone (p >= 0.5 from cosine 0.5), so that only the story rule is under test.
     rule = StoryIndex(sqlite3.connect(":memory:"), weights=(10.0, 0.0, 0.0, 0.0, 0.0), bias=-5.0)
     floods = rule.add(make("m1", "Floods close Lisbon metro lines", FLOODS, DAY, "Daily Wire", rule))
-    bridge = rule.add(make("m2", "Lisbon floods delay Acme SUV brake recall repairs", LISBON_RECALL_DELAY, DAY,
-                           "Courier", rule))
+    bridge = rule.add(
+        make("m2", "Lisbon floods delay Acme SUV brake recall repairs", LISBON_RECALL_DELAY, DAY, "Courier", rule)
+    )
     recall = rule.add(make("n1", "Acme recalls 120,000 SUVs over brake lines", RECALL, DAY, "Metro", rule))
     assert bridge.story_id == floods.story_id  # the bridge reads like the floods report...
     assert recall.new_story  # ...and like the recall, which is nothing like the floods: no chaining through it
@@ -179,16 +225,22 @@ def test_neighbours_are_asked_a_bounded_window_around_the_date(make):
 
     bounded = StoryIndex(sqlite3.connect(":memory:"), neighbours)
     bounded.add(make("a1", "Acme recalls 120,000 SUVs over brake lines", RECALL, DAY, "Daily Wire", bounded))
-    bounded.add(make("c1", "Rusting brake lines prompt Trailblazer recall", RECALL_OTHER_OUTLET, DAY, "Courier",
-                     bounded))
+    bounded.add(
+        make("c1", "Rusting brake lines prompt Trailblazer recall", RECALL_OTHER_OUTLET, DAY, "Courier", bounded)
+    )
     window = timedelta(days=stories.WINDOW_DAYS)
     assert calls and all(c == (DAY - window, DAY + window, stories.NEIGHBOURS) for c in calls)
 
 
 def test_articles_outside_the_window_are_never_candidates(index, make):
     index.add(make("a1", "Acme recalls 120,000 SUVs over brake lines", RECALL, DAY, "Daily Wire"))
-    late = make("c1", "Rusting brake lines prompt Trailblazer recall", RECALL_OTHER_OUTLET,
-                DAY + timedelta(days=stories.WINDOW_DAYS + 1), "Courier")
+    late = make(
+        "c1",
+        "Rusting brake lines prompt Trailblazer recall",
+        RECALL_OTHER_OUTLET,
+        DAY + timedelta(days=stories.WINDOW_DAYS + 1),
+        "Courier",
+    )
     assert index.candidates(late) == []
     assert index.add(late).new_story
 
@@ -206,7 +258,7 @@ def test_removing_an_original_keeps_its_copies_in_the_story(index, make):
 
 def test_a_paragraph_many_stored_articles_share_is_left_out_of_the_lead(index, make):
     promo = "Sign up for our morning newsletter and get the day's top stories in your inbox before breakfast."
-    bodies = [RECALL, OTHER_RECALL, FLOODS][:stories.BOILERPLATE_ARTICLES]
+    bodies = [RECALL, OTHER_RECALL, FLOODS][: stories.BOILERPLATE_ARTICLES]
     for n, body in enumerate(bodies):
         assert promo in index.lead(promo + "\n\n" + RECALL_UPDATE)
         index.add(make(f"n{n}", f"Story {n}", promo + "\n\n" + body, DAY, "Daily Wire"))

@@ -50,8 +50,9 @@ def test_story_vectors_go_through_the_embedding_cache(engine, settings, embed_mo
     keys = [story_key(engine._model_key, index.story_text(a.title, a.body)) for a in docs.DELIA]
     assert set(engine._cache.get(keys)) == set(keys)
     cached = engine._cache.count()
-    other = Engine(replace(settings, data_dir=tmp_path / "other", embed_cache=settings.embed_cache_path),
-                   embed_model=embed_model)
+    other = Engine(
+        replace(settings, data_dir=tmp_path / "other", embed_cache=settings.embed_cache_path), embed_model=embed_model
+    )
     try:
         other.add_articles(docs.DELIA)  # the same articles, the same cache: no story text embedded again
         assert other._stories.embedded == 0 and other._cache.count() == cached
@@ -74,8 +75,9 @@ def test_a_new_version_is_reassigned_once(engine):
 def test_a_removed_article_leaves_its_story_and_its_copy_becomes_the_original(engine):
     engine.add_articles(docs.DELIA)
     engine.remove(docs.DELIA_1.id)
-    assert engine._catalog.query("SELECT COUNT(*) FROM story_articles WHERE article_id = ?",
-                                 (docs.DELIA_1.id,))[0][0] == 0
+    assert (
+        engine._catalog.query("SELECT COUNT(*) FROM story_articles WHERE article_id = ?", (docs.DELIA_1.id,))[0][0] == 0
+    )
     assert copy_of(engine, docs.DELIA_1_COPY) is None
     assert story(engine, docs.DELIA_1_COPY) == story(engine, docs.DELIA_2)
 
@@ -134,8 +136,13 @@ def test_the_stories_migration_itself_assigns_with_the_model_it_is_given(release
 
     db = sqlite3.connect(release0.data_dir / "newsdesk.sqlite3", isolation_level=None)
     cache = EmbeddingCache(release0.data_dir / "embeddings.sqlite3")
-    context = migrations.Context(cache=cache, terms_text=lambda t, x: x, data_dir=release0.data_dir,
-                                 embed_model=embed_model, model_key=model_id(embed_model))
+    context = migrations.Context(
+        cache=cache,
+        terms_text=lambda t, x: x,
+        data_dir=release0.data_dir,
+        embed_model=embed_model,
+        model_key=model_id(embed_model),
+    )
     ran = migrations.apply(db, context)
     assert "m012_stories" in ran
     articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
@@ -151,15 +158,21 @@ def test_a_page_that_changed_is_reassigned_from_its_new_text(tmp_path, embed_mod
 
     room = Newsroom(site)
     url = room.publish("harbour")
-    engine = Engine(Settings(data_dir=tmp_path / "data", seeds_dir=tmp_path / "no-seeds", fetch_allow_private=True,
-                             fetch_timeout=2.0), embed_model=embed_model)
+    engine = Engine(
+        Settings(
+            data_dir=tmp_path / "data", seeds_dir=tmp_path / "no-seeds", fetch_allow_private=True, fetch_timeout=2.0
+        ),
+        embed_model=embed_model,
+    )
     try:
         engine.add_feed(room.feed_url)
         engine.poll_feeds()
         article_id = url_article_id(url)
         paragraphs = list(room.pages["harbour"].paragraphs)
-        paragraphs[0] = ("Harbourmaster Ingrid Solberg reopened the harbour at Port Elwin on Saturday after a week "
-                         "of repairs to the sea wall.")
+        paragraphs[0] = (
+            "Harbourmaster Ingrid Solberg reopened the harbour at Port Elwin on Saturday after a week "
+            "of repairs to the sea wall."
+        )
         room.edit("harbour", paragraphs)
         assert [a.id for a in engine.refresh_recent().updated] == [article_id]
         after = engine.get_article(article_id)

@@ -50,7 +50,7 @@ class FakeOpenAI:
         with self._lock:
             return self._replies.pop(0) if self._replies else Reply(status=500, content="no scripted reply")
 
-    def start(self) -> "FakeOpenAI":
+    def start(self) -> FakeOpenAI:
         """Serve in a background thread."""
         self._thread.start()
         return self
@@ -61,7 +61,7 @@ class FakeOpenAI:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "FakeOpenAI":
+    def __enter__(self) -> FakeOpenAI:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -70,7 +70,7 @@ class FakeOpenAI:
 
 def _chunks(text: str, words: int) -> list[str]:
     tokens = re.findall(r"\S+\s*", text)
-    return ["".join(tokens[i:i + words]) for i in range(0, len(tokens), words)] or [""]
+    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [""]
 
 
 def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
@@ -78,7 +78,7 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:  # keep test output quiet
             pass
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             try:
                 self._post()
             except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
@@ -100,9 +100,14 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             model = body.get("model", "fake")
             if not body.get("stream"):
                 message = {"role": "assistant", "content": reply.content}
-                data = {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": model,
-                        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+                data = {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": model,
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                }
                 return self._send(200, "application/json", json.dumps(data).encode())
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -119,8 +124,13 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
 
         def _event(self, model: str, delta: dict, finish: str | None) -> None:
-            chunk = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model,
-                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            chunk = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
             self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
             self.wfile.flush()
 

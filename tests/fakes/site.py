@@ -89,8 +89,10 @@ class Site:
 
 def fake_dns(table: dict[str, list[str]]) -> Callable[[str, int], list[str]]:
     """A resolver answering from a table (unknown names fail like a real lookup)."""
+
     def resolve(host: str, port: int) -> list[str]:
         if host not in table:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return table[host]
+
     return resolve

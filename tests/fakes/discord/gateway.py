@@ -48,10 +48,19 @@ class Gateway:
 
     async def _ready(self, resume_url: str) -> None:
         world = self.world
-        await self.dispatch("READY", {
-            "v": 10, "user": world.bot_user.user(), "guilds": [{"id": g, "unavailable": True} for g in world.guilds],
-            "session_id": "fake-session", "resume_gateway_url": resume_url,
-            "application": {"id": world.app_id, "flags": 0}, "private_channels": [], "relationships": []})
+        await self.dispatch(
+            "READY",
+            {
+                "v": 10,
+                "user": world.bot_user.user(),
+                "guilds": [{"id": g, "unavailable": True} for g in world.guilds],
+                "session_id": "fake-session",
+                "resume_gateway_url": resume_url,
+                "application": {"id": world.app_id, "flags": 0},
+                "private_channels": [],
+                "relationships": [],
+            },
+        )
         for guild in world.guilds.values():
             await self.dispatch("GUILD_CREATE", guild.payload())
         self.ready.set()

@@ -66,10 +66,18 @@ class InteractionRoutes:
         if "with_response" not in request.query:
             return web.Response(status=204)
         original = ix.original or {}
-        return json_response({"interaction": {"id": ix.id, "type": ix.kind, "response_message_id": original.get("id"),
-                                              "response_message_loading": kind == DEFERRED,
-                                              "response_message_ephemeral": bool(original.get("flags", 0) & EPHEMERAL)},
-                              "resource": resource})
+        return json_response(
+            {
+                "interaction": {
+                    "id": ix.id,
+                    "type": ix.kind,
+                    "response_message_id": original.get("id"),
+                    "response_message_loading": kind == DEFERRED,
+                    "response_message_ephemeral": bool(original.get("flags", 0) & EPHEMERAL),
+                },
+                "resource": resource,
+            }
+        )
 
     async def followup(self, request: web.Request) -> web.Response:
         ix, payload = self.world.interaction(request.match_info["token"]), request[BODY]
@@ -82,8 +90,12 @@ class InteractionRoutes:
             return bad
         if ix.original and ix.placeholder and not ix.deleted:
             # Discord: the first follow-up after a deferral replaces the "thinking" message and keeps its flags.
-            ix.original.update(content=payload.get("content") or "", embeds=payload.get("embeds") or [],
-                               components=payload.get("components") or [], flags=ix.original["flags"] & ~LOADING)
+            ix.original.update(
+                content=payload.get("content") or "",
+                embeds=payload.get("embeds") or [],
+                components=payload.get("components") or [],
+                flags=ix.original["flags"] & ~LOADING,
+            )
             ix.placeholder = False
             return json_response(ix.original)
         msg = self._post(ix, payload)
@@ -116,8 +128,10 @@ class InteractionRoutes:
         if ix is None or msg is None:
             self.rules.violate(f"edit of an unknown interaction message {request.path}")
             return error_response(404, 10008, "Unknown Message")
-        if bad := (self.rules.message(payload, creating=False, where=f"/{ix.name} edit")
-                   or self.rules.edit(msg["id"], f"/{ix.name} edit")):
+        if bad := (
+            self.rules.message(payload, creating=False, where=f"/{ix.name} edit")
+            or self.rules.edit(msg["id"], f"/{ix.name} edit")
+        ):
             return bad
         msg.update({k: payload[k] for k in SHOWN if k in payload})
         msg["flags"] &= ~LOADING

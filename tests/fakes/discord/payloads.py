@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -21,19 +21,20 @@ TEXT, PUBLIC_THREAD = 0, 11  # channel types
 
 def snowflake() -> str:
     """A new, unique, realistic (19-digit) snowflake id."""
-    ms = int(datetime.now(timezone.utc).timestamp() * 1000) - 1420070400000
+    ms = int(datetime.now(UTC).timestamp() * 1000) - 1420070400000
     return str((ms << 22) | (next(_ids) & 0x3FFFFF))
 
 
 def now_iso() -> str:
     """The current time as Discord formats it."""
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON response whose Content-Type is exactly application/json (discord.py insists)."""
-    return web.Response(body=json.dumps(data).encode(), status=status,
-                        headers={"Content-Type": "application/json", **(headers or {})})
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json", **(headers or {})}
+    )
 
 
 def error_response(status: int, code: int, message: str, errors: dict | None = None) -> web.Response:
@@ -56,13 +57,29 @@ class FakeUser:
 
     def user(self) -> dict:
         """The user object."""
-        return {"id": self.id, "username": self.name, "global_name": self.name, "discriminator": "0",
-                "avatar": None, "bot": self.bot, "public_flags": 0}
+        return {
+            "id": self.id,
+            "username": self.name,
+            "global_name": self.name,
+            "discriminator": "0",
+            "avatar": None,
+            "bot": self.bot,
+            "public_flags": 0,
+        }
 
     def member(self, with_user: bool = True) -> dict:
         """The guild member object (with `permissions` as interactions carry it)."""
-        data = {"roles": list(self.roles), "joined_at": now_iso(), "deaf": False, "mute": False, "flags": 0,
-                "nick": None, "avatar": None, "pending": False, "permissions": str(self.permissions)}
+        data = {
+            "roles": list(self.roles),
+            "joined_at": now_iso(),
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "nick": None,
+            "avatar": None,
+            "pending": False,
+            "permissions": str(self.permissions),
+        }
         if with_user:
             data["user"] = self.user()
         return data
@@ -81,8 +98,13 @@ class FakeFile:
     def payload(self, base: str) -> dict:
         """The attachment object, as in an interaction's resolved data."""
         url = f"{base}/files/{self.id}/{self.filename}"
-        out = {"id": self.id, "filename": self.filename, "size": len(self.data) if self.size is None else self.size,
-               "url": url, "proxy_url": url}
+        out = {
+            "id": self.id,
+            "filename": self.filename,
+            "size": len(self.data) if self.size is None else self.size,
+            "url": url,
+            "proxy_url": url,
+        }
         if self.content_type:
             out["content_type"] = self.content_type
         return out
@@ -90,36 +112,93 @@ class FakeFile:
 
 def channel(channel_id: str, guild_id: str, name: str, kind: int = TEXT, **extra: Any) -> dict:
     """A guild channel (0 = text, 11 = public thread)."""
-    return {"id": channel_id, "guild_id": guild_id, "name": name, "type": kind, "position": 0,
-            "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
-            "last_message_id": None, "rate_limit_per_user": 0, **extra}
+    return {
+        "id": channel_id,
+        "guild_id": guild_id,
+        "name": name,
+        "type": kind,
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        **extra,
+    }
 
 
-def guild(guild_id: str, name: str, owner: FakeUser, roles: list[dict], channels: list[dict],
-          members: list[FakeUser]) -> dict:
+def guild(
+    guild_id: str, name: str, owner: FakeUser, roles: list[dict], channels: list[dict], members: list[FakeUser]
+) -> dict:
     """The GUILD_CREATE payload."""
-    return {"id": guild_id, "name": name, "owner_id": owner.id, "unavailable": False, "large": False,
-            "member_count": len(members), "roles": roles, "channels": channels, "threads": [],
-            "members": [m.member() for m in members], "emojis": [], "stickers": [], "features": [],
-            "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
-            "joined_at": now_iso(), "icon": None, "splash": None, "verification_level": 0,
-            "default_message_notifications": 0, "explicit_content_filter": 0, "mfa_level": 0,
-            "premium_tier": 0, "preferred_locale": "en-US", "system_channel_flags": 0, "nsfw_level": 0}
+    return {
+        "id": guild_id,
+        "name": name,
+        "owner_id": owner.id,
+        "unavailable": False,
+        "large": False,
+        "member_count": len(members),
+        "roles": roles,
+        "channels": channels,
+        "threads": [],
+        "members": [m.member() for m in members],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "voice_states": [],
+        "presences": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "joined_at": now_iso(),
+        "icon": None,
+        "splash": None,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "mfa_level": 0,
+        "premium_tier": 0,
+        "preferred_locale": "en-US",
+        "system_channel_flags": 0,
+        "nsfw_level": 0,
+    }
 
 
 def role(role_id: str, name: str, permissions: int, position: int = 1) -> dict:
     """A role object."""
-    return {"id": role_id, "name": name, "permissions": str(permissions), "position": position, "color": 0,
-            "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+    return {
+        "id": role_id,
+        "name": name,
+        "permissions": str(permissions),
+        "position": position,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
 
 
 def message(channel_id: str, guild_id: str | None, author: FakeUser, payload: dict, **extra: Any) -> dict:
     """A message object built from what a client sent (content, embeds, flags...)."""
-    data = {"id": snowflake(), "channel_id": channel_id, "author": author.user(), "timestamp": now_iso(),
-            "content": payload.get("content") or "", "embeds": payload.get("embeds") or [],
-            "components": payload.get("components") or [],
-            "flags": payload.get("flags") or 0, "edited_timestamp": None, "tts": False, "mention_everyone": False,
-            "mentions": [], "mention_roles": [], "attachments": [], "pinned": False, "type": 0}
+    data = {
+        "id": snowflake(),
+        "channel_id": channel_id,
+        "author": author.user(),
+        "timestamp": now_iso(),
+        "content": payload.get("content") or "",
+        "embeds": payload.get("embeds") or [],
+        "components": payload.get("components") or [],
+        "flags": payload.get("flags") or 0,
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "pinned": False,
+        "type": 0,
+    }
     if guild_id:
         data["guild_id"] = guild_id
         data["member"] = author.member(with_user=False)
@@ -127,14 +206,38 @@ def message(channel_id: str, guild_id: str | None, author: FakeUser, payload: di
     return data
 
 
-def interaction(interaction_id: str, token: str, app_id: str, kind: int, data: dict, user: FakeUser,
-                guild_id: str, channel: dict, **extra: Any) -> dict:
+def interaction(
+    interaction_id: str,
+    token: str,
+    app_id: str,
+    kind: int,
+    data: dict,
+    user: FakeUser,
+    guild_id: str,
+    channel: dict,
+    **extra: Any,
+) -> dict:
     """The INTERACTION_CREATE payload (2 command, 3 component, 4 autocomplete, 5 modal submit) in a guild channel."""
-    return {"id": interaction_id, "application_id": app_id, "type": kind, "data": data, "token": token, "version": 1,
-            "guild_id": guild_id, "channel_id": channel["id"], "channel": channel, "member": user.member(),
-            "app_permissions": str(0xFFFFFFFF), "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
-            "authorizing_integration_owners": {"0": guild_id}, "context": 0,
-            "attachment_size_limit": 10 * 1024 * 1024, **extra}
+    return {
+        "id": interaction_id,
+        "application_id": app_id,
+        "type": kind,
+        "data": data,
+        "token": token,
+        "version": 1,
+        "guild_id": guild_id,
+        "channel_id": channel["id"],
+        "channel": channel,
+        "member": user.member(),
+        "app_permissions": str(0xFFFFFFFF),
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": guild_id},
+        "context": 0,
+        "attachment_size_limit": 10 * 1024 * 1024,
+        **extra,
+    }
 
 
 def modal_inputs(components: list[dict]) -> list[dict]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -54,14 +55,17 @@ class ChannelRoutes:
     def routes(self) -> Routes:
         """(method, path under /api/v10, handler)"""
         return [
-            ("GET", "/users/@me", self.me), ("GET", "/oauth2/applications/@me", self.application),
+            ("GET", "/users/@me", self.me),
+            ("GET", "/oauth2/applications/@me", self.application),
             ("PUT", "/applications/{app}/commands", self.sync),
             ("PUT", "/applications/{app}/guilds/{g}/commands", self.sync),
-            ("POST", "/channels/{c}/messages", self.create_message), ("GET", "/channels/{c}/messages", self.history),
+            ("POST", "/channels/{c}/messages", self.create_message),
+            ("GET", "/channels/{c}/messages", self.history),
             ("GET", "/channels/{c}/messages/{m}", self.get_message),
             ("PATCH", "/channels/{c}/messages/{m}", self.edit_message),
             ("DELETE", "/channels/{c}/messages/{m}", self.delete_message),
-            ("POST", "/channels/{c}/typing", self.typing), ("POST", "/channels/{c}/messages/{m}/threads", self.thread),
+            ("POST", "/channels/{c}/typing", self.typing),
+            ("POST", "/channels/{c}/messages/{m}/threads", self.thread),
         ]
 
     async def me(self, request: web.Request) -> web.Response:
@@ -71,9 +75,20 @@ class ChannelRoutes:
 
     async def application(self, request: web.Request) -> web.Response:
         owner = next(iter(self.world.guilds.values())).owner
-        return json_response({"id": self.world.app_id, "name": "Newsdesk", "icon": None, "description": "", "flags": 0,
-                              "bot_public": True, "bot_require_code_grant": False, "verify_key": "0",
-                              "owner": owner.user(), "team": None})
+        return json_response(
+            {
+                "id": self.world.app_id,
+                "name": "Newsdesk",
+                "icon": None,
+                "description": "",
+                "flags": 0,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "verify_key": "0",
+                "owner": owner.user(),
+                "team": None,
+            }
+        )
 
     async def sync(self, request: web.Request) -> web.Response:
         out = []
@@ -124,8 +139,10 @@ class ChannelRoutes:
         msg = self.world.find_message(cid, mid)
         if msg is None:
             return error_response(404, 10008, "Unknown Message")
-        if bad := (self.rules.message(payload, creating=False, where=f"PATCH message {mid}")
-                   or self.rules.edit(mid, f"PATCH {mid}")):
+        if bad := (
+            self.rules.message(payload, creating=False, where=f"PATCH message {mid}")
+            or self.rules.edit(mid, f"PATCH {mid}")
+        ):
             return bad
         msg.update({k: payload[k] for k in ("content", "embeds", "components") if k in payload})
         return json_response(msg)
@@ -141,10 +158,22 @@ class ChannelRoutes:
         guild = self.world.guild_of(cid)
         if guild is None:
             return error_response(404, 10003, "Unknown Channel")
-        meta = {"archived": False, "locked": False, "auto_archive_duration": payload.get("auto_archive_duration", 1440),
-                "archive_timestamp": None}
-        thread = guild.add_channel(payload["name"], PUBLIC_THREAD, mid, parent_id=cid, owner_id=self.world.bot_user.id,
-                                   thread_metadata=meta, message_count=0, member_count=1)
+        meta = {
+            "archived": False,
+            "locked": False,
+            "auto_archive_duration": payload.get("auto_archive_duration", 1440),
+            "archive_timestamp": None,
+        }
+        thread = guild.add_channel(
+            payload["name"],
+            PUBLIC_THREAD,
+            mid,
+            parent_id=cid,
+            owner_id=self.world.bot_user.id,
+            thread_metadata=meta,
+            message_count=0,
+            member_count=1,
+        )
         if self.gateway.connected:
             await self.gateway.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
         return json_response(thread)

@@ -28,8 +28,14 @@ MESSAGE_CONTENT_INTENT = 1 << 15
 class Rules:
     """Checks requests against Discord's rules; every breach is appended to `violations`."""
 
-    def __init__(self, *, ack_deadline: float = ACK_DEADLINE, edit_limit: int = EDIT_LIMIT,
-                 edit_window: float = EDIT_WINDOW, token_lifetime: float = TOKEN_LIFETIME) -> None:
+    def __init__(
+        self,
+        *,
+        ack_deadline: float = ACK_DEADLINE,
+        edit_limit: int = EDIT_LIMIT,
+        edit_window: float = EDIT_WINDOW,
+        token_lifetime: float = TOKEN_LIFETIME,
+    ) -> None:
         # tests shortening the bot's intervals shorten the window; tests of long jobs shorten the token's life
         self.ack_deadline, self.edit_limit, self.edit_window = ack_deadline, edit_limit, edit_window
         self.token_lifetime = token_lifetime
@@ -60,8 +66,11 @@ class Rules:
         if len(stamps) >= self.edit_limit:
             self.violate(f"{where}: more than {self.edit_limit} edits in {self.edit_window:g} s on one message (429)")
             retry = round(self.edit_window - (now - stamps[0]), 3)
-            return json_response({"message": "You are being rate limited.", "retry_after": retry, "global": False},
-                                 429, {"Via": "1.1 google", "Retry-After": str(retry)})
+            return json_response(
+                {"message": "You are being rate limited.", "retry_after": retry, "global": False},
+                429,
+                {"Via": "1.1 google", "Retry-After": str(retry)},
+            )
         stamps.append(now)
         return None
 
@@ -70,8 +79,10 @@ class Rules:
         age = time.monotonic() - ix.created
         if age <= self.token_lifetime:
             return None
-        self.violate(f"{where}: interaction token used {age:.1f} s after the interaction (it expires after "
-                     f"{self.token_lifetime:g} s)")
+        self.violate(
+            f"{where}: interaction token used {age:.1f} s after the interaction (it expires after "
+            f"{self.token_lifetime:g} s)"
+        )
         return error_response(401, 50027, "Invalid Webhook Token")
 
     def acknowledgement(self, ix: FakeInteraction, late: float, kind: int, data: dict) -> web.Response | None:
@@ -82,9 +93,17 @@ class Rules:
         if ix.callbacks:
             self.violate(f"/{ix.name}: acknowledged twice")
             return error_response(400, 40060, "Interaction has already been acknowledged.")
-        errors = (choice_errors(data.get("choices", [])) if kind == 8 else modal_errors(data) if kind == 9
-                  else message_errors(data, creating=True) if kind == 4
-                  else message_errors(data, creating=False) if kind == 7 else {})
+        errors = (
+            choice_errors(data.get("choices", []))
+            if kind == 8
+            else modal_errors(data)
+            if kind == 9
+            else message_errors(data, creating=True)
+            if kind == 4
+            else message_errors(data, creating=False)
+            if kind == 7
+            else {}
+        )
         if errors:
             self.violate(f"/{ix.name}: callback type {kind} invalid {errors}")
             return error_response(400, 50035, "Invalid Form Body", errors)
@@ -95,8 +114,12 @@ class Rules:
         if 1 <= len(name or "") <= 100:
             return None
         self.violate(f"thread name {name!r}")
-        return error_response(400, 50035, "Invalid Form Body",
-                              {"name": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "1-100"}]}})
+        return error_response(
+            400,
+            50035,
+            "Invalid Form Body",
+            {"name": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "1-100"}]}},
+        )
 
 
 def sees_content(intents: int, mentioned: bool) -> bool:
@@ -121,15 +144,18 @@ def component_errors(rows: list[dict]) -> dict:
         items = row.get("components") or []
         selects = [c for c in items if c.get("type") in (3, 5, 6, 7, 8)]
         if row.get("type") != 1 or not 1 <= len(items) <= 5 or (selects and len(items) > 1):
-            _limit(errors, ["components", str(i)], "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
-                   "A row holds 5 buttons or 1 select.")
+            _limit(
+                errors, ["components", str(i)], "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "A row holds 5 buttons or 1 select."
+            )
         for j, item in enumerate(items):
             where = ["components", str(i), "components", str(j)]
             if len(item.get("custom_id") or "") > 100 or len(item.get("label") or "") > 80:
                 _limit(errors, where, "BASE_TYPE_MAX_LENGTH", "custom_id ≤ 100, label ≤ 80.")
             options = item.get("options")
-            if options is not None and (not 1 <= len(options) <= 25 or any(
-                    len(o.get("label") or "") > 100 or len(o.get("value") or "") > 100 for o in options)):
+            if options is not None and (
+                not 1 <= len(options) <= 25
+                or any(len(o.get("label") or "") > 100 or len(o.get("value") or "") > 100 for o in options)
+            ):
                 _limit(errors, [*where, "options"], "BASE_TYPE_BAD_LENGTH", "1-25 options, labels and values ≤ 100.")
     return errors
 
@@ -169,8 +195,14 @@ def message_errors(payload: dict, *, creating: bool) -> dict:
 
 def is_empty(payload: dict) -> bool:
     """True for a new message with nothing to show (Discord answers 50006)."""
-    return not (payload.get("content") or payload.get("embeds") or payload.get("attachments")
-                or payload.get("components") or payload.get("sticker_ids") or payload.get("poll"))
+    return not (
+        payload.get("content")
+        or payload.get("embeds")
+        or payload.get("attachments")
+        or payload.get("components")
+        or payload.get("sticker_ids")
+        or payload.get("poll")
+    )
 
 
 def pings(payload: dict) -> list[str]:

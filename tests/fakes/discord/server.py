@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import discord
 import yarl
@@ -187,16 +188,19 @@ class FakeDiscord:
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 30) -> Any:
         """Wait until predicate() is truthy (re-checked whenever the bot sends something)."""
+
         async def wait() -> Any:
             async with self.log.changed:
                 while not (result := predicate()):
                     await self.log.changed.wait()
                 return result
+
         return await asyncio.wait_for(wait(), timeout)
 
     # ----- what tests do ---------------------------------------------------------------------------------------
-    def member(self, name: str, *, moderator: bool = False, roles: tuple[str, ...] = (),
-               server: FakeServer | None = None) -> FakeUser:
+    def member(
+        self, name: str, *, moderator: bool = False, roles: tuple[str, ...] = (), server: FakeServer | None = None
+    ) -> FakeUser:
         """A new member of the first guild (or of `server`); `moderator` gives them the Manage Server permission
         through a role."""
         user = FakeUser(snowflake(), name, roles=list(roles))
@@ -209,8 +213,12 @@ class FakeDiscord:
         """Another guild the bot is in, with its own #news channel and Moderators and Night Desk roles (add it
         before the bot connects: its GUILD_CREATE is sent at IDENTIFY)."""
         guild = self.world.add_guild(name)
-        return FakeServer(guild, guild.add_channel("news")["id"], guild.add_role("Moderators", MANAGE_GUILD, 2),
-                          guild.add_role("Night Desk", 0, 1))
+        return FakeServer(
+            guild,
+            guild.add_channel("news")["id"],
+            guild.add_role("Moderators", MANAGE_GUILD, 2),
+            guild.add_role("Night Desk", 0, 1),
+        )
 
     async def add_channel(self, name: str, server: FakeServer | None = None, kind: int = TEXT) -> str:
         """A new channel of the first guild (or of `server`), announced to a connected bot; its id."""
@@ -251,27 +259,39 @@ class FakeDiscord:
 
     async def autocomplete(self, name: str, user: FakeUser, option: str, value: str, timeout: float = 5) -> list[dict]:
         """Send an autocomplete interaction (type 4) for one option; return the choices the bot offered."""
-        ix = await self.interact(AUTOCOMPLETE, name, user, None,
-                                 {"options": [{"name": option, "type": 3, "value": value, "focused": True}]})
+        ix = await self.interact(
+            AUTOCOMPLETE, name, user, None, {"options": [{"name": option, "type": 3, "value": value, "focused": True}]}
+        )
         await self.wait_for(lambda: ix.callbacks, timeout)
         return ix.callbacks[0]["data"]["choices"]
 
-    async def submit_modal(self, opened: FakeInteraction, values: dict[str, str],
-                           user: FakeUser | None = None) -> FakeInteraction:
+    async def submit_modal(
+        self, opened: FakeInteraction, values: dict[str, str], user: FakeUser | None = None
+    ) -> FakeInteraction:
         """Submit the modal the bot opened in reply to `opened` (type 5), with values by custom_id."""
         modal = next(c["data"] for c in opened.callbacks if c["type"] == 9)
         data = {"custom_id": modal["custom_id"], "components": modal_submission(modal["components"], values)}
         return await self.interact(MODAL_SUBMIT, modal["custom_id"], user or opened.user, opened.channel_id, data)
 
-    async def say(self, content: str, user: FakeUser, channel_id: str | None = None, mention: bool = True,
-                  mentions: tuple[FakeUser, ...] = ()) -> dict:
+    async def say(
+        self,
+        content: str,
+        user: FakeUser,
+        channel_id: str | None = None,
+        mention: bool = True,
+        mentions: tuple[FakeUser, ...] = (),
+    ) -> dict:
         """A user posts a message (mentioning the bot unless told not to, and the members in `mentions`, whose
         <@id> the content holds); the bot receives MESSAGE_CREATE."""
         bot = self.world.bot_user
         text = f"<@{bot.id}> {content}" if mention else content
         mentioned = ([bot] if mention else []) + list(mentions)
-        msg = self.world.post(channel_id or self.channel_id, user, {"content": text},
-                              mentions=[{**m.user(), "member": m.member(with_user=False)} for m in mentioned])
+        msg = self.world.post(
+            channel_id or self.channel_id,
+            user,
+            {"content": text},
+            mentions=[{**m.user(), "member": m.member(with_user=False)} for m in mentioned],
+        )
         shown = sees_content((self.gateway.identify or {}).get("intents", 0), mention)
         await self.gateway.dispatch("MESSAGE_CREATE", msg if shown else {**msg, "content": ""})
         return msg
@@ -280,12 +300,21 @@ class FakeDiscord:
         """Send any gateway event to the bot."""
         await self.gateway.dispatch(event, data)
 
-    async def interact(self, kind: int, name: str, user: FakeUser, channel_id: str | None, data: dict,
-                       **extra: Any) -> FakeInteraction:
+    async def interact(
+        self, kind: int, name: str, user: FakeUser, channel_id: str | None, data: dict, **extra: Any
+    ) -> FakeInteraction:
         """Send an INTERACTION_CREATE of any type; commands and autocomplete get the synced command's id."""
         channel_id = channel_id or self.channel_id
-        ix = FakeInteraction(snowflake(), f"tok-{snowflake()}", kind, name, user, channel_id, time.monotonic(),
-                             message=extra.get("message"))
+        ix = FakeInteraction(
+            snowflake(),
+            f"tok-{snowflake()}",
+            kind,
+            name,
+            user,
+            channel_id,
+            time.monotonic(),
+            message=extra.get("message"),
+        )
         cmd = self.world.commands.get(name)
         if kind in (COMMAND, AUTOCOMPLETE):
             data = {"id": cmd["id"] if cmd else snowflake(), "name": name, "type": 1, **data}
@@ -294,6 +323,8 @@ class FakeDiscord:
         self.world.interactions[ix.id] = ix
         guild, channel = self.world.guild_of(channel_id), self.world.channel(channel_id)
         assert guild is not None and channel is not None, f"unknown channel {channel_id}"
-        await self.gateway.dispatch("INTERACTION_CREATE", interaction(ix.id, ix.token, self.world.app_id, kind, data,
-                                                                      user, guild.id, channel, **extra))
+        await self.gateway.dispatch(
+            "INTERACTION_CREATE",
+            interaction(ix.id, ix.token, self.world.app_id, kind, data, user, guild.id, channel, **extra),
+        )
         return ix
