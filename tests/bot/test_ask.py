@@ -200,8 +200,8 @@ async def test_thread_name_is_clean_text(bot_engine: Any) -> None:
             asker,
             mentions=(colleague,),
         )
-        thread = (await env.wait_for(env.threads, 30))[0]
-        await env.wait_for(lambda: answers(env, thread["id"]), 30)
+        thread = (await env.wait_for(env.threads, 90))[0]  # a hang detector: the first answer of a loaded machine
+        await env.wait_for(lambda: answers(env, thread["id"]), 90)
     name = thread["name"]
     assert name.startswith("Alice everyone which cities Night Desk were hit? and more") and len(name) <= 100
     assert not {"<", "@", "\u202e", "\u200b"} & set(name)
