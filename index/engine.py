@@ -146,7 +146,10 @@ class Engine(Community):
         if seed:
             self.ensure_seeded(progress("Indexing seed articles") if progress else None)
         if self.needs_rebuild():
-            log.warning("The index was built with another embedding model or chunking; rebuilding")
+            log.warning(
+                "Rebuilding the index: it was built with another embedding model or chunking, or its vectors "
+                "lack metadata they are now filtered on (those are re-written from the cache)"
+            )
             self.rebuild(progress("Rebuilding") if progress else None)
         else:
             self._generations.restore(progress("Restoring the vector store") if progress else None)
