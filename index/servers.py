@@ -12,7 +12,7 @@ import hashlib
 import re
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import InvalidInput
 
@@ -58,14 +58,18 @@ class Scope:
     server: str | None
     hidden: frozenset[str] = frozenset()
     demoted: frozenset[str] = frozenset()
+    everything: bool = False  # it reads every stored article: the vector store is searched unfiltered
 
     @property
     def keys(self) -> tuple[str, ...]:
         """The corpora this scope reads."""
         return (SHARED,) if self.server is None else (self.server, SHARED)
 
-    def where(self) -> dict:
-        """The Chroma filter of chunk and title vectors."""
+    def where(self) -> dict | None:
+        """The Chroma filter of chunk and title vectors; None when the scope reads everything (a filtered search
+        first lists every matching vector: 0.5 s at 100,000 chunks, where the unfiltered one takes 25 ms)."""
+        if self.everything and not self.hidden:
+            return None
         visible: dict = {"server": {"$in": list(self.keys)}}
         if not self.hidden:
             return visible
@@ -96,9 +100,18 @@ def scope_for(db: sqlite3.Connection, server: str | None) -> Scope:
     """A server's scope with its moderators' hidden and demoted articles."""
     key = corpus_key(server)
     rows = db.execute("SELECT article_id, mode FROM moderation WHERE server = ?", (key,)).fetchall()
-    return Scope(
+    scope = Scope(
         server, frozenset(a for a, m in rows if m == "hidden"), frozenset(a for a, m in rows if m == "demoted")
     )
+    return replace(scope, everything=_holds_only(db, scope.keys))
+
+
+def _holds_only(db: sqlite3.Connection, keys: Iterable[str]) -> bool:
+    """True when every stored article belongs to one of these corpora (a few index seeks, whatever the size)."""
+    bounds = sorted(keys)
+    gaps = [("server < ?", (bounds[0],)), ("server > ?", (bounds[-1],))]
+    gaps += [("server > ? AND server < ?", pair) for pair in zip(bounds, bounds[1:], strict=False)]
+    return not any(db.execute(f"SELECT 1 FROM articles WHERE {gap} LIMIT 1", args).fetchone() for gap, args in gaps)
 
 
 def log_event(

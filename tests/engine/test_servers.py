@@ -3,6 +3,7 @@ reads, per-server management, sharing, hidden and demoted articles; real model, 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import index.keywords
 from index.articles import Article
 from index.errors import ArticleNotFound, InvalidInput
-from index.servers import Scope, keyword_token
+from index.servers import Scope, keyword_token, scope_for
 
 FERRY = Article(
     title="Westport ferry fares will double in March",
@@ -253,3 +254,15 @@ def test_server_ids_are_checked(two: Any) -> None:
         with pytest.raises(InvalidInput):
             two.ask(FERRY_Q, server=bad)
     assert two.status(server="123456789012345678").articles == 0
+
+
+def test_the_vector_store_is_filtered_only_when_another_corpus_is_stored(seeded: Any) -> None:
+    reader = seeded._catalog.reader
+    assert scope_for(reader(), None).where() is None  # only shared articles: nothing to keep out
+    seeded.add_article(FERRY, server="A")
+    assert scope_for(reader(), "A").where() is None  # A reads everything stored
+    assert scope_for(reader(), None).where() is not None  # the shared corpus must not read A's
+    assert scope_for(reader(), "B").where() is not None
+    seeded.add_article(TOLL, server="B")
+    assert scope_for(reader(), "A").where() is not None
+    assert replace(scope_for(reader(), "A"), everything=True, hidden=frozenset({"x"})).where() is not None
