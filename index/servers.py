@@ -109,7 +109,7 @@ def scope_for(db: sqlite3.Connection, server: str | None) -> Scope:
 def _holds_only(db: sqlite3.Connection, keys: Iterable[str]) -> bool:
     """True when every stored article belongs to one of these corpora (a few index seeks, whatever the size)."""
     bounds = sorted(keys)
-    gaps = [("server < ?", (bounds[0],)), ("server > ?", (bounds[-1],))]
+    gaps: list[tuple[str, tuple[str, ...]]] = [("server < ?", (bounds[0],)), ("server > ?", (bounds[-1],))]
     gaps += [("server > ? AND server < ?", pair) for pair in zip(bounds, bounds[1:], strict=False)]
     return not any(db.execute(f"SELECT 1 FROM articles WHERE {gap} LIMIT 1", args).fetchone() for gap, args in gaps)
 
