@@ -4,10 +4,10 @@ source says which other outlets carried the copy ("also reported by ...")."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from .citecheck import support_span
 from .results import Answer, Citation, Passage
 from .text import sentence_spans
 
@@ -49,7 +49,7 @@ def one_source_per_article(answer: Answer, reader: StoryReader | None = None) ->
         quoted = (
             first.quoted
             if len(group) == 1 and first.quoted
-            else quoted_spans(passage.text, [t for c in group for t in said.get(c.number, [])])
+            else _quoted(passage, [t for c in group for t in said.get(c.number, [])])
         )
         citations.append(Citation(new, passage, headline=any(c.headline for c in group), also=shown, quoted=quoted))
     sentences = tuple(
@@ -69,15 +69,9 @@ def _merged_groups(cited: list[Citation], said: dict[int, list[str]]) -> list[li
     return [[c] for c in cited]
 
 
-def quoted_spans(text: str, sentences: list[str]) -> tuple[tuple[int, int], ...]:
-    """Where each sentence sits in a quotation (whitespace may differ), in order; those not found are left out."""
-    spans = set()
-    for sentence in sentences:
-        words = sentence.split()
-        found = re.search(r"\s+".join(map(re.escape, words)), text) if words else None
-        if found:
-            spans.add(found.span())
-    return tuple(sorted(spans))
+def _quoted(passage: Passage, sentences: list[str]) -> tuple[tuple[int, int], ...]:
+    """Where the sentences citing a merged source rest in its quotation, in order (as the citation check finds)."""
+    return tuple(sorted({span for t in sentences if (span := support_span(t, passage)) is not None}))
 
 
 def merge_passages(passages: list[Passage]) -> Passage:
